@@ -377,8 +377,8 @@ class Receiver:
                 elif a == "ack-polls":
                     p.ack = ("polls", int(r.arg))
                 elif a == "unhealthy":
-                    if p.unhealthy is None:
-                        p.unhealthy = r
+                    p.unhealthy = r
+                    break
         return p
 
     def count(self, endpoint, status, code, nbytes=0):
