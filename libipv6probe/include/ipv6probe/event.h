@@ -1,0 +1,273 @@
+/* The normalized firewall event: one per parsed log line.
+ *
+ * An event is a plain caller-owned struct.  Text fields are spans that point
+ * into the line that was parsed (no copies), so an event is valid only while
+ * that line's buffer is.  Which fields are set is recorded in a presence
+ * bitmap; a field that is not present is omitted from JSON, never null.
+ */
+#ifndef IPV6PROBE_EVENT_H
+#define IPV6PROBE_EVENT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A view into caller memory; not NUL-terminated. */
+typedef struct v6p_span {
+    const char *ptr;
+    uint32_t len;
+} v6p_span;
+
+typedef enum v6p_format {
+    V6P_FORMAT_NONE = 0,
+    V6P_FORMAT_IPTABLES, /* linux:iptables */
+    V6P_FORMAT_NFTABLES, /* linux:nftables */
+    V6P_FORMAT_PFLOG,    /* pf:pflog (tcpdump text) */
+    V6P_FORMAT_FILTERLOG /* pf:filterlog (pfSense/OPNsense CSV) */
+} v6p_format;
+
+typedef enum v6p_action {
+    V6P_ACTION_UNKNOWN = 0,
+    V6P_ACTION_BLOCKED,
+    V6P_ACTION_ALLOWED
+} v6p_action;
+
+typedef enum v6p_direction {
+    V6P_DIR_UNKNOWN = 0,
+    V6P_DIR_INBOUND,
+    V6P_DIR_OUTBOUND,
+    V6P_DIR_FORWARD
+} v6p_direction;
+
+/* TCP flags, in the kernel's print order. */
+enum {
+    V6P_TCP_FIN = 1u << 0,
+    V6P_TCP_SYN = 1u << 1,
+    V6P_TCP_RST = 1u << 2,
+    V6P_TCP_PSH = 1u << 3,
+    V6P_TCP_ACK = 1u << 4,
+    V6P_TCP_URG = 1u << 5,
+    V6P_TCP_ECE = 1u << 6,
+    V6P_TCP_CWR = 1u << 7,
+    V6P_TCP_AE = 1u << 8
+};
+
+/* IPv4 header flags (IPv4 lines only). */
+enum { V6P_IP_CE = 1u << 0, V6P_IP_DF = 1u << 1, V6P_IP_MF = 1u << 2 };
+
+/* Tag bits: every tag that fired, for quick filters (`tags` in JSON). */
+enum {
+    V6P_TAG_HOP_LADDER = 1u << 0,
+    V6P_TAG_PE_TARGET = 1u << 1,
+    V6P_TAG_PORT_SCAN = 1u << 2,
+    V6P_TAG_ADDRESS_SWEEP = 1u << 3,
+    V6P_TAG_PE_TARGETED = 1u << 4,
+    V6P_TAG_REPEAT_VISIT = 1u << 5,
+    V6P_TAG_KNOWN_SCANNER = 1u << 6,
+    V6P_TAG_PE_SOURCE = 1u << 7
+};
+/* src_behavior bits share the V6P_TAG_ values of the behaviours. */
+
+/* Field identifiers: one per JSON key.  The order here is the order of keys in
+ * JSON output.  Adding a field means adding it here, to the struct below and to
+ * the table in field.c; nothing else. */
+typedef enum v6p_field {
+    V6P_F_TIME,
+    V6P_F_DVC,
+    V6P_F_VENDOR_PRODUCT,
+    V6P_F_RULE,
+    V6P_F_ACTION,
+    V6P_F_DIRECTION,
+    V6P_F_SRC_INTERFACE,
+    V6P_F_DEST_INTERFACE,
+    V6P_F_SRC_PHYS_INTERFACE,
+    V6P_F_DEST_PHYS_INTERFACE,
+    V6P_F_SRC_MAC,
+    V6P_F_DEST_MAC,
+    V6P_F_ETHER_TYPE,
+    V6P_F_VLAN_ID,
+    V6P_F_TUNNEL_SRC,
+    V6P_F_TUNNEL_DEST,
+    V6P_F_PROTOCOL_VERSION,
+    V6P_F_SRC,
+    V6P_F_DEST,
+    V6P_F_TRANSPORT, /* derived from protocol_number; presence = number known */
+    V6P_F_PROTOCOL_NUMBER,
+    V6P_F_SRC_PORT,
+    V6P_F_DEST_PORT,
+    V6P_F_ICMP_TYPE,
+    V6P_F_ICMP_CODE,
+    V6P_F_ICMP_ID,
+    V6P_F_ICMP_SEQ,
+    V6P_F_ICMP_MTU,
+    V6P_F_ICMP_POINTER,
+    V6P_F_HOP_LIMIT,
+    V6P_F_FLOW_LABEL,
+    V6P_F_TRAFFIC_CLASS,
+    V6P_F_BYTES,
+    V6P_F_TRANSPORT_LENGTH,
+    V6P_F_IP_ID,
+    V6P_F_IP_FLAG,
+    V6P_F_FRAG_OFFSET,
+    V6P_F_FRAG_MORE,
+    V6P_F_FRAG_ID,
+    V6P_F_TCP_FLAG,
+    V6P_F_TCP_SEQ,
+    V6P_F_TCP_ACK,
+    V6P_F_TCP_WINDOW,
+    V6P_F_TCP_RES,
+    V6P_F_TCP_URGP,
+    V6P_F_TCP_OPTIONS,
+    V6P_F_UID,
+    V6P_F_GID,
+    V6P_F_MARK,
+    V6P_F_INNER_SRC,
+    V6P_F_INNER_DEST,
+    V6P_F_INNER_TRANSPORT,
+    V6P_F_INNER_PROTOCOL_NUMBER,
+    V6P_F_INNER_SRC_PORT,
+    V6P_F_INNER_DEST_PORT,
+    V6P_F_INNER_HOP_LIMIT,
+    V6P_F_INNER_ICMP_TYPE,
+    V6P_F_INNER_ICMP_ID,
+    V6P_F_INNER_ICMP_SEQ,
+    V6P_F_PF_REASON,
+    V6P_F_PF_ANCHOR,
+    V6P_F_PF_LABEL,
+    V6P_F_PF_SUBRULE,
+    /* Tag fields, filled by taggers after parsing. */
+    V6P_F_SRC_BLOCK,
+    V6P_F_DEST_BLOCK,
+    V6P_F_SRC_IID,
+    V6P_F_DEST_IID,
+    V6P_F_SRC_PE,
+    V6P_F_DEST_PE,
+    V6P_F_DEST_PE_CONFIDENCE,
+    V6P_F_DEST_AGE,
+    V6P_F_SRC_ORG,
+    V6P_F_SRC_CATEGORY,
+    V6P_F_SRC_ASN,
+    V6P_F_SRC_AS_ORG,
+    V6P_F_SRC_BEHAVIOR,
+    V6P_F_LADDER_ID,
+    V6P_F_LADDER_RUNG,
+    V6P_F_LADDER_RUNGS,
+    V6P_F_LADDER_REPEAT,
+    V6P_F_TAGS,
+    V6P_F_COUNT_
+} v6p_field;
+
+#define V6P_FIELD_WORDS ((V6P_F_COUNT_ + 63) / 64)
+
+/* The IP header part, shared by the event and the packet quoted inside an
+ * ICMPv6 error (the `inner_*` fields). */
+typedef struct v6p_event {
+    uint64_t present[V6P_FIELD_WORDS];
+
+    int64_t time_sec; /* epoch seconds (UTC) */
+    uint32_t time_usec;
+    v6p_span dvc;
+    v6p_format format;
+    v6p_span rule;
+    v6p_action action;
+    v6p_direction direction;
+    v6p_span src_interface, dest_interface;
+    v6p_span src_phys_interface, dest_phys_interface;
+    uint8_t src_mac[6], dest_mac[6];
+    uint16_t ether_type;
+    uint16_t vlan_id;
+    struct in_addr tunnel_src, tunnel_dest;
+
+    uint8_t protocol_version; /* 4 or 6 */
+    /* IPv4 addresses are held as IPv4-mapped IPv6 (::ffff:a.b.c.d) and printed
+     * dotted-quad when protocol_version is 4. */
+    struct in6_addr src, dest;
+    uint8_t protocol_number;
+    uint16_t src_port, dest_port;
+    uint8_t icmp_type, icmp_code;
+    uint16_t icmp_id, icmp_seq;
+    uint32_t icmp_mtu, icmp_pointer;
+    uint8_t hop_limit; /* IPv4: TTL */
+    uint32_t flow_label;
+    uint8_t traffic_class; /* IPv4: TOS */
+    uint32_t bytes;        /* whole packet length as logged */
+    uint32_t transport_length;
+    uint32_t ip_id;
+    uint8_t ip_flags; /* V6P_IP_* */
+    uint32_t frag_offset;
+    bool frag_more;
+    uint32_t frag_id;
+    uint16_t tcp_flags; /* V6P_TCP_* */
+    uint32_t tcp_seq, tcp_ack;
+    uint32_t tcp_window;
+    uint8_t tcp_res;
+    uint32_t tcp_urgp;
+    v6p_span tcp_options;
+    uint32_t uid, gid;
+    uint32_t mark;
+
+    struct in6_addr inner_src, inner_dest;
+    uint8_t inner_protocol_number;
+    uint16_t inner_src_port, inner_dest_port;
+    uint8_t inner_hop_limit;
+    uint8_t inner_icmp_type;
+    uint16_t inner_icmp_id, inner_icmp_seq;
+
+    v6p_span pf_reason, pf_anchor, pf_label;
+    uint32_t pf_subrule;
+
+    /* Tags (see the address, tracker and classification headers). */
+    uint8_t src_block, dest_block; /* enum v6p_block */
+    uint8_t src_iid, dest_iid;     /* enum v6p_iid_kind */
+    bool src_pe, dest_pe;
+    double dest_pe_confidence;
+    int64_t dest_age; /* seconds since the destination was first seen */
+    const char *src_org, *src_category, *src_as_org; /* owned by their table */
+    uint32_t src_asn;
+    uint32_t src_behavior; /* V6P_TAG_* behaviour bits */
+    uint64_t ladder_id;
+    uint32_t ladder_rung, ladder_rungs, ladder_repeat;
+    uint32_t tags; /* V6P_TAG_* */
+} v6p_event;
+
+/* Clear an event for reuse. */
+void v6p_event_reset(v6p_event *ev);
+
+static inline bool v6p_event_has(const v6p_event *ev, v6p_field f)
+{
+    return (ev->present[f / 64] >> (f % 64)) & 1u;
+}
+
+/* Mark a field set by a tagger (parsers use the checked writer instead). */
+static inline void v6p_event_mark(v6p_event *ev, v6p_field f)
+{
+    ev->present[f / 64] |= (uint64_t)1 << (f % 64);
+}
+
+static inline void v6p_event_unmark(v6p_event *ev, v6p_field f)
+{
+    ev->present[f / 64] &= ~((uint64_t)1 << (f % 64));
+}
+
+/* JSON key of a field, e.g. "hop_limit". */
+const char *v6p_field_name(v6p_field f);
+/* Look a field up by its JSON key; returns V6P_F_COUNT_ when unknown. */
+v6p_field v6p_field_by_name(const char *name, size_t len);
+
+const char *v6p_format_name(v6p_format f);  /* "linux:iptables" … */
+const char *v6p_action_name(v6p_action a);  /* "blocked" … */
+const char *v6p_direction_name(v6p_direction d);
+/* "tcp", "udp", "icmpv6", … or NULL when the number has no name here. */
+const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
+/* Name of a single tag bit, e.g. "hop_ladder". */
+const char *v6p_tag_name(uint32_t tag_bit);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,10 @@
+/* libipv6probe: firewall log lines in, normalized and tagged IPv6 events out. */
+#ifndef IPV6PROBE_H
+#define IPV6PROBE_H
+
+#include "event.h"
+#include "parse.h"
+#include "json.h"
+#include "version.h"
+
+#endif

@@ -1,0 +1,64 @@
+/* The one field writer every parser uses.
+ *
+ * Each field has a row in a table (type, offset in v6p_event, upper bound).
+ * Parsers set fields only through these calls, which refuse a value out of
+ * range for its field and a field given twice, so every format gets the same
+ * checks and the JSON writer can walk the same table. */
+#ifndef V6P_FIELD_H
+#define V6P_FIELD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipv6probe/event.h"
+#include "ipv6probe/parse.h"
+
+typedef enum v6p_field_type {
+    V6P_T_NUM,    /* unsigned integer of the member's size */
+    V6P_T_SPAN,   /* text in the line */
+    V6P_T_ADDR,   /* struct in6_addr */
+    V6P_T_ADDR4,  /* struct in_addr */
+    V6P_T_MAC,    /* uint8_t[6] */
+    V6P_T_BOOL,   /* bool */
+    V6P_T_TIME,   /* time_sec + time_usec */
+    V6P_T_ENUM,   /* named by a function of the value */
+    V6P_T_FLAGS,  /* array of names */
+    V6P_T_CSTR,   /* const char * owned elsewhere */
+    V6P_T_REAL,   /* double */
+    V6P_T_INT64   /* signed 64-bit */
+} v6p_field_type;
+
+typedef struct v6p_field_info {
+    const char *name;
+    uint8_t type;
+    uint8_t size;    /* bytes of the member, for V6P_T_NUM */
+    uint16_t offset; /* in v6p_event */
+    uint64_t max;    /* largest value accepted, for V6P_T_NUM */
+} v6p_field_info;
+
+const v6p_field_info *v6p_field_table(void);
+
+static inline int v6p_field_taken(const v6p_event *ev, v6p_field f)
+{
+    return v6p_event_has(ev, f);
+}
+
+/* Each returns V6P_R_NONE or the reason the value was refused. */
+v6p_reason v6p_set_num(v6p_event *ev, v6p_field f, uint64_t value);
+v6p_reason v6p_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n);
+v6p_reason v6p_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a);
+v6p_reason v6p_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6]);
+v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value);
+/* Flags OR into the member; giving the same flag twice is a duplicate. */
+v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit);
+
+/* Parse decimal digits [p, p+n) into *out; -1 if empty, not all digits, or
+ * over max. */
+int v6p_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out);
+/* The same for hex digits, with or without a 0x prefix. */
+int v6p_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out);
+/* Parse decimal text and set field f (bounds from the table). */
+v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n);
+v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n);
+
+#endif

@@ -1,0 +1,43 @@
+/* Body parsers, one per firewall format.  Each takes the message body after
+ * the syslog framing and fills the event through the field writer. */
+#ifndef V6P_FORMATS_H
+#define V6P_FORMATS_H
+
+#include <stddef.h>
+
+#include "ipv6probe/event.h"
+#include "ipv6probe/parse.h"
+
+/* What a body parser reports: the status, and for a malformed body the
+ * reason and the offset within the body. */
+typedef struct v6p_body_result {
+    v6p_status status;
+    v6p_reason reason;
+    size_t offset;
+} v6p_body_result;
+
+/* What the framing knew, and what a body parser reports back beyond fields. */
+typedef struct v6p_body_ctx {
+    v6p_span tag;         /* syslog program name, may be empty */
+    int has_time;         /* ev->time_sec/usec already hold the framing's stamp */
+    int64_t reference_sec; /* "now", for stamps without a date */
+    int32_t local_utc_offset;
+    /* Out: netfilter's IN=/OUT= named a device (direction comes from these
+     * when the format does not say it and no pattern decides). */
+    int has_in, has_out;
+} v6p_body_ctx;
+
+typedef struct v6p_body_format {
+    /* Cheap test: could this body be the format?  tag may help. */
+    int (*sniff)(const char *body, size_t len, const v6p_body_ctx *ctx);
+    v6p_body_result (*parse)(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx);
+} v6p_body_format;
+
+/* Linux netfilter LOG text (ip6tables/iptables LOG, nftables log).  Sets
+ * rule, interfaces, addresses and the rest; action and direction are decided
+ * by the caller from the prefix. */
+int v6p_sniff_netfilter(const char *body, size_t len, const v6p_body_ctx *ctx);
+v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
+                                    v6p_body_ctx *ctx);
+
+#endif

@@ -1,0 +1,445 @@
+/* Syslog and kernel-log framings, detected per line.
+ *
+ * Handled: RFC 3164 (and journalctl short / short-precise), RFC 5424,
+ * RFC 3339 stamps (rsyslog high precision, journalctl short-iso), /dev/kmsg
+ * records, dmesg and dmesg -T.  A kernel uptime stamp after the tag
+ * (`kernel: [ 135.8] `) is skipped.  Anything else is taken as a bare body. */
+#include "framing.h"
+
+#include <string.h>
+
+int64_t v6p_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's algorithm: exact for the proleptic Gregorian calendar. */
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static inline int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* Read exactly n digits at p[*i]. */
+static int digits(const char *p, size_t len, size_t *i, int n, unsigned *out)
+{
+    unsigned v = 0;
+    if (*i + (size_t)n > len)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        char c = p[*i + (size_t)k];
+        if (!is_digit(c))
+            return -1;
+        v = v * 10 + (unsigned)(c - '0');
+    }
+    *i += (size_t)n;
+    *out = v;
+    return 0;
+}
+
+/* Optional fraction: up to 9 digits kept as microseconds. */
+static void fraction(const char *p, size_t len, size_t *i, uint32_t *usec)
+{
+    *usec = 0;
+    if (*i >= len || (p[*i] != '.' && p[*i] != ','))
+        return;
+    size_t k = *i + 1;
+    uint32_t v = 0;
+    int nd = 0;
+    while (k < len && is_digit(p[k])) {
+        if (nd < 6) {
+            v = v * 10 + (uint32_t)(p[k] - '0');
+            nd++;
+        }
+        k++;
+    }
+    if (k == *i + 1)
+        return;
+    while (nd++ < 6)
+        v *= 10;
+    *usec = v;
+    *i = k;
+}
+
+static int month_from(const char *p)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    for (int m = 0; m < 12; m++)
+        if (memcmp(p, names + 3 * m, 3) == 0)
+            return m + 1;
+    return 0;
+}
+
+static int valid_clock(unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
+{
+    return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s <= 60;
+}
+
+/* HH:MM:SS at p[*i]. */
+static int clock_time(const char *p, size_t len, size_t *i, unsigned *h, unsigned *mi, unsigned *s)
+{
+    if (digits(p, len, i, 2, h) || *i >= len || p[(*i)++] != ':' || digits(p, len, i, 2, mi) ||
+        *i >= len || p[(*i)++] != ':' || digits(p, len, i, 2, s))
+        return -1;
+    return 0;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|+HHMM).  Returns -1 when
+ * the text is not this shape at all, -2 when it is but the values are bad. */
+static int rfc3339(const char *p, size_t len, size_t *i, int64_t *sec, uint32_t *usec)
+{
+    unsigned y, mo, d, h, mi, s;
+    size_t k = *i;
+    if (digits(p, len, &k, 4, &y) || k >= len || p[k++] != '-' || digits(p, len, &k, 2, &mo) ||
+        k >= len || p[k++] != '-' || digits(p, len, &k, 2, &d) || k >= len ||
+        (p[k] != 'T' && p[k] != 't'))
+        return -1;
+    k++;
+    if (clock_time(p, len, &k, &h, &mi, &s))
+        return -2;
+    fraction(p, len, &k, usec);
+    if (!valid_clock(mo, d, h, mi, s))
+        return -2;
+    int64_t off = 0;
+    if (k < len && (p[k] == 'Z' || p[k] == 'z')) {
+        k++;
+    } else if (k < len && (p[k] == '+' || p[k] == '-')) {
+        int sign = p[k] == '-' ? -1 : 1;
+        unsigned oh, om;
+        k++;
+        if (digits(p, len, &k, 2, &oh))
+            return -2;
+        if (k < len && p[k] == ':')
+            k++;
+        if (digits(p, len, &k, 2, &om) || oh > 23 || om > 59)
+            return -2;
+        off = sign * (int64_t)(oh * 3600 + om * 60);
+    } else {
+        return -2;
+    }
+    *sec = v6p_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+    *i = k;
+    return 0;
+}
+
+static int64_t civil_seconds(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                             unsigned s)
+{
+    return v6p_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+/* A stamp without a year gets the latest year that does not put it more than
+ * a day after the reference time: logs describe the past, and a December line
+ * read in January belongs to the year before. */
+static int64_t infer_year(int64_t reference_sec, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                          unsigned s, int32_t utc_offset)
+{
+    int64_t days = reference_sec / 86400 - (reference_sec % 86400 < 0);
+    /* civil_from_days, year only */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned ref_month = mp < 10 ? mp + 3 : mp - 9;
+    if (ref_month <= 2)
+        y++;
+    for (int64_t cand = y + 1; cand >= y - 1; cand--) {
+        int64_t t = civil_seconds(cand, mo, d, h, mi, s) - utc_offset;
+        if (t <= reference_sec + 86400)
+            return cand;
+    }
+    return y - 1;
+}
+
+/* `Mmm dd hh:mm:ss[.frac]` (day space-padded or not). */
+static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6p_frame_opts *o,
+                         int64_t *sec, uint32_t *usec)
+{
+    size_t k = *i;
+    if (k + 15 > len || p[k + 3] != ' ')
+        return -1;
+    int mo = month_from(p + k);
+    if (!mo)
+        return -1;
+    k += 4;
+    if (p[k] == ' ')
+        k++;
+    unsigned d = 0, h, mi, s;
+    if (!is_digit(p[k]))
+        return -1;
+    d = (unsigned)(p[k++] - '0');
+    if (k < len && is_digit(p[k]))
+        d = d * 10 + (unsigned)(p[k++] - '0');
+    if (k >= len || p[k++] != ' ')
+        return -1;
+    if (clock_time(p, len, &k, &h, &mi, &s))
+        return -1;
+    fraction(p, len, &k, usec);
+    if (!valid_clock((unsigned)mo, d, h, mi, s))
+        return -2;
+    int64_t y = infer_year(o->reference_sec, (unsigned)mo, d, h, mi, s, o->local_utc_offset);
+    *sec = civil_seconds(y, (unsigned)mo, d, h, mi, s) - o->local_utc_offset;
+    *i = k;
+    return 0;
+}
+
+static size_t skip_spaces(const char *p, size_t len, size_t i)
+{
+    while (i < len && p[i] == ' ')
+        i++;
+    return i;
+}
+
+static size_t token_end(const char *p, size_t len, size_t i)
+{
+    while (i < len && p[i] != ' ')
+        i++;
+    return i;
+}
+
+/* A syslog tag: `name:`, `name[pid]:`; sets tag without the pid. */
+static int is_tag(const char *p, size_t start, size_t end, v6p_span *tag)
+{
+    if (end - start < 2 || p[end - 1] != ':')
+        return 0;
+    size_t name_end = end - 1;
+    if (p[name_end - 1] == ']') {
+        size_t b = start;
+        while (b < name_end && p[b] != '[')
+            b++;
+        if (b == name_end || b == start)
+            return 0;
+        name_end = b;
+    }
+    tag->ptr = p + start;
+    tag->len = (uint32_t)(name_end - start);
+    return 1;
+}
+
+/* After a stamp: `[host] tag: ` — the host is absent when the first token
+ * is already a tag (pfSense's default). */
+static size_t host_and_tag(const char *p, size_t len, size_t i, v6p_frame *f)
+{
+    i = skip_spaces(p, len, i);
+    size_t e1 = token_end(p, len, i);
+    if (is_tag(p, i, e1, &f->tag))
+        return skip_spaces(p, len, e1);
+    if (e1 > i) {
+        f->host.ptr = p + i;
+        f->host.len = (uint32_t)(e1 - i);
+    }
+    size_t t = skip_spaces(p, len, e1);
+    size_t e2 = token_end(p, len, t);
+    if (is_tag(p, t, e2, &f->tag))
+        return skip_spaces(p, len, e2);
+    return t;
+}
+
+/* `[  135.845075]` — the kernel's uptime stamp. */
+static int uptime_stamp(const char *p, size_t len, size_t *i, uint64_t *usec)
+{
+    size_t k = *i;
+    if (k >= len || p[k] != '[')
+        return -1;
+    k = skip_spaces(p, len, k + 1);
+    uint64_t s = 0;
+    size_t start = k;
+    while (k < len && is_digit(p[k]) && k - start < 12)
+        s = s * 10 + (uint64_t)(p[k++] - '0');
+    if (k == start || k >= len || p[k] != '.')
+        return -1;
+    uint32_t frac;
+    fraction(p, len, &k, &frac);
+    if (k >= len || p[k] != ']')
+        return -1;
+    *usec = s * 1000000 + frac;
+    *i = k + 1;
+    return 0;
+}
+
+static int kmsg_record(const char *p, size_t len, v6p_frame *f)
+{
+    /* prio,seq,usec,flags[,more];message */
+    size_t k = 0;
+    uint64_t fields[3] = {0, 0, 0};
+    for (int n = 0; n < 3; n++) {
+        size_t start = k;
+        while (k < len && is_digit(p[k]) && k - start < 20)
+            fields[n] = fields[n] * 10 + (uint64_t)(p[k++] - '0');
+        if (k == start || k >= len || p[k] != ',')
+            return -1;
+        k++;
+    }
+    size_t semi = k;
+    while (semi < len && semi - k < 32 && p[semi] != ';' && p[semi] != ' ')
+        semi++;
+    if (semi >= len || p[semi] != ';')
+        return -1;
+    f->kind = V6P_FRAMING_KMSG;
+    f->has_boot_time = 1;
+    f->boot_usec = fields[2];
+    f->body = semi + 1;
+    return 0;
+}
+
+static int dmesg_t_stamp(const char *p, size_t len, size_t *i, const v6p_frame_opts *o,
+                         int64_t *sec)
+{
+    /* [Fri Nov 27 16:59:01 2026] */
+    size_t k = *i;
+    if (k + 26 > len || p[k] != '[' || p[k + 4] != ' ' || p[k + 8] != ' ')
+        return -1;
+    int mo = month_from(p + k + 5);
+    if (!mo)
+        return -1;
+    k += 9;
+    k = skip_spaces(p, len, k);
+    unsigned d = 0, h, mi, s, y;
+    while (k < len && is_digit(p[k]) && d < 100)
+        d = d * 10 + (unsigned)(p[k++] - '0');
+    if (k >= len || p[k++] != ' ' || clock_time(p, len, &k, &h, &mi, &s) || k >= len ||
+        p[k++] != ' ' || digits(p, len, &k, 4, &y) || k >= len || p[k] != ']')
+        return -1;
+    if (!valid_clock((unsigned)mo, d, h, mi, s))
+        return -2;
+    *sec = civil_seconds(y, (unsigned)mo, d, h, mi, s) - o->local_utc_offset;
+    *i = k + 1;
+    return 0;
+}
+
+static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6p_frame *f)
+{
+    /* VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG] */
+    i += 2;
+    if (i < len && p[i] == '-') {
+        i++;
+    } else {
+        int r = rfc3339(p, len, &i, &f->sec, &f->usec);
+        if (r != 0)
+            return V6P_R_BAD_TIMESTAMP;
+        f->has_time = 1;
+    }
+    size_t tok[3][2];
+    for (int n = 0; n < 3; n++) {
+        if (i >= len || p[i] != ' ')
+            return V6P_R_BAD_FRAMING;
+        i++;
+        tok[n][0] = i;
+        i = token_end(p, len, i);
+        tok[n][1] = i;
+    }
+    if (tok[0][1] - tok[0][0] != 1 || p[tok[0][0]] != '-') {
+        f->host.ptr = p + tok[0][0];
+        f->host.len = (uint32_t)(tok[0][1] - tok[0][0]);
+    }
+    if (tok[1][1] - tok[1][0] != 1 || p[tok[1][0]] != '-') {
+        f->tag.ptr = p + tok[1][0];
+        f->tag.len = (uint32_t)(tok[1][1] - tok[1][0]);
+    }
+    i = token_end(p, len, skip_spaces(p, len, i)); /* MSGID */
+    i = skip_spaces(p, len, i);
+    if (i < len && p[i] == '-') {
+        i++;
+    } else {
+        /* Structured data: [id k="v" ...][...]; a quoted value may hold an
+         * escaped quote or bracket. */
+        while (i < len && p[i] == '[') {
+            int quoted = 0;
+            i++;
+            for (; i < len; i++) {
+                if (quoted && p[i] == '\\') {
+                    i++;
+                    continue;
+                }
+                if (p[i] == '"')
+                    quoted = !quoted;
+                else if (!quoted && p[i] == ']')
+                    break;
+            }
+            if (i >= len)
+                return V6P_R_BAD_FRAMING;
+            i++;
+        }
+    }
+    i = skip_spaces(p, len, i);
+    /* An optional UTF-8 byte-order mark before the message. */
+    if (i + 3 <= len && (unsigned char)p[i] == 0xef && (unsigned char)p[i + 1] == 0xbb &&
+        (unsigned char)p[i + 2] == 0xbf)
+        i += 3;
+    f->kind = V6P_FRAMING_RFC5424;
+    f->body = i;
+    return V6P_R_NONE;
+}
+
+v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v6p_frame *f)
+{
+    memset(f, 0, sizeof(*f));
+    size_t i = 0;
+    if (len > 0 && p[0] == '<') {
+        size_t k = 1;
+        unsigned pri = 0;
+        while (k < len && k < 5 && is_digit(p[k]))
+            pri = pri * 10 + (unsigned)(p[k++] - '0');
+        if (k > 1 && k < len && p[k] == '>' && pri <= 191) {
+            i = k + 1;
+            if (i + 1 < len && is_digit(p[i]) && p[i + 1] == ' ')
+                return rfc5424(p, len, i, f);
+        }
+    }
+    if (i == 0 && len > 0 && is_digit(p[0]) && kmsg_record(p, len, f) == 0)
+        return V6P_R_NONE;
+    if (i == 0 && len > 0 && p[0] == '[') {
+        size_t k = 0;
+        if (uptime_stamp(p, len, &k, &f->boot_usec) == 0) {
+            f->kind = V6P_FRAMING_DMESG;
+            f->has_boot_time = 1;
+            f->body = skip_spaces(p, len, k);
+            return V6P_R_NONE;
+        }
+        int r = dmesg_t_stamp(p, len, &k, o, &f->sec);
+        if (r == 0) {
+            f->kind = V6P_FRAMING_DMESG_T;
+            f->has_time = 1;
+            f->body = skip_spaces(p, len, k);
+            return V6P_R_NONE;
+        }
+        if (r == -2)
+            return V6P_R_BAD_TIMESTAMP;
+    }
+
+    size_t k = i;
+    int r = rfc3339(p, len, &k, &f->sec, &f->usec);
+    if (r == 0) {
+        f->kind = V6P_FRAMING_RFC3339;
+    } else if (r == -1) {
+        r = rfc3164_stamp(p, len, &k, o, &f->sec, &f->usec);
+        if (r == 0)
+            f->kind = V6P_FRAMING_RFC3164;
+    }
+    if (r == -2)
+        return V6P_R_BAD_TIMESTAMP;
+    if (r == -1) {
+        f->kind = V6P_FRAMING_NONE;
+        f->body = i;
+        return V6P_R_NONE;
+    }
+    f->has_time = 1;
+    if (k < len && p[k] != ' ')
+        return V6P_R_BAD_FRAMING;
+    i = host_and_tag(p, len, k, f);
+    /* The kernel's own uptime stamp, as klogd and rsyslog's imklog keep it. */
+    size_t u = i;
+    if (uptime_stamp(p, len, &u, &f->boot_usec) == 0) {
+        f->has_boot_time = 1;
+        i = skip_spaces(p, len, u);
+    }
+    f->body = i;
+    return V6P_R_NONE;
+}

@@ -1,0 +1,47 @@
+/* Syslog and kernel-log framings: find the stamp, host and tag in front of a
+ * firewall body. */
+#ifndef V6P_FRAMING_H
+#define V6P_FRAMING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipv6probe/event.h"
+#include "ipv6probe/parse.h"
+
+typedef enum v6p_framing_kind {
+    V6P_FRAMING_NONE = 0, /* a bare body */
+    V6P_FRAMING_RFC3164,  /* also journalctl short and short-precise */
+    V6P_FRAMING_RFC5424,
+    V6P_FRAMING_RFC3339, /* rsyslog high precision, journalctl short-iso */
+    V6P_FRAMING_KMSG,    /* /dev/kmsg record */
+    V6P_FRAMING_DMESG,   /* [  135.845075] */
+    V6P_FRAMING_DMESG_T  /* [Fri Nov 27 16:59:01 2026] */
+} v6p_framing_kind;
+
+typedef struct v6p_frame {
+    v6p_framing_kind kind;
+    int has_time;      /* an absolute stamp was found */
+    int has_boot_time; /* a boot-relative stamp was found (boot_usec) */
+    int64_t sec;
+    uint32_t usec;
+    uint64_t boot_usec;
+    v6p_span host;
+    v6p_span tag; /* program name without [pid] */
+    size_t body;  /* offset of the message body */
+} v6p_frame;
+
+typedef struct v6p_frame_opts {
+    int32_t local_utc_offset;
+    int64_t reference_sec; /* "now", for the missing year of RFC 3164 */
+} v6p_frame_opts;
+
+/* Returns V6P_R_NONE, or a reason when a framing was recognized but is
+ * damaged (a bad stamp). */
+v6p_reason v6p_frame_parse(const char *line, size_t len, const v6p_frame_opts *opts,
+                           v6p_frame *out);
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+int64_t v6p_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif

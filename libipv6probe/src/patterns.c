@@ -1,0 +1,139 @@
+/* Prefix patterns.  Log prefixes repeat endlessly (a firewall has a handful of
+ * rules), so results are memoized in a small direct-mapped cache keyed by the
+ * prefix text: the regex engine runs once per distinct prefix, not per line. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "patterns.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PATTERNS 64
+#define CACHE_SLOTS 256
+#define CACHE_KEY_MAX 64
+
+typedef struct pattern {
+    pcre2_code *code;
+    int kind;
+    int value;
+} pattern;
+
+typedef struct cache_slot {
+    uint8_t len; /* 0 = empty */
+    int8_t result[2];
+    char key[CACHE_KEY_MAX];
+} cache_slot;
+
+struct v6p_patterns {
+    pattern pats[MAX_PATTERNS];
+    int count;
+    pcre2_match_data *md;
+    cache_slot cache[CACHE_SLOTS];
+};
+
+v6p_patterns *v6p_patterns_new(void)
+{
+    v6p_patterns *ps = calloc(1, sizeof(*ps));
+    if (!ps)
+        return NULL;
+    ps->md = pcre2_match_data_create(4, NULL);
+    if (!ps->md) {
+        free(ps);
+        return NULL;
+    }
+    return ps;
+}
+
+static void flush_cache(v6p_patterns *ps)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        ps->cache[i].len = 0;
+}
+
+void v6p_patterns_clear(v6p_patterns *ps)
+{
+    for (int i = 0; i < ps->count; i++)
+        pcre2_code_free(ps->pats[i].code);
+    ps->count = 0;
+    flush_cache(ps);
+}
+
+void v6p_patterns_free(v6p_patterns *ps)
+{
+    if (!ps)
+        return;
+    v6p_patterns_clear(ps);
+    pcre2_match_data_free(ps->md);
+    free(ps);
+}
+
+int v6p_patterns_add(v6p_patterns *ps, v6p_pattern_kind kind, const char *regex, int value,
+                     v6p_error *err)
+{
+    if (ps->count == MAX_PATTERNS) {
+        if (err) {
+            err->code = 1;
+            err->offset = 0;
+            snprintf(err->message, sizeof(err->message), "too many patterns (at most %d)",
+                     MAX_PATTERNS);
+        }
+        return -1;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+    if (!code) {
+        if (err) {
+            char msg[160];
+            pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof(msg));
+            err->code = 2;
+            err->offset = (uint32_t)eo;
+            snprintf(err->message, sizeof(err->message), "bad pattern at offset %zu: %s",
+                     (size_t)eo, msg);
+        }
+        return -1;
+    }
+    /* JIT is an optimization; without it matching still works. */
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    ps->pats[ps->count].code = code;
+    ps->pats[ps->count].kind = (int)kind;
+    ps->pats[ps->count].value = value;
+    ps->count++;
+    flush_cache(ps);
+    return 0;
+}
+
+static int run(v6p_patterns *ps, int kind, const char *text, size_t len)
+{
+    for (int i = 0; i < ps->count; i++) {
+        if (ps->pats[i].kind != kind)
+            continue;
+        int rc = pcre2_match(ps->pats[i].code, (PCRE2_SPTR)text, len, 0, 0, ps->md, NULL);
+        if (rc >= 0)
+            return ps->pats[i].value;
+    }
+    return -1;
+}
+
+static unsigned hash(const char *s, size_t n)
+{
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+int v6p_patterns_match(v6p_patterns *ps, v6p_pattern_kind kind, const char *text, size_t len)
+{
+    if (len == 0 || len >= CACHE_KEY_MAX)
+        return run(ps, (int)kind, text, len);
+    cache_slot *slot = &ps->cache[hash(text, len) % CACHE_SLOTS];
+    if (slot->len != len || memcmp(slot->key, text, len) != 0) {
+        slot->len = (uint8_t)len;
+        memcpy(slot->key, text, len);
+        slot->result[0] = (int8_t)run(ps, V6P_PATTERN_ACTION, text, len);
+        slot->result[1] = (int8_t)run(ps, V6P_PATTERN_DIRECTION, text, len);
+    }
+    return slot->result[kind];
+}

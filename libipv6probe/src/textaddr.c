@@ -1,0 +1,241 @@
+/* Address text: parsing without copies, RFC 5952 output. */
+#include "textaddr.h"
+
+#include <string.h>
+
+#include "ipv6probe/json.h"
+
+static inline int hexdigit(unsigned char c)
+{
+    if ((unsigned)(c - (unsigned char)'0') < 10u)
+        return c - '0';
+    c |= 0x20;
+    if ((unsigned)(c - (unsigned char)'a') < 6u)
+        return c - 'a' + 10;
+    return -1;
+}
+
+int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out)
+{
+    uint32_t v = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= n || p[i] != '.')
+                return -1;
+            i++;
+        }
+        size_t start = i;
+        unsigned octet = 0;
+        while (i < n && p[i] >= '0' && p[i] <= '9' && i - start < 3)
+            octet = octet * 10 + (unsigned)(p[i++] - '0');
+        /* Leading zeros are refused as inet_pton does: "010" is ambiguous. */
+        if (i == start || octet > 255 || (i - start > 1 && p[start] == '0'))
+            return -1;
+        v = v << 8 | octet;
+    }
+    if (i != n)
+        return -1;
+    out->s_addr = htonl(v);
+    return 0;
+}
+
+int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out)
+{
+    struct in_addr a;
+    if (v6p_parse_ip4(p, n, &a) != 0)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->s6_addr[10] = 0xff;
+    out->s6_addr[11] = 0xff;
+    memcpy(&out->s6_addr[12], &a, 4);
+    return 0;
+}
+
+/* The kernel always prints 8 groups of 4 hex digits (39 chars): take that
+ * shape without the general machinery, since it is nearly every line. */
+static int parse_full_form(const char *p, struct in6_addr *out)
+{
+    for (int g = 0; g < 8; g++) {
+        const char *q = p + g * 5;
+        if (g < 7 && q[4] != ':')
+            return -1;
+        int a = hexdigit((unsigned char)q[0]), b = hexdigit((unsigned char)q[1]);
+        int c = hexdigit((unsigned char)q[2]), d = hexdigit((unsigned char)q[3]);
+        if ((a | b | c | d) < 0)
+            return -1;
+        out->s6_addr[2 * g] = (uint8_t)(a << 4 | b);
+        out->s6_addr[2 * g + 1] = (uint8_t)(c << 4 | d);
+    }
+    return 0;
+}
+
+int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out)
+{
+    if (n == 39 && parse_full_form(p, out) == 0)
+        return 0;
+    if (n < 2 || n > 45)
+        return -1;
+
+    uint16_t words[8];
+    int nwords = 0, gap = -1;
+    size_t i = 0;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return -1;
+        gap = 0;
+        i = 2;
+        if (i == n)
+            goto done;
+    }
+    for (;;) {
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && i - start < 5) {
+            int d = hexdigit((unsigned char)p[i]);
+            if (d < 0)
+                break;
+            v = v << 4 | (unsigned)d;
+            i++;
+        }
+        if (i < n && p[i] == '.') {
+            /* A dotted-quad tail takes the last two words. */
+            struct in_addr a;
+            if (nwords > 6 || v6p_parse_ip4(p + start, n - start, &a) != 0)
+                return -1;
+            uint32_t h = ntohl(a.s_addr);
+            words[nwords++] = (uint16_t)(h >> 16);
+            words[nwords++] = (uint16_t)h;
+            i = n;
+            break;
+        }
+        if (i == start || i - start > 4 || nwords == 8)
+            return -1;
+        words[nwords++] = (uint16_t)v;
+        if (i == n)
+            break;
+        if (p[i] != ':')
+            return -1;
+        i++;
+        if (i < n && p[i] == ':') {
+            if (gap >= 0)
+                return -1;
+            gap = nwords;
+            i++;
+            if (i == n)
+                break;
+        } else if (i == n) {
+            return -1; /* a trailing single colon */
+        }
+    }
+done:
+    if (gap < 0 ? nwords != 8 : nwords > 7)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    int tail = gap < 0 ? 0 : nwords - gap;
+    int head = gap < 0 ? nwords : gap;
+    for (int k = 0; k < head; k++) {
+        out->s6_addr[2 * k] = (uint8_t)(words[k] >> 8);
+        out->s6_addr[2 * k + 1] = (uint8_t)words[k];
+    }
+    for (int k = 0; k < tail; k++) {
+        int pos = 8 - tail + k;
+        out->s6_addr[2 * pos] = (uint8_t)(words[head + k] >> 8);
+        out->s6_addr[2 * pos + 1] = (uint8_t)words[head + k];
+    }
+    return 0;
+}
+
+int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6])
+{
+    if (n != 17)
+        return -1;
+    for (int k = 0; k < 6; k++) {
+        const char *q = p + 3 * k;
+        if (k < 5 && q[2] != ':')
+            return -1;
+        int a = hexdigit((unsigned char)q[0]), b = hexdigit((unsigned char)q[1]);
+        if ((a | b) < 0)
+            return -1;
+        mac[k] = (uint8_t)(a << 4 | b);
+    }
+    return 0;
+}
+
+static const char hexchars[] = "0123456789abcdef";
+
+static char *put_u8dec(char *o, unsigned v)
+{
+    if (v >= 100)
+        *o++ = (char)('0' + v / 100);
+    if (v >= 10)
+        *o++ = (char)('0' + v / 10 % 10);
+    *o++ = (char)('0' + v % 10);
+    return o;
+}
+
+/* RFC 5952: lowercase, no leading zeros, the longest run of two or more zero
+ * words (the first if tied) becomes "::", and IPv4-mapped addresses keep
+ * their dotted quad. */
+size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
+{
+    const uint8_t *b = ip->s6_addr;
+    char *o = buf;
+    static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    int is_mapped = memcmp(b, mapped_prefix, 12) == 0;
+    if (v4 && is_mapped) {
+        for (int k = 12; k < 16; k++) {
+            o = put_u8dec(o, b[k]);
+            if (k < 15)
+                *o++ = '.';
+        }
+        *o = '\0';
+        return (size_t)(o - buf);
+    }
+    uint16_t w[8];
+    for (int k = 0; k < 8; k++)
+        w[k] = (uint16_t)(b[2 * k] << 8 | b[2 * k + 1]);
+    int best = -1, best_len = 1, cur = -1, cur_len = 0;
+    for (int k = 0; k < 8; k++) {
+        if (w[k] == 0) {
+            if (cur < 0)
+                cur = k, cur_len = 0;
+            if (++cur_len > best_len)
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    int words = is_mapped ? 6 : 8;
+    for (int k = 0; k < words; k++) {
+        if (k == best) {
+            *o++ = ':';
+            if (k == 0)
+                *o++ = ':';
+            k += best_len - 1;
+            continue;
+        }
+        unsigned v = w[k];
+        int started = 0;
+        for (int s = 12; s >= 0; s -= 4) {
+            unsigned nib = v >> s & 0xf;
+            if (nib || started || s == 0) {
+                *o++ = hexchars[nib];
+                started = 1;
+            }
+        }
+        if (k < words - 1)
+            *o++ = ':';
+    }
+    if (is_mapped) {
+        if (o[-1] != ':')
+            *o++ = ':';
+        for (int k = 12; k < 16; k++) {
+            o = put_u8dec(o, b[k]);
+            if (k < 15)
+                *o++ = '.';
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - buf);
+}

@@ -1,0 +1,18 @@
+/* Address text without NUL terminators: parse IPv6/IPv4/MAC, print RFC 5952. */
+#ifndef V6P_TEXTADDR_H
+#define V6P_TEXTADDR_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse an IPv6 address in [p, p+n): full or compressed, with an optional
+ * dotted-quad tail.  Returns 0 or -1. */
+int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out);
+/* Parse dotted-quad IPv4 into an IPv4-mapped IPv6 address. */
+int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out);
+int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out);
+/* Parse `aa:bb:cc:dd:ee:ff` (exactly 17 chars). */
+int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6]);
+
+#endif
