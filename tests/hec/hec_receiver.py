@@ -359,17 +359,21 @@ class Receiver:
             for r in self.rules:
                 if endpoint not in r.on:
                     continue
+                a = r.action
+                # first rule of a kind wins; later ones of that kind are not consulted
+                if a == "reject" and p.reject is not None:
+                    continue
+                if a.startswith("ack-") and p.ack is not None:
+                    continue
                 if not r.decide():
                     continue
-                a = r.action
                 if a == "slow":
                     p.delay += float(r.arg)
                 elif a in TERMINAL:
                     p.terminal = r
                     break
                 elif a == "reject":
-                    if p.reject is None:
-                        p.reject = r
+                    p.reject = r
                 elif a == "ack-delay":
                     p.ack = ("delay", float(r.arg))
                 elif a == "ack-never":
@@ -457,56 +461,69 @@ class Receiver:
 # Body parsing
 # --------------------------------------------------------------------------
 
+def _bad_fields(f):
+    if type(f) is not dict:
+        return True
+    for v in f.values():
+        if type(v) is str:
+            continue
+        if type(v) is list:
+            for x in v:
+                if type(x) is not str:
+                    return True
+            continue
+        return True
+    return False
+
+
+_DECIMAL_MATCH = DECIMAL_RE.match
+_WS_MATCH = re.compile(r"[ \t\r\n]*").match
+
+
 def check_envelope(obj, n, token, max_event_size, size):
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise HecError(6, n)
     if size > max_event_size:
         raise HecError(6, n)
-    if "event" not in obj:
+    ev = obj.get("event", obj)
+    if ev is obj:
         raise HecError(12, n)
-    ev = obj["event"]
     if ev is None or ev == "":
         raise HecError(13, n)
-    if "time" in obj:
-        t = obj["time"]
-        if isinstance(t, bool) or t is None:
-            raise HecError(15, n)
-        if isinstance(t, RawFloat):
+    t = obj.get("time", obj)
+    if t is not obj:
+        tt = type(t)
+        if tt is str:
+            if not _DECIMAL_MATCH(t):
+                raise HecError(15, n)
+        elif tt is RawFloat:
             if "e" in t.raw or "E" in t.raw:
                 raise HecError(15, n)
-        elif isinstance(t, str):
-            if not DECIMAL_RE.match(t):
-                raise HecError(15, n)
-        elif not isinstance(t, int):
+        elif tt is not int:
             raise HecError(15, n)
     for k in ("host", "source", "sourcetype", "index"):
-        if k in obj and not isinstance(obj[k], str):
+        v = obj.get(k, "")
+        if type(v) is not str:
             raise HecError(6, n)
-    if "fields" in obj:
-        f = obj["fields"]
-        if not isinstance(f, dict):
-            raise HecError(15, n)
-        for v in f.values():
-            if isinstance(v, str):
-                continue
-            if isinstance(v, list) and all(isinstance(x, str) for x in v):
-                continue
+    f = obj.get("fields")
+    if f is not None or "fields" in obj:
+        if _bad_fields(f):
             raise HecError(15, n)
     if token.indexes is not None and "index" in obj and obj["index"] not in token.indexes:
         raise HecError(7, n)
 
 
 def parse_events(text, token, max_event_size, accept_array=False):
-    """Yield (n, obj, rawtext) for each event; raise HecError on the first bad one.
+    """Yield (n, obj, start, end) for each event; raise HecError on the first bad one.
 
     Events already yielded count as accepted (Splunk streams the body).
+    start/end locate the event's JSON text in text (None for array members).
     """
     decode = _DECODER.raw_decode
-    i = 0
+    ws = _WS_MATCH
     end = len(text)
+    i = ws(text, 0).end()
     n = 0
-    while i < end and text[i] in WS:
-        i += 1
     if i == end:
         raise HecError(5)
     if text[i] == "[" and accept_array:
@@ -517,9 +534,8 @@ def parse_events(text, token, max_event_size, accept_array=False):
         if text[j:].strip(WS):
             raise HecError(6, len(arr) if isinstance(arr, list) else 0)
         for obj in arr:
-            raw = json.dumps(obj)
-            check_envelope(obj, n, token, max_event_size, len(raw))
-            yield n, obj, raw
+            check_envelope(obj, n, token, max_event_size, len(json.dumps(obj)))
+            yield n, obj, None, None
             n += 1
         return
     while i < end:
@@ -528,15 +544,14 @@ def parse_events(text, token, max_event_size, accept_array=False):
         except ValueError:
             raise HecError(6, n)
         check_envelope(obj, n, token, max_event_size, j - i)
-        yield n, obj, text[i:j]
+        yield n, obj, i, j
         n += 1
-        i = j
-        while i < end and text[i] in WS:
-            i += 1
+        i = ws(text, j).end()
 
 
-def match_reject(rule, n, raw):
+def match_reject(rule, n, obj, text, start, end):
     if "match" in rule.opts:
+        raw = text[start:end] if start is not None else json.dumps(obj)
         return rule.opts["match"] in raw
     return n == int(rule.arg)
 
@@ -572,9 +587,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # headers and body in one write: no Nagle/delayed-ACK stall
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(data)
+            self._headers_buffer.append(data)
+        self.flush_headers()
+
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
     def read_body(self, limit):
         """Read the request body; returns bytes, or None if over limit."""
@@ -849,8 +873,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 it = parse_events(text, token, rec.args.max_event_size,
                                   rec.args.accept_array)
-            for n, obj, raw in it:
-                if reject is not None and match_reject(reject, n, raw):
+            for n, obj, start, end in it:
+                if reject is not None and match_reject(reject, n, obj, text, start, end):
                     rejected = True
                     raise HecError(int(reject.opts.get("code", 6)), n)
                 if count_only:
@@ -898,7 +922,7 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             obj = dict(meta)
             obj["event"] = line
-            yield n, obj, line
+            yield n, obj, None, None
             n += 1
         if n == 0:
             raise HecError(5)
