@@ -1129,7 +1129,11 @@ def capture(tag):
     kmsg = None
     try:
         lab.setup()
-        lab.rules()
+        try:
+            lab.rules()
+        except RuntimeError as e:
+            skip("cannot install the netfilter LOG rules (missing LOG target or nftables "
+                 "support?): %s" % e)
         lab.warm_up()
         try:
             kmsg = Kmsg()
@@ -1305,6 +1309,14 @@ def main():
             log("forwarder output does not match (%d problems):" % len(fproblems))
             for p in fproblems:
                 log("  " + p)
+            byfield = {}
+            for p in fproblems:
+                m = re.search(r": (\w+) (?:missing|expected)|: unexpected (\w+)=|"
+                              r"\] (\d+ lines logged)", p)
+                k = next((g for g in m.groups() if g), "other") if m else "other"
+                byfield[k] = byfield.get(k, 0) + 1
+            log("problems by field: " + ", ".join("%s %d" % kv for kv in
+                                                  sorted(byfield.items(), key=lambda x: -x[1])))
         if problems or fproblems:
             log("FAIL")
             return 1
