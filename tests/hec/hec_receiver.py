@@ -569,6 +569,17 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "hec-receiver/1"
     sys_version = ""
 
+    def handle_expect_100(self):
+        # Like Splunk's HTTP layer: no "100 Continue" for a body over the limit;
+        # the handler answers 413 and closes instead.
+        try:
+            n = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            n = 0
+        if n > self.server.receiver.args.max_content_length:
+            return True
+        return super().handle_expect_100()
+
     def version_string(self):
         return self.server_version
 

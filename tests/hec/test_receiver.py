@@ -343,6 +343,34 @@ class TestGzipAndSize(ReceiverCase):
         self.assertIn("too large", reply["text"])
         self.assertEqual(len(self.new_events()), 4)
 
+    def expect_continue(self, body):
+        s = socket.create_connection(("127.0.0.1", self.recv.port), timeout=10)
+        try:
+            s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Splunk %s\r\n"
+                       "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                       % (EVENT, TOK, len(body))).encode())
+            first = s.recv(4096)
+            if first.startswith(b"HTTP/1.1 100"):
+                s.sendall(body)
+                rest = b""
+                while b"}" not in rest:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    rest += chunk
+                return first, rest
+            return first, b""
+        finally:
+            s.close()
+
+    def test_expect_100_continue(self):
+        first, rest = self.expect_continue(b'{"event":"continued"}')
+        self.assertTrue(first.startswith(b"HTTP/1.1 100 Continue"), first)
+        self.assertIn(b'"code":0', first + rest)
+        first, rest = self.expect_continue(b" " * 1001)
+        self.assertTrue(first.startswith(b"HTTP/1.1 413"), first)
+        self.assertEqual([e["envelope"]["event"] for e in self.new_events()], ["continued"])
+
     def test_event_size_limit(self):
         small = '{"event":"%s"}' % ("s" * 100)
         big = '{"event":"%s"}' % ("b" * 300)
