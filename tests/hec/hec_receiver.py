@@ -727,7 +727,7 @@ class Handler(BaseHTTPRequestHandler):
                         pass
                 rec.count(endpoint, "dropped", None, nbytes)
                 self.drop(rst=t.opts.get("rst") in ("1", "yes", "true"))
-            status, code = self.fault_reply(t)
+            self.fault_reply(t)
             return
         if body is None:
             rec.count(endpoint, 413, None)

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -32,7 +33,32 @@ def main():
         print("SKIP: npm package splunk-logging is not installed "
               "(run `npm ci` in tests/hec)")
         return SKIP
-    with Receiver(["--token", TOKEN, "--token", DISABLED + ":disabled"]) as r:
+    tls_dir = tempfile.mkdtemp(prefix="hec-tls-")
+    try:
+        results = [run(node, None)]
+        openssl = shutil.which("openssl")
+        if openssl:
+            cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+            subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2",
+                            "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+            results.append(run(node, (cert, key)))
+        else:
+            print("note: openssl missing, HTTPS run skipped")
+    finally:
+        shutil.rmtree(tls_dir, ignore_errors=True)
+    if SKIP in results:
+        return SKIP
+    passed = results.count(0)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+def run(node, tls):
+    """One run of the node client against a fresh receiver; 0 = all good."""
+    scheme = "https" if tls else "http"
+    with Receiver(["--token", TOKEN, "--token", DISABLED + ":disabled"],
+                  tls=tls) as r:
         env = dict(os.environ, HEC_URL=r.url, HEC_TOKEN=TOKEN,
                    HEC_BAD_TOKEN=BAD, HEC_DISABLED_TOKEN=DISABLED)
         p = subprocess.run([node, os.path.join(HERE, "test_splunk_logging.js")],
@@ -43,7 +69,7 @@ def main():
             print("SKIP: test_splunk_logging.js could not load splunk-logging")
             return SKIP
         if p.returncode != 0:
-            print("FAIL: node script exited %d" % p.returncode)
+            print("FAIL (%s): node script exited %d" % (scheme, p.returncode))
             print(p.stdout.decode("utf-8", "replace"))
             return 1
         report = json.loads(p.stdout)
@@ -75,9 +101,9 @@ def main():
     if stats["by_code"].get("4") != 1 or stats["by_code"].get("1") != 1:
         failures.append("bad/disabled token replies not seen: %r" % stats["by_code"])
     for f in failures:
-        print("FAIL: " + f)
-    n_ok = 0 if failures else 1
-    print("%d passed, %d failed" % (n_ok, 1 - n_ok))
+        print("FAIL (%s): %s" % (scheme, f))
+    if not failures:
+        print("ok: %s run, %d events as sent" % (scheme, len(sent)))
     return 1 if failures else 0
 
 
