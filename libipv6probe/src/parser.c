@@ -30,11 +30,14 @@ static const struct {
     {V6P_PATTERN_ACTION, "(?i)(?<![a-z])(accept|allow|pass)", "allowed"},
 };
 
+static int value_for(v6p_pattern_kind kind, const char *value);
+
 static int install_defaults(v6p_parser *p, v6p_error *err)
 {
     for (size_t i = 0; i < sizeof(default_patterns) / sizeof(default_patterns[0]); i++)
-        if (v6p_parser_add_pattern(p, default_patterns[i].kind, default_patterns[i].regex,
-                                   default_patterns[i].value, err) != 0)
+        if (v6p_patterns_add(p->patterns, default_patterns[i].kind, default_patterns[i].regex,
+                             value_for(default_patterns[i].kind, default_patterns[i].value), 1,
+                             err) != 0)
             return -1;
     return 0;
 }
@@ -97,7 +100,7 @@ int v6p_parser_add_pattern(v6p_parser *p, v6p_pattern_kind kind, const char *reg
         }
         return -1;
     }
-    return v6p_patterns_add(p->patterns, kind, regex, v, err);
+    return v6p_patterns_add(p->patterns, kind, regex, v, 0, err);
 }
 
 void v6p_parser_clear_patterns(v6p_parser *p)

@@ -17,6 +17,7 @@ typedef struct pattern {
     pcre2_code *code;
     int kind;
     int value;
+    int is_default;
 } pattern;
 
 typedef struct cache_slot {
@@ -69,7 +70,7 @@ void v6p_patterns_free(v6p_patterns *ps)
 }
 
 int v6p_patterns_add(v6p_patterns *ps, v6p_pattern_kind kind, const char *regex, int value,
-                     v6p_error *err)
+                     int is_default, v6p_error *err)
 {
     if (ps->count == MAX_PATTERNS) {
         if (err) {
@@ -96,9 +97,17 @@ int v6p_patterns_add(v6p_patterns *ps, v6p_pattern_kind kind, const char *regex,
     }
     /* JIT is an optimization; without it matching still works. */
     (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-    ps->pats[ps->count].code = code;
-    ps->pats[ps->count].kind = (int)kind;
-    ps->pats[ps->count].value = value;
+    /* A site's own patterns go before the built-in defaults, so that they
+     * decide first. */
+    int at = ps->count;
+    if (!is_default)
+        while (at > 0 && ps->pats[at - 1].is_default)
+            at--;
+    memmove(&ps->pats[at + 1], &ps->pats[at], (size_t)(ps->count - at) * sizeof(pattern));
+    ps->pats[at].code = code;
+    ps->pats[at].kind = (int)kind;
+    ps->pats[at].value = value;
+    ps->pats[at].is_default = is_default;
     ps->count++;
     flush_cache(ps);
     return 0;

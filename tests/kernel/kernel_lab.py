@@ -357,8 +357,12 @@ def line_key(prefix, ev, group=None):
 
 
 def rule_of(prefix):
-    """The `rule` of a LOG prefix: the prefix text without surrounding white space."""
-    return prefix.strip()
+    """The `rule` of a LOG prefix: the prefix without surrounding white space and
+    without the colon that conventionally ends it."""
+    rule = prefix.strip()
+    if rule.endswith(":"):
+        rule = rule[:-1].rstrip()
+    return rule
 
 
 class Lab:
