@@ -1,0 +1,107 @@
+/* The bounded table every tracker keeps its state in.
+ *
+ * A fixed-capacity hash table with least-recently-seen (LRU) eviction.  All
+ * memory is allocated once, at creation: `capacity` slots, each holding a key
+ * of `key_size` bytes and a value of `value_size` bytes, plus a bucket array.
+ * Nothing is allocated afterwards, so a flood of new keys (spoofed sources,
+ * random addresses) can only evict old keys, never grow memory.
+ *
+ * Keys are fixed-size byte strings (up to V6P_TABLE_KEY_MAX bytes) compared
+ * with memcmp: zero any padding in a key struct before using it.  Values are
+ * caller-defined plain bytes, zeroed when a key is inserted, 8-byte aligned.
+ *
+ * Buckets are chosen with SipHash-1-3 keyed by a 128-bit seed, so that a
+ * remote party who does not know the seed cannot aim keys at one bucket.
+ *
+ * Lookup, insert, touch and remove are O(1) on average.  Iteration walks from
+ * the least to the most recently seen key, which is the order expiry wants:
+ * stop at the first key that is still fresh.
+ *
+ * Value pointers stay valid until that key is removed or evicted; an insert of
+ * a new key may evict (and so reuse) the least recently seen slot.
+ *
+ * Not thread-safe: one table per thread, or the caller locks. */
+#ifndef V6P_TABLE_H
+#define V6P_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define V6P_TABLE_KEY_MAX 40
+/* Upper bound on capacity: slot indices are 32-bit. */
+#define V6P_TABLE_CAPACITY_MAX (1u << 30)
+
+typedef struct v6p_table v6p_table;
+
+typedef enum v6p_table_status {
+    V6P_TABLE_OK = 0,
+    V6P_TABLE_EINVAL, /* bad configuration: zero capacity, key size 0 or too big */
+    V6P_TABLE_ENOMEM, /* the one allocation failed */
+    V6P_TABLE_ENOENT  /* no such key */
+} v6p_table_status;
+
+/* Why a key left the table, as told to the eviction callback. */
+typedef enum v6p_table_reason {
+    V6P_TABLE_EVICTED = 0, /* pushed out by a new key: the table was full */
+    V6P_TABLE_EXPIRED = 1  /* dropped by v6p_table_foreach returning V6P_TABLE_DROP */
+} v6p_table_reason;
+
+/* Called just before a key leaves the table (not for v6p_table_remove, not at
+ * v6p_table_free).  key and value are valid only during the call; the callback
+ * must not call back into the same table. */
+typedef void (*v6p_table_evict_fn)(const void *key, void *value, v6p_table_reason why, void *arg);
+
+typedef struct v6p_table_config {
+    size_t capacity;   /* maximum number of keys, 1..V6P_TABLE_CAPACITY_MAX */
+    size_t key_size;   /* bytes of every key, 1..V6P_TABLE_KEY_MAX */
+    size_t value_size; /* bytes of every value (0 allowed: a set) */
+    /* Hash seed.  All zero: draw one from the system's random source. */
+    uint64_t seed[2];
+    v6p_table_evict_fn on_evict; /* optional */
+    void *evict_arg;
+} v6p_table_config;
+
+/* Create a table.  On success *out is the table and V6P_TABLE_OK returned. */
+v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out);
+void v6p_table_free(v6p_table *t);
+
+/* The value of key, or NULL.  Does not change recency. */
+void *v6p_table_get(const v6p_table *t, const void *key);
+
+/* The value of key, marked most recently seen; NULL when absent. */
+void *v6p_table_touch(v6p_table *t, const void *key);
+
+/* Find key or insert it, and mark it most recently seen.  A new key gets a
+ * zeroed value; when the table is full the least recently seen key is evicted
+ * first (callback, then counted).  *created (may be NULL) tells which.  Never
+ * fails once the table exists. */
+void *v6p_table_put(v6p_table *t, const void *key, bool *created);
+
+/* Remove key without calling the eviction callback. */
+v6p_table_status v6p_table_remove(v6p_table *t, const void *key);
+
+/* Walk keys from least to most recently seen.  The callback returns one of
+ * these; V6P_TABLE_DROP removes the key (eviction callback with
+ * V6P_TABLE_EXPIRED) and goes on.  Recency is not changed by the walk. */
+enum { V6P_TABLE_NEXT = 0, V6P_TABLE_STOP = 1, V6P_TABLE_DROP = 2 };
+typedef int (*v6p_table_visit_fn)(const void *key, void *value, void *arg);
+void v6p_table_foreach(v6p_table *t, v6p_table_visit_fn fn, void *arg);
+
+/* The least recently seen key and its value (NULL, NULL when empty). */
+const void *v6p_table_oldest(const v6p_table *t, void **value);
+
+size_t v6p_table_count(const v6p_table *t);
+size_t v6p_table_capacity(const v6p_table *t);
+/* Keys pushed out because the table was full, since creation. */
+uint64_t v6p_table_evictions(const v6p_table *t);
+/* Keys dropped by foreach, since creation. */
+uint64_t v6p_table_expirations(const v6p_table *t);
+/* Bytes allocated at creation: the table never holds more. */
+size_t v6p_table_memory(const v6p_table *t);
+
+/* SipHash-1-3 of data under a 128-bit key; exposed for trackers that need a
+ * keyed hash of their own (sampling, sketches). */
+uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len);
+
+#endif
