@@ -691,6 +691,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception:  # a receiver bug or a garbled request: say so, keep serving
+            import traceback
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            try:
+                self.send_json(500, {"text": CODES[8][1], "code": 8})
+            except OSError:
+                pass
 
     def _dispatch(self):
         rec = self.server.receiver
