@@ -758,7 +758,7 @@ def _blank_strings(text):
     return re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
 
 
-IDENT_RE = re.compile(r"'([^']+)'|([A-Za-z_][A-Za-z0-9_.{}]*)(\s*\()?")
+IDENT_RE = re.compile(r"'([^']+)'|([A-Za-z_][A-Za-z0-9_]*)(\s*\()?")
 
 
 def expr_refs(expr):
@@ -1091,3 +1091,16 @@ def meson_version():
     scope = m.group(1) if m else text
     m = re.search(r"\bversion\s*:\s*'([^']+)'", scope)
     return m.group(1) if m else None
+
+
+def run_tests():
+    """unittest.main with the exit codes meson expects: 0 pass, 1 fail, 77 skip."""
+    import sys
+    import unittest
+    prog = unittest.main(exit=False)
+    result = prog.result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.testsRun and len(result.skipped) == result.testsRun:
+        sys.exit(SKIP)
+    sys.exit(0)

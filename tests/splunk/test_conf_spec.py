@@ -121,4 +121,4 @@ class ConfSpec(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    sc.run_tests()

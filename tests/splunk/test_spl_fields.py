@@ -287,4 +287,4 @@ class Checker(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    sc.run_tests()
