@@ -622,6 +622,10 @@ v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
     v6p_reason r = check_complete(&s);
     if (r != V6P_R_NONE)
         return fail(r, body, end);
+    /* The kernel prints INCOMPLETE only when more fragments follow; a
+     * fragment header without it is the last fragment. */
+    if (v6p_event_has(ev, V6P_F_FRAG_OFFSET) && !v6p_event_has(ev, V6P_F_FRAG_MORE))
+        v6p_set_bool(ev, V6P_F_FRAG_MORE, 0);
     if (v6p_set_num(ev, V6P_F_PROTOCOL_VERSION, (uint64_t)s.family) != V6P_R_NONE)
         return fail(V6P_R_DUPLICATE_FIELD, body, end);
     /* The text of ip6tables and nftables is the same; MACSRC= (nft's `flags

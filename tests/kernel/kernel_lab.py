@@ -954,8 +954,10 @@ def fragment_fields(e, ev):
     f = dict(e.fields)
     f["bytes"] = ev.get("bytes")
     f["frag_offset"] = ev.get("frag_offset")
-    if ev.get("frag_more"):
-        f["frag_more"] = True
+    # Every fragment header yields frag_more: true while more follow, false on
+    # the last (the kernel prints INCOMPLETE only for the former); which one
+    # is last is checked by the fragments adding up to the bytes sent.
+    f["frag_more"] = bool(ev.get("frag_more"))
     f["frag_id"] = ev.get("frag_id")
     if ev.get("frag_offset") == 0:
         f.update(icmp_type=128, icmp_code=0, icmp_id=ECHO_ID, icmp_seq=e.frag_seq)

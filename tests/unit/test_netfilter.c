@@ -209,6 +209,7 @@ static void fragments(void **state)
                         " LEN=1000 TC=0 HOPLIMIT=64 FLOWLBL=0 FRAG:1232 ID:8d4e1c2a PROTO=UDP ";
     assert_int_equal(parse_str(P, later, &ev, &r), V6P_OK);
     assert_int_equal(ev.frag_offset, 1232);
+    assert_json_has(&ev, "\"frag_more\":false");
     assert_json_lacks(&ev, "src_port");
 }
 
