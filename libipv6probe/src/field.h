@@ -14,18 +14,18 @@
 #include "ipv6probe/parse.h"
 
 typedef enum v6p_field_type {
-    V6P_T_NUM,    /* unsigned integer of the member's size */
-    V6P_T_SPAN,   /* text in the line */
-    V6P_T_ADDR,   /* struct in6_addr */
-    V6P_T_ADDR4,  /* struct in_addr */
-    V6P_T_MAC,    /* uint8_t[6] */
-    V6P_T_BOOL,   /* bool */
-    V6P_T_TIME,   /* time_sec + time_usec */
-    V6P_T_ENUM,   /* named by a function of the value */
-    V6P_T_FLAGS,  /* array of names */
-    V6P_T_CSTR,   /* const char * owned elsewhere */
-    V6P_T_REAL,   /* double */
-    V6P_T_INT64   /* signed 64-bit */
+    V6P_T_NUM,   /* unsigned integer of the member's size */
+    V6P_T_SPAN,  /* text in the line */
+    V6P_T_ADDR,  /* struct in6_addr */
+    V6P_T_ADDR4, /* struct in_addr */
+    V6P_T_MAC,   /* uint8_t[6] */
+    V6P_T_BOOL,  /* bool */
+    V6P_T_TIME,  /* time_sec + time_usec */
+    V6P_T_ENUM,  /* named by a function of the value */
+    V6P_T_FLAGS, /* array of names */
+    V6P_T_CSTR,  /* const char * owned elsewhere */
+    V6P_T_REAL,  /* double */
+    V6P_T_INT64  /* signed 64-bit */
 } v6p_field_type;
 
 typedef struct v6p_field_info {

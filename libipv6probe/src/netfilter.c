@@ -120,7 +120,8 @@ static v6p_reason set_raw_mac(nf_state *s, const char *v, size_t n)
     if (nb < 14)
         return V6P_R_NONE; /* not Ethernet: nothing we can name */
     v6p_reason r;
-    if ((r = v6p_set_mac(s->ev, V6P_F_DEST_MAC, hdr)) || (r = v6p_set_mac(s->ev, V6P_F_SRC_MAC, hdr + 6)))
+    if ((r = v6p_set_mac(s->ev, V6P_F_DEST_MAC, hdr)) ||
+        (r = v6p_set_mac(s->ev, V6P_F_SRC_MAC, hdr + 6)))
         return r;
     unsigned type = (unsigned)hdr[12] << 8 | hdr[13];
     if (type == 0x8100 && nb >= 18) {
@@ -201,8 +202,8 @@ static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v
     }
     /* Other quoted fields must still be numbers where the kernel prints
      * numbers, so that garbage inside brackets is not waved through. */
-    if (KEY("LEN") || KEY("TC") || KEY("FLOWLBL") || KEY("CODE") || KEY("WINDOW") ||
-        KEY("URGP") || KEY("SEQ") || KEY("ACK") || KEY("MTU"))
+    if (KEY("LEN") || KEY("TC") || KEY("FLOWLBL") || KEY("CODE") || KEY("WINDOW") || KEY("URGP") ||
+        KEY("SEQ") || KEY("ACK") || KEY("MTU"))
         return v6p_parse_dec(v, n, UINT32_MAX, &num) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
     return V6P_R_NONE;
 }
@@ -220,7 +221,8 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return n ? v6p_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
         }
         if (KEY("TC"))
-            return s->family == 6 ? v6p_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n) : V6P_R_FAMILY_MISMATCH;
+            return s->family == 6 ? v6p_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n)
+                                  : V6P_R_FAMILY_MISMATCH;
         if (KEY("ID")) {
             if (s->family != 4)
                 return V6P_R_FAMILY_MISMATCH;
@@ -536,8 +538,8 @@ static v6p_body_result fail(v6p_reason r, const char *base, const char *at)
 
 static v6p_reason check_complete(const nf_state *s)
 {
-    const unsigned ip_needed = SEEN_IN | SEEN_OUT | SEEN_SRC | SEEN_DST | SEEN_LEN | SEEN_HOPS |
-                               SEEN_PROTO;
+    const unsigned ip_needed =
+        SEEN_IN | SEEN_OUT | SEEN_SRC | SEEN_DST | SEEN_LEN | SEEN_HOPS | SEEN_PROTO;
     if ((s->seen & ip_needed) != ip_needed)
         return s->seen & SEEN_PROTO ? V6P_R_MISSING_FIELD : V6P_R_TRUNCATED;
     if (s->nested)
@@ -570,8 +572,7 @@ static v6p_reason check_complete(const nf_state *s)
     return V6P_R_NONE;
 }
 
-v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
-                                    v6p_body_ctx *ctx)
+v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
 {
     v6p_body_result ok = {V6P_OK, V6P_R_NONE, 0};
     const char *in = find_in(body, len);

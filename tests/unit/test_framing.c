@@ -59,7 +59,7 @@ static void journalctl_forms(void **state)
 {
     (void)state;
     expect("Nov 27 16:59:01.123456 gw1 kernel: " BODY, T, 123456, "\"dvc\":\"gw1\""); /* precise */
-    expect("2026-11-27T17:59:01+0100 gw1 kernel: " BODY, T, 0, "\"dvc\":\"gw1\"");     /* iso */
+    expect("2026-11-27T17:59:01+0100 gw1 kernel: " BODY, T, 0, "\"dvc\":\"gw1\"");    /* iso */
     expect("2026-11-27T16:59:01.500000+00:00 gw1 kernel: " BODY, T, 500000,
            "\"dvc\":\"gw1\""); /* iso-precise */
 }
@@ -163,10 +163,14 @@ static void damaged_stamps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rfc3164),         cmocka_unit_test(journalctl_forms),
-        cmocka_unit_test(rfc3339_high_precision), cmocka_unit_test(rfc5424),
-        cmocka_unit_test(kernel_records),  cmocka_unit_test(bare_body_takes_fallback),
-        cmocka_unit_test(year_inference),  cmocka_unit_test(local_zone_offset),
+        cmocka_unit_test(rfc3164),
+        cmocka_unit_test(journalctl_forms),
+        cmocka_unit_test(rfc3339_high_precision),
+        cmocka_unit_test(rfc5424),
+        cmocka_unit_test(kernel_records),
+        cmocka_unit_test(bare_body_takes_fallback),
+        cmocka_unit_test(year_inference),
+        cmocka_unit_test(local_zone_offset),
         cmocka_unit_test(damaged_stamps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

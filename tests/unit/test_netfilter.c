@@ -5,8 +5,8 @@
 #define A1 "2001:0db8:0001:0000:0000:0000:0000:0001"
 #define A2 "2001:0db8:0002:0000:0a1b:2c3d:4e5f:6071"
 #define ECHO_LINE                                                                                  \
-    HDR "IPT6-DROP: IN=eth0 OUT= MAC=33:33:00:00:00:01:12:52:8d:35:65:90:86:dd SRC=" A1            \
-        " DST=" A2 " LEN=104 TC=0 HOPLIMIT=57 FLOWLBL=246417 PROTO=ICMPv6 TYPE=128 CODE=0 "        \
+    HDR "IPT6-DROP: IN=eth0 OUT= MAC=33:33:00:00:00:01:12:52:8d:35:65:90:86:dd SRC=" A1 " DST=" A2 \
+        " LEN=104 TC=0 HOPLIMIT=57 FLOWLBL=246417 PROTO=ICMPv6 TYPE=128 CODE=0 "                   \
         "ID=2914 SEQ=1 "
 
 static v6p_parser *P;
@@ -183,10 +183,10 @@ static void parameter_problem_pointer(void **state)
     (void)state;
     v6p_event ev;
     v6p_result r;
-    const char *line = "pp IN=eth0 OUT= SRC=" A2 " DST=" A1
-                       " LEN=112 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=ICMPv6 TYPE=4 CODE=1 "
-                       "POINTER=00000028 [SRC=" A1 " DST=" A2
-                       " LEN=64 TC=0 HOPLIMIT=9 FLOWLBL=0 PROTO=58 ] ";
+    const char *line =
+        "pp IN=eth0 OUT= SRC=" A2 " DST=" A1
+        " LEN=112 TC=0 HOPLIMIT=64 FLOWLBL=0 PROTO=ICMPv6 TYPE=4 CODE=1 "
+        "POINTER=00000028 [SRC=" A1 " DST=" A2 " LEN=64 TC=0 HOPLIMIT=9 FLOWLBL=0 PROTO=58 ] ";
     assert_int_equal(parse_str(P, line, &ev, &r), V6P_OK);
     assert_int_equal(ev.icmp_pointer, 0x28);
     assert_int_equal(ev.inner_protocol_number, 58);
@@ -454,8 +454,7 @@ static void patterns_decide_action_and_direction(void **state)
     memset(&err, 0, sizeof(err));
     v6p_parser *p = test_parser();
     assert_int_equal(v6p_parser_add_pattern(p, V6P_PATTERN_ACTION, "^LAN-", "allowed", &err), 0);
-    assert_int_equal(v6p_parser_add_pattern(p, V6P_PATTERN_DIRECTION, "-IN$", "inbound", &err),
-                     0);
+    assert_int_equal(v6p_parser_add_pattern(p, V6P_PATTERN_DIRECTION, "-IN$", "inbound", &err), 0);
     v6p_event ev;
     v6p_result r;
     const char *line = "LAN-DROP-IN IN= OUT=eth0 SRC=" A1 " DST=" A2
@@ -478,7 +477,7 @@ static void patterns_decide_action_and_direction(void **state)
 static void default_actions(void **state)
 {
     (void)state;
-    const char *prefixes[][2] = {{"IPT6-DROP:", "blocked"}, {"REJECT-IN", "blocked"},
+    const char *prefixes[][2] = {{"IPT6-DROP:", "blocked"},  {"REJECT-IN", "blocked"},
                                  {"[UFW BLOCK]", "blocked"}, {"nft deny", "blocked"},
                                  {"ACCEPT6", "allowed"},     {"[UFW ALLOW]", "allowed"},
                                  {"V6P-LOG", "unknown"},     {"BACKDROP", "unknown"}};

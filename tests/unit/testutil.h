@@ -55,14 +55,14 @@ static inline const char *event_json(const v6p_event *ev)
     do {                                                                                           \
         const char *js_ = event_json(ev);                                                          \
         if (!strstr(js_, kv))                                                                      \
-            fail_msg("expected %s in %s", kv, js_);                                               \
+            fail_msg("expected %s in %s", kv, js_);                                                \
     } while (0)
 
 #define assert_json_lacks(ev, key)                                                                 \
     do {                                                                                           \
         const char *js_ = event_json(ev);                                                          \
         if (strstr(js_, key))                                                                      \
-            fail_msg("did not expect %s in %s", key, js_);                                        \
+            fail_msg("did not expect %s in %s", key, js_);                                         \
     } while (0)
 
 #endif
