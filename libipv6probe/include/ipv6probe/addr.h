@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "event.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,25 +52,109 @@ typedef enum v6p_block {
 /* Interface-identifier kinds (the low 64 bits). */
 typedef enum v6p_iid_kind {
     V6P_IID_NONE = 0,
-    V6P_IID_ZERO,                  /* all zero: subnet-router anycast */
-    V6P_IID_EUI64,                 /* from a universal MAC (ff:fe in the middle) */
-    V6P_IID_EUI64_LOCAL,           /* from a locally administered MAC */
-    V6P_IID_ISATAP,                /* 0000:5efe or 0200:5efe + IPv4 */
-    V6P_IID_EMBEDDED_IPV4,         /* ::a.b.c.d in the low 32 bits, top 32 zero */
-    V6P_IID_EMBEDDED_IPV4_64,      /* ::a:b:c:d, each group a decimal octet */
-    V6P_IID_EMBEDDED_IPV4_TAIL,    /* random-looking high half, IPv4 in low 32 (CDN style) */
-    V6P_IID_PORT_EMBEDDED,         /* a service port in the low 16 bits */
-    V6P_IID_LOW_BYTE,              /* ::1, ::2:1 … */
-    V6P_IID_PATTERN,               /* repeated bytes, many zero bytes */
-    V6P_IID_TEREDO,                /* Teredo client (RFC 4380 / RFC 5991 flags) */
-    V6P_IID_RESERVED,              /* RFC 5453 reserved IIDs */
-    V6P_IID_RANDOMIZED,            /* passes the randomness test */
-    V6P_IID_UNCLASSIFIED,          /* none of the above, not random enough */
+    V6P_IID_ZERO,               /* all zero: subnet-router anycast */
+    V6P_IID_EUI64,              /* from a universal MAC (ff:fe in the middle) */
+    V6P_IID_EUI64_LOCAL,        /* from a locally administered MAC */
+    V6P_IID_ISATAP,             /* 0000:5efe or 0200:5efe + IPv4 */
+    V6P_IID_EMBEDDED_IPV4,      /* ::a.b.c.d in the low 32 bits, top 32 zero
+                                   (also the Akamai-style ::b81b:b286) */
+    V6P_IID_EMBEDDED_IPV4_64,   /* ::a:b:c:d, each group a decimal octet */
+    V6P_IID_EMBEDDED_IPV4_TAIL, /* random-looking high half, IPv4 in low 32 (CDN style);
+                                   syntax alone cannot tell it from random, so
+                                   v6p_addr_analyze() never assigns it */
+    V6P_IID_PORT_EMBEDDED,      /* a service port in the low 16 bits */
+    V6P_IID_LOW_BYTE,           /* ::1, ::2:1 … */
+    V6P_IID_PATTERN,            /* repeated bytes, many zero bytes */
+    V6P_IID_TEREDO,             /* Teredo client (RFC 4380 / RFC 5991 flags) */
+    V6P_IID_RESERVED,           /* RFC 5453 reserved IIDs */
+    V6P_IID_RANDOMIZED,         /* passes the randomness test */
+    V6P_IID_UNCLASSIFIED,       /* none of the above, not random enough */
     V6P_IID_COUNT_
 } v6p_iid_kind;
 
 const char *v6p_block_name(v6p_block b);
 const char *v6p_iid_kind_name(v6p_iid_kind k);
+
+/* Scope values of RFC 4007 / RFC 7346 (the multicast scope field).  Unicast
+ * addresses get the scope of their block: loopback 1, link-local 2, site-local
+ * 5, everything else routable 14 (global; ULA included, as RFC 4193 says). */
+enum {
+    V6P_SCOPE_NONE = 0,
+    V6P_SCOPE_INTERFACE = 1,
+    V6P_SCOPE_LINK = 2,
+    V6P_SCOPE_REALM = 3,
+    V6P_SCOPE_ADMIN = 4,
+    V6P_SCOPE_SITE = 5,
+    V6P_SCOPE_ORGANIZATION = 8,
+    V6P_SCOPE_GLOBAL = 14
+};
+/* "link_local", "global", … ; "scope_N" names do not exist: NULL for
+ * unassigned values. */
+const char *v6p_scope_name(unsigned scope);
+
+/* Teredo flag formats (RFC 4380 section 4, RFC 5991 section 2). */
+typedef enum v6p_teredo_kind {
+    V6P_TEREDO_NONE = 0,
+    V6P_TEREDO_RFC4380, /* only the cone bit may be set */
+    V6P_TEREDO_RFC5991, /* 12 random bits, R/U/G zero */
+    V6P_TEREDO_UNKNOWN  /* neither */
+} v6p_teredo_kind;
+
+/* Where an embedded IPv4 address was found. */
+typedef enum v6p_ipv4_origin {
+    V6P_V4_NONE = 0,
+    V6P_V4_MAPPED,     /* ::ffff:a.b.c.d */
+    V6P_V4_COMPATIBLE, /* ::a.b.c.d */
+    V6P_V4_NAT64,      /* 64:ff9b::a.b.c.d, 64:ff9b:1::/48 (last 32 bits) */
+    V6P_V4_6TO4,       /* 2002:AABB:CCDD:: */
+    V6P_V4_TEREDO,     /* the Teredo client (de-obfuscated) */
+    V6P_V4_ISATAP,     /* ::5efe:a.b.c.d */
+    V6P_V4_IID32,      /* IID ::a.b.c.d */
+    V6P_V4_IID64       /* IID ::192:168:1:1 (decimal words) */
+} v6p_ipv4_origin;
+
+/* An IID whose randomness score is at least this is "randomized".  The score
+ * is a p-value (see v6p_addr_info.randomness), so a truly random IID is
+ * refused with this probability. */
+#define V6P_RANDOM_MIN 0.005
+
+/* Everything v6p_addr_analyze() finds in one address.  Caller-owned. */
+typedef struct v6p_addr_info {
+    v6p_block block;
+    v6p_iid_kind iid;    /* V6P_IID_NONE when the block has no IID (multicast,
+                            loopback, unspecified, IPv4-mapped/compatible) */
+    uint8_t scope;       /* V6P_SCOPE_* */
+    uint8_t mcast_flags; /* multicast: the 4 flag bits (R, P, T) */
+    /* How random the IID's 16 nibbles look, in [0, 1]: the probability that
+     * a uniformly random IID looks at least as patterned, by the worst of four
+     * exact tests (digit repetition, equal neighbours, distinct neighbour
+     * differences, share of letters a-f; Bonferroni-corrected).  A random IID scores uniformly in
+     * [0, 1]; 0123456789abcdef or dead:beef:cafe:babe score near 0.  0 when
+     * there is no IID. */
+    double randomness;
+
+    v6p_ipv4_origin ipv4_origin;
+    struct in_addr ipv4;          /* network order */
+    struct in_addr teredo_server; /* Teredo only */
+    uint16_t teredo_port;         /* client port, de-obfuscated */
+    uint16_t teredo_flags;
+    v6p_teredo_kind teredo_kind;
+    uint8_t mac[6];        /* EUI-64 kinds: the MAC (OUI = mac[0..2]) */
+    uint16_t port;         /* V6P_IID_PORT_EMBEDDED: the service port */
+    uint8_t port_reversed; /* port in the upper word (addr6 "port-rev") */
+} v6p_addr_info;
+
+/* Analyse an IPv6 address.  Returns 0, or -1 when an argument is NULL.  No
+ * allocation, no state: safe from any thread. */
+int v6p_addr_analyze(const struct in6_addr *a, v6p_addr_info *info);
+
+/* Only the block (cheaper; no IID work). */
+v6p_block v6p_addr_block(const struct in6_addr *a);
+
+/* Set src_block/dest_block and src_iid/dest_iid on an event from its
+ * addresses (the tagger to use when no temporary-address tracker is set up).
+ * IPv4 events get block "ipv4" and no IID.  Returns 0, -1 on NULL. */
+int v6p_addr_tag(v6p_event *ev);
 
 #ifdef __cplusplus
 }
