@@ -73,6 +73,7 @@ static const v6p_field_info field_table[V6P_F_COUNT_] = {
     TYPED(V6P_F_PF_ANCHOR, "pf_anchor", V6P_T_SPAN, pf_anchor),
     TYPED(V6P_F_PF_LABEL, "pf_label", V6P_T_SPAN, pf_label),
     NUM(V6P_F_PF_SUBRULE, pf_subrule, 0xffffffffu),
+    TYPED(V6P_F_PF_ACTION, "pf_action", V6P_T_SPAN, pf_action),
     TYPED(V6P_F_SRC_BLOCK, "src_block", V6P_T_ENUM, src_block),
     TYPED(V6P_F_DEST_BLOCK, "dest_block", V6P_T_ENUM, dest_block),
     TYPED(V6P_F_SRC_IID, "src_iid", V6P_T_ENUM, src_iid),

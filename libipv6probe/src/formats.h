@@ -40,4 +40,14 @@ int v6p_sniff_netfilter(const char *body, size_t len, const v6p_body_ctx *ctx);
 v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
                                     v6p_body_ctx *ctx);
 
+/* pf as tcpdump prints it from pflog0 (`tcpdump -n -e`), any stamp option,
+ * with or without -v.  Sets action, direction and pf_* fields itself. */
+int v6p_sniff_pflog(const char *body, size_t len, const v6p_body_ctx *ctx);
+v6p_body_result v6p_parse_pflog(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx);
+
+/* pfSense / OPNsense filterlog CSV records. */
+int v6p_sniff_filterlog(const char *body, size_t len, const v6p_body_ctx *ctx);
+v6p_body_result v6p_parse_filterlog(const char *body, size_t len, v6p_event *ev,
+                                    v6p_body_ctx *ctx);
+
 #endif

@@ -140,6 +140,7 @@ typedef enum v6p_field {
     V6P_F_PF_ANCHOR,
     V6P_F_PF_LABEL,
     V6P_F_PF_SUBRULE,
+    V6P_F_PF_ACTION, /* pf's own action word (pass, block, match, rdr…) */
     /* Tag fields, filled by taggers after parsing. */
     V6P_F_SRC_BLOCK,
     V6P_F_DEST_BLOCK,
@@ -220,6 +221,7 @@ typedef struct v6p_event {
 
     v6p_span pf_reason, pf_anchor, pf_label;
     uint32_t pf_subrule;
+    v6p_span pf_action;
 
     /* Tags (see the address, tracker and classification headers). */
     uint8_t src_block, dest_block; /* enum v6p_block */
