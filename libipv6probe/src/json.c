@@ -1,4 +1,16 @@
-/* JSON for events: one walk over the field table, written with yajl. */
+/* JSON for events: one walk over the field table.
+ *
+ * The object is written straight into a growing buffer rather than through
+ * yajl_gen: yajl's generator checks its state machine, goes through a print
+ * callback and formats numbers with printf for every token, which cost
+ * about 1.4 us per event here, more than the parse itself (see
+ * tests/bench/).  Writing keys that are known at compile time, numbers and
+ * addresses directly is several times faster.  yajl stays the encoder of
+ * record for text that needs escaping: a string from the line (or a table)
+ * holding a quote, a backslash or a control byte is handed to yajl_gen_string
+ * and its output copied, so escaping is exactly yajl's.  Clean strings, which
+ * is nearly all of them, are copied as they are: for those yajl's output is
+ * the bytes between two quotes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +20,19 @@
 #include "ipv6probe/addr.h"
 #include "ipv6probe/json.h"
 
+#define KEY_SLOT 32
+
 struct v6p_json_writer {
-    yajl_gen g;
+    char *buf;
+    size_t len, cap;
+    int failed;   /* a grow failed: the event is lost, the writer is not */
+    yajl_gen esc; /* escapes strings that need it */
+    /* `"key":` of every field, built once from the field table, in slots of
+     * a fixed size so that copying one is a few vector moves (a copy of
+     * variable length became `rep movs`, which alone took a third of the
+     * time).  key_len 0: too long for a slot, written the slow way. */
+    char keys[V6P_F_COUNT_][KEY_SLOT];
+    uint8_t key_len[V6P_F_COUNT_];
 };
 
 v6p_json_writer *v6p_json_writer_new(void)
@@ -17,13 +40,20 @@ v6p_json_writer *v6p_json_writer_new(void)
     v6p_json_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
-    w->g = yajl_gen_alloc(NULL);
-    if (!w->g) {
-        free(w);
+    w->cap = 4096;
+    w->buf = malloc(w->cap);
+    w->esc = yajl_gen_alloc(NULL);
+    if (!w->buf || !w->esc) {
+        v6p_json_writer_free(w);
         return NULL;
     }
     /* Log lines may hold any bytes; yajl must not refuse a line for them. */
-    yajl_gen_config(w->g, yajl_gen_validate_utf8, 0);
+    yajl_gen_config(w->esc, yajl_gen_validate_utf8, 0);
+    const v6p_field_info *table = v6p_field_table();
+    for (int f = 0; f < V6P_F_COUNT_; f++) {
+        int n = snprintf(w->keys[f], sizeof(w->keys[f]), "\"%s\":", table[f].name);
+        w->key_len[f] = (uint8_t)(n > 0 && (size_t)n < sizeof(w->keys[f]) ? n : 0);
+    }
     return w;
 }
 
@@ -31,12 +61,45 @@ void v6p_json_writer_free(v6p_json_writer *w)
 {
     if (!w)
         return;
-    yajl_gen_free(w->g);
+    if (w->esc)
+        yajl_gen_free(w->esc);
+    free(w->buf);
     free(w);
 }
 
-/* yajl formats integers with printf; doing it here is several times faster
- * and the event has dozens of them. */
+/* Make room for n more bytes; on failure later writes are skipped and the
+ * event reports -1. */
+static int reserve(v6p_json_writer *w, size_t n)
+{
+    if (w->len + n <= w->cap)
+        return 1;
+    if (w->failed)
+        return 0;
+    size_t cap = w->cap;
+    while (cap < w->len + n)
+        cap *= 2;
+    char *nb = realloc(w->buf, cap);
+    if (!nb) {
+        w->failed = 1;
+        return 0;
+    }
+    w->buf = nb;
+    w->cap = cap;
+    return 1;
+}
+
+static inline void put(v6p_json_writer *w, const char *s, size_t n)
+{
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static inline void put_c(v6p_json_writer *w, char c)
+{
+    w->buf[w->len++] = c;
+}
+
+/* Integers are written here, not by printf; the event has dozens of them. */
 static size_t fmt_u64(char *buf, uint64_t v)
 {
     char tmp[24];
@@ -50,64 +113,93 @@ static size_t fmt_u64(char *buf, uint64_t v)
     return n;
 }
 
-static void gen_u64(yajl_gen g, uint64_t v)
+/* The callers reserve room for the value first (64 bytes covers every
+ * number, address, MAC and stamp). */
+static void put_u64(v6p_json_writer *w, uint64_t v)
 {
-    char buf[24];
-    yajl_gen_number(g, buf, fmt_u64(buf, v));
+    w->len += fmt_u64(w->buf + w->len, v);
 }
 
-static void gen_i64(yajl_gen g, int64_t v)
+static void put_i64(v6p_json_writer *w, int64_t v)
 {
-    char buf[24];
-    size_t n = 0;
     if (v < 0) {
-        buf[n++] = '-';
-        n += fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+        put_c(w, '-');
+        put_u64(w, (uint64_t)0 - (uint64_t)v);
     } else {
-        n = fmt_u64(buf, (uint64_t)v);
+        put_u64(w, (uint64_t)v);
     }
-    yajl_gen_number(g, buf, n);
 }
 
-static void gen_time(yajl_gen g, int64_t sec, uint32_t usec)
+static void put_time(v6p_json_writer *w, int64_t sec, uint32_t usec)
 {
-    char buf[40];
-    size_t n = 0;
-    if (sec < 0) {
-        buf[n++] = '-';
-        n += fmt_u64(buf + n, (uint64_t)0 - (uint64_t)sec);
-    } else {
-        n = fmt_u64(buf, (uint64_t)sec);
-    }
-    buf[n++] = '.';
+    put_i64(w, sec);
+    char *o = w->buf + w->len;
+    *o++ = '.';
     for (int d = 100000; d >= 1; d /= 10)
-        buf[n++] = (char)('0' + usec / (unsigned)d % 10);
-    yajl_gen_number(g, buf, n);
+        *o++ = (char)('0' + usec / (unsigned)d % 10);
+    w->len = (size_t)(o - w->buf);
 }
 
-static void gen_str(yajl_gen g, const char *s)
+/* A quoted string.  Bytes yajl would change are a quote, a backslash and
+ * the control bytes; anything else (UTF-8 or not: validation is off) it
+ * copies, so a string without those is written here as yajl would. */
+static void put_str(v6p_json_writer *w, const char *s, size_t n)
 {
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+        i++;
+    }
+    if (i == n) {
+        if (!reserve(w, n + 2))
+            return;
+        put_c(w, '"');
+        if (n)
+            put(w, s, n);
+        put_c(w, '"');
+        return;
+    }
+    const unsigned char *out;
+    size_t olen;
+    yajl_gen_reset(w->esc, NULL);
+    yajl_gen_clear(w->esc);
+    if (yajl_gen_string(w->esc, (const unsigned char *)s, n) != yajl_gen_status_ok ||
+        yajl_gen_get_buf(w->esc, &out, &olen) != yajl_gen_status_ok) {
+        w->failed = 1;
+        return;
+    }
+    if (reserve(w, olen))
+        put(w, (const char *)out, olen);
 }
 
-static void gen_mac(yajl_gen g, const uint8_t *m)
+static void put_cstr(v6p_json_writer *w, const char *s)
+{
+    put_str(w, s, strlen(s));
+}
+
+static void put_mac(v6p_json_writer *w, const uint8_t *m)
 {
     static const char hex[] = "0123456789abcdef";
-    char buf[17];
+    char *o = w->buf + w->len;
+    *o++ = '"';
     for (int i = 0; i < 6; i++) {
-        buf[3 * i] = hex[m[i] >> 4];
-        buf[3 * i + 1] = hex[m[i] & 15];
+        *o++ = hex[m[i] >> 4];
+        *o++ = hex[m[i] & 15];
         if (i < 5)
-            buf[3 * i + 2] = ':';
+            *o++ = ':';
     }
-    yajl_gen_string(g, (const unsigned char *)buf, 17);
+    *o++ = '"';
+    w->len = (size_t)(o - w->buf);
 }
 
-static void gen_flags(yajl_gen g, v6p_field f, uint32_t bits)
+static void put_flags(v6p_json_writer *w, v6p_field f, uint32_t bits)
 {
     static const char *const tcp[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"};
     static const char *const ip[] = {"CE", "DF", "MF"};
-    yajl_gen_array_open(g);
+    int first = 1;
+    put_c(w, '[');
     for (unsigned b = 0; b < 32; b++) {
         if (!(bits >> b & 1))
             continue;
@@ -118,74 +210,100 @@ static void gen_flags(yajl_gen g, v6p_field f, uint32_t bits)
             name = b < 3 ? ip[b] : NULL;
         else
             name = v6p_tag_name(1u << b);
-        if (name)
-            gen_str(g, name);
+        if (!name)
+            continue;
+        if (!reserve(w, 2))
+            return;
+        if (!first)
+            put_c(w, ',');
+        first = 0;
+        put_cstr(w, name);
     }
-    yajl_gen_array_close(g);
+    if (reserve(w, 1))
+        put_c(w, ']');
 }
 
 static const char *enum_name(const v6p_event *ev, v6p_field f)
 {
     switch (f) {
-    case V6P_F_VENDOR_PRODUCT: return v6p_format_name(ev->format);
-    case V6P_F_ACTION: return v6p_action_name(ev->action);
-    case V6P_F_DIRECTION: return v6p_direction_name(ev->direction);
-    case V6P_F_TRANSPORT: return v6p_transport_name(ev->protocol_number, ev->protocol_version);
+    case V6P_F_VENDOR_PRODUCT:
+        return v6p_format_name(ev->format);
+    case V6P_F_ACTION:
+        return v6p_action_name(ev->action);
+    case V6P_F_DIRECTION:
+        return v6p_direction_name(ev->direction);
+    case V6P_F_TRANSPORT:
+        return v6p_transport_name(ev->protocol_number, ev->protocol_version);
     case V6P_F_INNER_TRANSPORT:
         return v6p_transport_name(ev->inner_protocol_number, ev->protocol_version);
-    case V6P_F_SRC_BLOCK: return v6p_block_name((v6p_block)ev->src_block);
-    case V6P_F_DEST_BLOCK: return v6p_block_name((v6p_block)ev->dest_block);
-    case V6P_F_SRC_IID: return v6p_iid_kind_name((v6p_iid_kind)ev->src_iid);
-    case V6P_F_DEST_IID: return v6p_iid_kind_name((v6p_iid_kind)ev->dest_iid);
-    default: return NULL;
+    case V6P_F_SRC_BLOCK:
+        return v6p_block_name((v6p_block)ev->src_block);
+    case V6P_F_DEST_BLOCK:
+        return v6p_block_name((v6p_block)ev->dest_block);
+    case V6P_F_SRC_IID:
+        return v6p_iid_kind_name((v6p_iid_kind)ev->src_iid);
+    case V6P_F_DEST_IID:
+        return v6p_iid_kind_name((v6p_iid_kind)ev->dest_iid);
+    default:
+        return NULL;
     }
 }
 
-static void gen_field(yajl_gen g, const v6p_event *ev, v6p_field f, const v6p_field_info *fi)
+static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
+                      const v6p_field_info *fi)
 {
     const void *m = (const char *)ev + fi->offset;
-    char addr[INET6_ADDRSTRLEN];
     switch ((v6p_field_type)fi->type) {
     case V6P_T_NUM: {
         uint64_t v = fi->size == 1   ? *(const uint8_t *)m
                      : fi->size == 2 ? *(const uint16_t *)m
                      : fi->size == 4 ? *(const uint32_t *)m
                                      : *(const uint64_t *)m;
-        gen_u64(g, v);
+        put_u64(w, v);
         break;
     }
     case V6P_T_SPAN: {
         const v6p_span *s = m;
-        yajl_gen_string(g, (const unsigned char *)s->ptr, s->len);
+        put_str(w, s->ptr, s->len);
         break;
     }
-    case V6P_T_ADDR: {
-        size_t n = v6p_addr_format(m, ev->protocol_version == 4, addr);
-        yajl_gen_string(g, (const unsigned char *)addr, n);
+    case V6P_T_ADDR:
+        put_c(w, '"');
+        w->len += v6p_addr_format(m, ev->protocol_version == 4, w->buf + w->len);
+        put_c(w, '"');
         break;
-    }
     case V6P_T_ADDR4: {
         struct in6_addr mapped;
         memset(&mapped, 0, sizeof(mapped));
         mapped.s6_addr[10] = mapped.s6_addr[11] = 0xff;
         memcpy(&mapped.s6_addr[12], m, 4);
-        size_t n = v6p_addr_format(&mapped, 1, addr);
-        yajl_gen_string(g, (const unsigned char *)addr, n);
+        put_c(w, '"');
+        w->len += v6p_addr_format(&mapped, 1, w->buf + w->len);
+        put_c(w, '"');
         break;
     }
-    case V6P_T_MAC: gen_mac(g, m); break;
-    case V6P_T_BOOL: yajl_gen_bool(g, *(const bool *)m); break;
-    case V6P_T_TIME: gen_time(g, ev->time_sec, ev->time_usec); break;
+    case V6P_T_MAC:
+        put_mac(w, m);
+        break;
+    case V6P_T_BOOL:
+        if (*(const bool *)m)
+            put(w, "true", 4);
+        else
+            put(w, "false", 5);
+        break;
+    case V6P_T_TIME:
+        put_time(w, ev->time_sec, ev->time_usec);
+        break;
     case V6P_T_ENUM: {
         const char *name = enum_name(ev, f);
         if (name) {
-            gen_str(g, name);
+            put_cstr(w, name);
         } else {
             /* A protocol without a name here is given as its number, in text,
              * so that the field keeps one type. */
-            char buf[4];
-            size_t n = fmt_u64(buf, *(const uint8_t *)m);
-            yajl_gen_string(g, (const unsigned char *)buf, n);
+            put_c(w, '"');
+            put_u64(w, *(const uint8_t *)m);
+            put_c(w, '"');
         }
         break;
     }
@@ -193,46 +311,64 @@ static void gen_field(yajl_gen g, const v6p_event *ev, v6p_field f, const v6p_fi
         uint32_t bits = f == V6P_F_IP_FLAG    ? *(const uint8_t *)m
                         : f == V6P_F_TCP_FLAG ? *(const uint16_t *)m
                                               : *(const uint32_t *)m;
-        gen_flags(g, f, bits);
+        put_flags(w, f, bits);
         break;
     }
-    case V6P_T_CSTR: gen_str(g, *(const char *const *)m); break;
+    case V6P_T_CSTR:
+        put_cstr(w, *(const char *const *)m);
+        break;
     case V6P_T_REAL: {
-        char buf[32];
+        char buf[64];
         int n = snprintf(buf, sizeof(buf), "%.3f", *(const double *)m);
-        yajl_gen_number(g, buf, (size_t)n);
+        if (n < 0)
+            n = 0;
+        if ((size_t)n >= sizeof(buf))
+            n = sizeof(buf) - 1;
+        if (reserve(w, (size_t)n))
+            put(w, buf, (size_t)n);
         break;
     }
-    case V6P_T_INT64: gen_i64(g, *(const int64_t *)m); break;
+    case V6P_T_INT64:
+        put_i64(w, *(const int64_t *)m);
+        break;
     }
 }
 
-int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out,
-                         size_t *out_len)
+int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out, size_t *out_len)
 {
-    yajl_gen g = w->g;
-    yajl_gen_reset(g, NULL);
-    yajl_gen_clear(g);
     const v6p_field_info *table = v6p_field_table();
-    yajl_gen_map_open(g);
-    gen_str(g, "schema");
-    gen_u64(g, 1);
+    w->len = 0;
+    w->failed = 0;
+    put(w, "{\"schema\":1", 11);
     for (int f = 0; f < V6P_F_COUNT_; f++) {
         if (!v6p_event_has(ev, (v6p_field)f))
             continue;
         /* A C string field with no string behind it has nothing to say. */
-        if (table[f].type == V6P_T_CSTR && !*(const char *const *)((const char *)ev + table[f].offset))
+        if (table[f].type == V6P_T_CSTR &&
+            !*(const char *const *)((const char *)ev + table[f].offset))
             continue;
-        gen_str(g, table[f].name);
-        gen_field(g, ev, (v6p_field)f, &table[f]);
+        /* The key, a comma and room for any fixed-size value (the longest is
+         * an IPv6 address with its IPv4 tail, 45 bytes, quoted); strings and
+         * flag lists reserve their own room. */
+        if (!reserve(w, 1 + KEY_SLOT + 64))
+            break;
+        put_c(w, ',');
+        if (w->key_len[f]) {
+            memcpy(w->buf + w->len, w->keys[f], KEY_SLOT);
+            w->len += w->key_len[f];
+        } else {
+            put_cstr(w, table[f].name);
+            if (!reserve(w, 1 + 64))
+                break;
+            put_c(w, ':');
+        }
+        put_field(w, ev, (v6p_field)f, &table[f]);
     }
-    if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+    if (!reserve(w, 2) || w->failed)
         return -1;
-    const unsigned char *buf;
-    size_t len;
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-        return -1;
-    *out = (const char *)buf;
-    *out_len = len;
+    put_c(w, '}');
+    w->buf[w->len] = '\0';
+    *out = w->buf;
+    *out_len = w->len;
     return 0;
 }
