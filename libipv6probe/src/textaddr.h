@@ -12,6 +12,9 @@ int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out);
 /* Parse dotted-quad IPv4 into an IPv4-mapped IPv6 address. */
 int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out);
 int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out);
+/* Value of a hex digit by byte, -1 for any other byte. */
+extern const int8_t v6p_hex_value[256];
+
 /* Parse `aa:bb:cc:dd:ee:ff` (exactly 17 chars). */
 int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6]);
 
