@@ -110,11 +110,11 @@ static v6p_reason set_raw_mac(nf_state *s, const char *v, size_t n)
     if ((n + 1) % 3 != 0)
         return V6P_R_BAD_MAC;
     for (size_t i = 0; i < n; i += 3) {
-        uint64_t b;
-        if ((i + 2 < n && v[i + 2] != ':') || v6p_parse_hex(v + i, 2, 255, &b) != 0)
+        int hi = v6p_hex_value[(unsigned char)v[i]], lo = v6p_hex_value[(unsigned char)v[i + 1]];
+        if ((i + 2 < n && v[i + 2] != ':') || (hi | lo) < 0)
             return V6P_R_BAD_MAC;
         if (nb < sizeof(hdr))
-            hdr[nb] = (uint8_t)b;
+            hdr[nb] = (uint8_t)(hi << 4 | lo);
         nb++;
     }
     if (nb < 14)
@@ -470,7 +470,9 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
     return V6P_R_UNEXPECTED_TOKEN;
 }
 
-static v6p_reason token(nf_state *s, const char *t, size_t n)
+/* eq: the first '=' of the token, or NULL when it has none (the caller
+ * found it while looking for the token's end). */
+static v6p_reason token(nf_state *s, const char *t, size_t n, const char *eq)
 {
     if (s->seen & SEEN_INCOMPLETE)
         return V6P_R_NONE; /* `INCOMPLETE [n bytes]` ends what the kernel could read */
@@ -484,6 +486,9 @@ static v6p_reason token(nf_state *s, const char *t, size_t n)
         if (n == 0)
             return V6P_R_NONE;
     }
+    /* A key is at most 11 bytes; a '=' further in is part of a bare word. */
+    if (eq && (eq < t || (size_t)(eq - t) >= (n < 12 ? n : 12)))
+        eq = NULL;
     if (n == 1 && t[0] == ']') {
         if (!s->nested)
             return V6P_R_BAD_NESTING;
@@ -491,7 +496,6 @@ static v6p_reason token(nf_state *s, const char *t, size_t n)
         s->nested_done = 1;
         return V6P_R_NONE;
     }
-    const char *eq = memchr(t, '=', n < 12 ? n : 12);
     if (!eq)
         return bare_word(s, t, n);
     s->opt_pending = 0;
@@ -502,6 +506,33 @@ static v6p_reason token(nf_state *s, const char *t, size_t n)
     if (s->sec == SEC_IP)
         return ip_key(s, k, kn, v, vn);
     return l4_key(s, k, kn, v, vn);
+}
+
+/* The first ' ' or '=' in [p, end), or end.  Tokens are short and there
+ * are some thirty a line, so this is the parser's inner loop: eight bytes
+ * at a time where eight remain (a byte equal to c gives a zero byte in
+ * x ^ c*0x01..01, and the usual has-zero test finds it; its lowest set bit
+ * marks the first such byte on a little-endian machine), bytewise at the
+ * end of the line so that nothing past it is read. */
+static inline const char *find_space_or_eq(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x, a, b;
+        memcpy(&x, p, 8);
+        a = x ^ (ones * ' ');
+        b = x ^ (ones * '=');
+        uint64_t hit = ((a - ones) & ~a) | ((b - ones) & ~b);
+        hit &= highs;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ' ' && *p != '=')
+        p++;
+    return p;
 }
 
 /* Where the fields begin: `IN=` at the start, or after a space or `]`
@@ -604,17 +635,24 @@ v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
             p++;
             continue;
         }
-        const char *sp = memchr(p, ' ', (size_t)(end - p));
-        const char *te = sp ? sp : end;
+        /* One pass finds the key's '=' and the token's end. */
+        const char *eq = NULL;
+        const char *te = find_space_or_eq(p, end);
+        if (te < end && *te == '=') {
+            eq = te;
+            te = find_space_or_eq(te + 1, end);
+            while (te < end && *te == '=')
+                te = find_space_or_eq(te + 1, end);
+        }
         v6p_reason r;
         /* `] ` closes the quote but may be glued to the last inner value
          * when a daemon strips the trailing space: `CODE=0]`. */
         if (te - p > 1 && te[-1] == ']' && s.nested) {
-            r = token(&s, p, (size_t)(te - 1 - p));
+            r = token(&s, p, (size_t)(te - 1 - p), eq);
             if (r == V6P_R_NONE)
-                r = token(&s, te - 1, 1);
+                r = token(&s, te - 1, 1, NULL);
         } else {
-            r = token(&s, p, (size_t)(te - p));
+            r = token(&s, p, (size_t)(te - p), eq);
         }
         if (r != V6P_R_NONE)
             return fail(r, body, p);
