@@ -519,9 +519,45 @@ static int known_action(const fld *f)
     return PREFIX(f, "unknown(") || PREFIX(f, "unkn(");
 }
 
+/* An RFC 5424 header that lost its `<PRI>1 ` in transit arrives as an RFC
+ * 3339 stamp, a host, then `filterlog PROCID MSGID SD `: the framing stops at
+ * the app name, so the rest of that header is skipped here. */
+static size_t rest_of_5424(const char *b, size_t len)
+{
+    if (len < 10 || memcmp(b, "filterlog ", 10) != 0)
+        return 0;
+    size_t i = 10;
+    for (int w = 0; w < 2; w++) { /* PROCID, MSGID */
+        while (i < len && b[i] != ' ')
+            i++;
+        if (i >= len)
+            return 0;
+        i++;
+    }
+    if (i < len && b[i] == '-') {
+        i++;
+    } else {
+        while (i < len && b[i] == '[') {
+            int q = 0;
+            for (i++; i < len && (q || b[i] != ']'); i++) {
+                if (q && b[i] == '\\')
+                    i++;
+                else if (b[i] == '"')
+                    q = !q;
+            }
+            if (i >= len)
+                return 0;
+            i++;
+        }
+    }
+    return i < len && b[i] == ' ' ? i + 1 : 0;
+}
+
 int v6p_sniff_filterlog(const char *body, size_t len, const v6p_body_ctx *ctx)
 {
     if (ctx->tag.len == 9 && memcmp(ctx->tag.ptr, "filterlog", 9) == 0)
+        return 1;
+    if (rest_of_5424(body, len))
         return 1;
     /* A bare record: the action and IP version fields give it away. */
     fld f[10];
@@ -545,7 +581,8 @@ v6p_body_result v6p_parse_filterlog(const char *body, size_t len, v6p_event *ev,
     (void)ctx;
     v6p_body_result res = {V6P_OK, V6P_R_NONE, 0};
     fld f[MAX_FIELDS];
-    int n = split(body, len, f);
+    size_t skip = rest_of_5424(body, len);
+    int n = split(body + skip, len - skip, f);
     v6p_reason r;
     if (n < 0)
         r = V6P_R_FIELD_COUNT;

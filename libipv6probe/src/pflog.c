@@ -54,7 +54,9 @@ static int read_num(cur *c, uint64_t max, uint64_t *out)
     const char *s = c->p;
     while (c->p < c->end && is_digit(*c->p))
         c->p++;
-    if (v6p_parse_dec(s, (size_t)(c->p - s), max, out) != 0) {
+    /* digits run into letters (`7x`) are not a number */
+    int glued = c->p < c->end && ((*c->p | 0x20) >= 'a' && (*c->p | 0x20) <= 'z');
+    if (glued || v6p_parse_dec(s, (size_t)(c->p - s), max, out) != 0) {
         c->p = s;
         return -1;
     }
