@@ -235,15 +235,12 @@ size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
             k += best_len - 1;
             continue;
         }
+        /* The digits without leading zeros: their count from the highest
+         * set bit, then each digit without a test. */
         unsigned v = w[k];
-        int started = 0;
-        for (int s = 12; s >= 0; s -= 4) {
-            unsigned nib = v >> s & 0xf;
-            if (nib || started || s == 0) {
-                *o++ = hexchars[nib];
-                started = 1;
-            }
-        }
+        int nd = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1;
+        for (int s = 4 * (nd - 1); s >= 0; s -= 4)
+            *o++ = hexchars[v >> s & 0xf];
         if (k < words - 1)
             *o++ = ':';
     }
