@@ -302,6 +302,10 @@ static void weigh(const v6p_pe_tracker *t, const pe_addr *r, const pe_net *net, 
     if (span > pref) {
         v->evidence |= V6P_PE_EV_PAST_PREFERRED;
         c -= 0.25;
+        /* Still opening flows a preferred lifetime after a newer random IID
+         * took over: what a stable opaque address next to temporaries does. */
+        if (r->replaced_at && r->last_out - r->replaced_at > pref)
+            c -= 0.2;
     }
     if (c > 0.98)
         c = 0.98;
