@@ -21,6 +21,15 @@ void linereader_free(linereader *lr)
     lr->buf = NULL;
 }
 
+void linereader_reset(linereader *lr, int fd, unsigned long long at)
+{
+    lr->fd = fd;
+    lr->start = lr->end = 0;
+    lr->eof = 0;
+    lr->skipping = 0;
+    lr->bytes = at;
+}
+
 static int fill(linereader *lr)
 {
     if (lr->start > 0) {
@@ -29,14 +38,17 @@ static int fill(linereader *lr)
         lr->start = 0;
     }
     for (;;) {
-        ssize_t n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
+        size_t room = lr->cap - lr->end;
+        ssize_t n = lr->readfn ? lr->readfn(lr->readarg, lr->buf + lr->end, room)
+                               : read(lr->fd, lr->buf + lr->end, room);
         if (n > 0) {
             lr->end += (size_t)n;
             lr->bytes += (unsigned long long)n;
             return 1;
         }
         if (n == 0) {
-            lr->eof = 1;
+            if (!lr->follow)
+                lr->eof = 1;
             return 0;
         }
         if (errno != EINTR)
@@ -85,5 +97,17 @@ int linereader_next(linereader *lr, const char **line, size_t *len, int *cut)
         int r = fill(lr);
         if (r < 0)
             return -1;
+        if (r == 0 && lr->follow)
+            return 0;
     }
+}
+
+int linereader_rest(linereader *lr, const char **line, size_t *len)
+{
+    if (lr->start == lr->end || lr->skipping)
+        return 0;
+    *line = lr->buf + lr->start;
+    *len = lr->end - lr->start;
+    lr->start = lr->end;
+    return 1;
 }

@@ -1,246 +1,544 @@
-/* ipv6probe-forward: firewall syslog in, normalized events out. */
+/* ipv6probe-forward: firewall syslog in, normalized events out.
+ *
+ * main() reads the options, opens what needs privileges, drops them, starts
+ * the worker and the input threads, and then waits for signals: every
+ * signal is blocked in every thread and taken here with sigtimedwait(), so
+ * no handler runs inside the pipeline and no global flag is needed. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
+#include "config.h"
+#include "inputs.h"
 #include "ipv6probe/ipv6probe.h"
-#include "linereader.h"
+#include "output.h"
+#include "pipeline.h"
+#include "privs.h"
+#include "runtime.h"
+#include "stats.h"
+#include "tagging.h"
 
-#define MAX_LINE (64 * 1024)
-#define UNPARSED_STDERR_LIMIT 5
+#define TICK_MS 200
+#define STATS_EVENT_DEFAULT_S 60
 
-typedef enum unparsed_mode { UNPARSED_STDERR, UNPARSED_DROP, UNPARSED_RAW, UNPARSED_FILE } unparsed_mode;
-
-typedef struct counters {
-    unsigned long long lines, events, not_firewall, malformed, cut, ipv4;
-} counters;
-
-typedef struct fwd {
-    v6p_parser *parser;
-    v6p_json_writer *json;
-    unparsed_mode unparsed;
-    FILE *unparsed_file;
-    counters n;
-    unsigned stderr_reports;
-} fwd;
+/* Command-line options, kept to be applied again over a reloaded file. */
+typedef struct cli {
+    const char *config;
+    int check_config;
+    int out_stdout; /* -1 = not given */
+    const char *out_file;
+    const char *unparsed;
+    const char **listen;
+    size_t n_listen;
+    char **files;
+    size_t n_files;
+    int follow;
+    const char *checkpoint;
+    int kmsg;
+    long long stats_interval; /* -1 = not given */
+    const char *user;
+    long long boot_time, utc_offset;
+    int have_boot_time, have_utc_offset;
+    int progress; /* -1 = not given */
+} cli;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ipv6probe-forward --stdout [options] [FILE...|-]\n"
-            "\n"
-            "Reads firewall log lines (Linux iptables/nftables LOG under any common syslog\n"
-            "framing) from the files given, or standard input, and prints one JSON object\n"
-            "per firewall event.\n"
-            "\n"
-            "  --stdout               write events as JSON lines to standard output\n"
-            "  --unparsed=MODE        where lines that are not events go: drop (counted only),\n"
-            "                         raw (printed as {\"unparsed\":...} JSON lines), or a FILE\n"
-            "                         path (appended verbatim).  Default: counted, and the\n"
-            "                         first %d reported on standard error.\n"
-            "  --boot-time=EPOCH      when the logging host booted, for /dev/kmsg and dmesg\n"
-            "                         uptime stamps (default: this host's, from /proc/stat)\n"
-            "  --utc-offset=SECONDS   zone of stamps that carry none (default 0 = UTC)\n"
-            "  --help, --version\n",
-            UNPARSED_STDERR_LIMIT);
+    fprintf(f, "usage: ipv6probe-forward [options] [FILE...|-]\n"
+               "\n"
+               "Reads firewall log lines (Linux iptables/nftables LOG, pf, filterlog under any\n"
+               "common syslog framing) from files, standard input, a syslog listener or\n"
+               "/dev/kmsg, and writes one tagged JSON event per firewall line.\n"
+               "\n"
+               "  -c, --config=FILE       YAML configuration (see ipv6probe-forward(1))\n"
+               "      --check-config      check the configuration, print a summary, and exit\n"
+               "      --stdout            write events as JSON lines to standard output (the\n"
+               "                          default when no other output is configured)\n"
+               "      --output-file=FILE  append events as JSON lines to FILE\n"
+               "      --unparsed=MODE     lines that are not events: drop (counted only), raw\n"
+               "                          (sent on as {\"unparsed\":...} records), or a FILE path\n"
+               "                          (appended verbatim).  Default: counted, and the first\n"
+               "                          5 malformed ones reported on standard error\n"
+               "  -l, --listen=URL        syslog listener, repeatable: udp://127.0.0.1:514,\n"
+               "                          tcp://[::1]:6514 (RFC 6587 octet counting or LF)\n"
+               "  -F, --follow            follow the FILEs like tail -F, across rotation\n"
+               "      --checkpoint=FILE   remember how far each file was read, across restarts\n"
+               "      --kmsg              read the kernel log from /dev/kmsg\n"
+               "      --stats-interval=S  print counters to standard error every S seconds\n"
+               "      --user=USER         drop root to USER once ports are bound\n"
+               "      --progress, --no-progress\n"
+               "                          progress line while reading files (default: when\n"
+               "                          standard error is a terminal)\n"
+               "      --boot-time=EPOCH   when the logging host booted, for /dev/kmsg and dmesg\n"
+               "                          uptime stamps (default: this host's, from /proc/stat)\n"
+               "      --utc-offset=SECONDS  zone of stamps that carry none (default 0 = UTC)\n"
+               "  -h, --help, -V, --version\n"
+               "\n"
+               "Signals: TERM/INT stop reading and flush (a second one exits at once), HUP\n"
+               "reloads patterns and tables and reopens output files, USR1 dumps counters.\n");
 }
 
-static int64_t host_boot_time(void)
+static int parse_number(const char *opt, const char *s, long long *out)
 {
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    long long bt = 0;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "btime %lld", &bt) == 1)
-            break;
-    fclose(f);
-    return bt;
-}
-
-static void write_json_string(FILE *out, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc(c, out);
-        } else if (c < 0x20 || c >= 0x7f) {
-            /* Bytes outside printable ASCII are escaped one by one so that
-             * the raw line can be rebuilt exactly (\u00XX = byte XX). */
-            fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-        } else {
-            fputc(c, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void report_unparsed(fwd *f, const char *src, unsigned long long lineno, const char *line,
-                            size_t len, const v6p_result *res)
-{
-    switch (f->unparsed) {
-    case UNPARSED_DROP: break;
-    case UNPARSED_STDERR:
-        if (res->status == V6P_MALFORMED && f->stderr_reports < UNPARSED_STDERR_LIMIT) {
-            f->stderr_reports++;
-            fprintf(stderr, "ipv6probe-forward: %s:%llu: byte %u: malformed: %s\n", src, lineno,
-                    res->offset, v6p_reason_text(res->reason));
-        }
-        break;
-    case UNPARSED_RAW:
-        fputs("{\"schema\":1,\"unparsed\":", stdout);
-        write_json_string(stdout, line, len);
-        fprintf(stdout, ",\"status\":\"%s\",\"reason\":\"%s\",\"offset\":%u}\n",
-                v6p_status_name(res->status), v6p_reason_text(res->reason), res->offset);
-        break;
-    case UNPARSED_FILE:
-        fwrite(line, 1, len, f->unparsed_file);
-        fputc('\n', f->unparsed_file);
-        break;
-    }
-}
-
-static int process_fd(fwd *f, int fd, const char *name, int64_t fallback)
-{
-    linereader lr;
-    if (linereader_init(&lr, fd, MAX_LINE) != 0) {
-        fprintf(stderr, "ipv6probe-forward: out of memory\n");
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno) {
+        fprintf(stderr, "ipv6probe-forward: --%s: \"%s\" is not a number\n", opt, s);
         return -1;
     }
-    const char *line;
-    size_t len;
-    int cut, r;
-    unsigned long long lineno = 0;
-    v6p_event ev;
-    v6p_result res;
-    while ((r = linereader_next(&lr, &line, &len, &cut)) == 1) {
-        lineno++;
-        f->n.lines++;
-        if (cut)
-            f->n.cut++;
-        v6p_status st = v6p_parse(f->parser, line, len, fallback, 0, &ev, &res);
-        if (st == V6P_OK) {
-            const char *js;
-            size_t jn;
-            if (v6p_json_write_event(f->json, &ev, &js, &jn) != 0) {
-                fprintf(stderr, "ipv6probe-forward: out of memory\n");
-                linereader_free(&lr);
-                return -1;
-            }
-            fwrite(js, 1, jn, stdout);
-            fputc('\n', stdout);
-            f->n.events++;
-            if (ev.protocol_version == 4)
-                f->n.ipv4++;
-            continue;
+    *out = v;
+    return 0;
+}
+
+/* 0 = go on, 1 = exit 0 (help/version), 2 = usage error. */
+static int parse_args(int argc, char **argv, cli *o)
+{
+    enum {
+        O_STDOUT = 256,
+        O_UNPARSED,
+        O_BOOT,
+        O_UTC,
+        O_CHECK,
+        O_OUTFILE,
+        O_CKPT,
+        O_KMSG,
+        O_STATS,
+        O_USER,
+        O_PROGRESS,
+        O_NOPROGRESS
+    };
+    static const struct option longopts[] = {{"stdout", no_argument, NULL, O_STDOUT},
+                                             {"unparsed", required_argument, NULL, O_UNPARSED},
+                                             {"boot-time", required_argument, NULL, O_BOOT},
+                                             {"utc-offset", required_argument, NULL, O_UTC},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"check-config", no_argument, NULL, O_CHECK},
+                                             {"output-file", required_argument, NULL, O_OUTFILE},
+                                             {"listen", required_argument, NULL, 'l'},
+                                             {"follow", no_argument, NULL, 'F'},
+                                             {"checkpoint", required_argument, NULL, O_CKPT},
+                                             {"kmsg", no_argument, NULL, O_KMSG},
+                                             {"stats-interval", required_argument, NULL, O_STATS},
+                                             {"user", required_argument, NULL, O_USER},
+                                             {"progress", no_argument, NULL, O_PROGRESS},
+                                             {"no-progress", no_argument, NULL, O_NOPROGRESS},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof(*o));
+    o->out_stdout = -1;
+    o->stats_interval = -1;
+    o->progress = -1;
+    o->listen = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->listen)
+        return 2;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:l:FhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case O_STDOUT:
+            o->out_stdout = 1;
+            break;
+        case O_UNPARSED:
+            o->unparsed = optarg;
+            break;
+        case O_BOOT:
+            if (parse_number("boot-time", optarg, &o->boot_time))
+                return 2;
+            o->have_boot_time = 1;
+            break;
+        case O_UTC:
+            if (parse_number("utc-offset", optarg, &o->utc_offset))
+                return 2;
+            o->have_utc_offset = 1;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case O_CHECK:
+            o->check_config = 1;
+            break;
+        case O_OUTFILE:
+            o->out_file = optarg;
+            break;
+        case 'l':
+            o->listen[o->n_listen++] = optarg;
+            break;
+        case 'F':
+            o->follow = 1;
+            break;
+        case O_CKPT:
+            o->checkpoint = optarg;
+            break;
+        case O_KMSG:
+            o->kmsg = 1;
+            break;
+        case O_STATS:
+            if (parse_number("stats-interval", optarg, &o->stats_interval) || o->stats_interval < 0)
+                return 2;
+            break;
+        case O_USER:
+            o->user = optarg;
+            break;
+        case O_PROGRESS:
+            o->progress = 1;
+            break;
+        case O_NOPROGRESS:
+            o->progress = 0;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'V':
+            printf("ipv6probe-forward %s (taggers: %s)\n", V6P_VERSION_STRING, tagging_describe());
+            return 1;
+        default:
+            usage(stderr);
+            return 2;
         }
-        if (st == V6P_MALFORMED)
-            f->n.malformed++;
-        else
-            f->n.not_firewall++;
-        report_unparsed(f, name, lineno, line, len, &res);
     }
-    if (r < 0)
-        fprintf(stderr, "ipv6probe-forward: %s: read error: %s\n", name, strerror(errno));
-    linereader_free(&lr);
-    return r < 0 ? -1 : 0;
+    o->files = argv + optind;
+    o->n_files = (size_t)(argc - optind);
+    return 0;
+}
+
+/* Defaults, then the file, then the command line. */
+static int build_config(const cli *o, fwd_config *c, char *err, size_t errlen)
+{
+    config_defaults(c);
+    if (o->config && config_load(c, o->config, err, errlen) != 0)
+        return -1;
+    if (o->out_stdout >= 0)
+        c->out_stdout = o->out_stdout;
+    if (o->out_file)
+        c->out_file = (char *)o->out_file;
+    if (o->unparsed) {
+        if (!strcmp(o->unparsed, "drop"))
+            c->unparsed = UNPARSED_DROP;
+        else if (!strcmp(o->unparsed, "raw"))
+            c->unparsed = UNPARSED_RAW;
+        else if (!strcmp(o->unparsed, "stderr"))
+            c->unparsed = UNPARSED_STDERR;
+        else {
+            c->unparsed = UNPARSED_FILE;
+            c->unparsed_file = (char *)o->unparsed;
+        }
+    }
+    for (size_t i = 0; i < o->n_listen; i++) {
+        cfg_listener *a = realloc(c->listeners, (c->n_listeners + 1) * sizeof(*a));
+        if (!a) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        c->listeners = a;
+        cfg_listener *l = &a[c->n_listeners];
+        memset(l, 0, sizeof(*l));
+        char why[256];
+        if (config_parse_listen(o->listen[i], l, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "--listen: %s", why);
+            return -1;
+        }
+        c->n_listeners++;
+    }
+    for (size_t i = 0; i < o->n_files; i++)
+        if (config_add_file(c, o->files[i], o->follow) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    if (o->checkpoint)
+        c->checkpoint_file = (char *)o->checkpoint;
+    if (o->kmsg)
+        c->kmsg = 1;
+    if (o->stats_interval >= 0)
+        c->stats_interval_s = (uint64_t)o->stats_interval;
+    if (o->user)
+        c->user = (char *)o->user;
+    if (o->have_boot_time)
+        c->boot_time = o->boot_time;
+    if (o->have_utc_offset)
+        c->utc_offset = o->utc_offset;
+    if (o->progress >= 0)
+        c->progress = o->progress;
+    return config_finish(c, err, errlen);
+}
+
+/* --check-config: everything that can be checked without binding ports. */
+static int check_config(const fwd_config *c)
+{
+    char err[CFG_ERR_MAX];
+    v6p_parser *p = pipeline_build_parser(c, err, sizeof(err));
+    if (!p) {
+        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        return 1;
+    }
+    v6p_parser_free(p);
+    tagging *t = tagging_init(c, err, sizeof(err));
+    if (!t) {
+        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        return 1;
+    }
+    tagging_free(t);
+    if (c->hec.enabled && !output_hec_ops()) {
+        fprintf(stderr, "ipv6probe-forward: outputs: hec is configured but this build has no HEC "
+                        "output\n");
+        return 1;
+    }
+    config_print_summary(c, stdout);
+    return 0;
+}
+
+static void reload(runtime *rt, const cli *o)
+{
+    fwd_config next;
+    char err[CFG_ERR_MAX];
+    int ok = build_config(o, &next, err, sizeof(err)) == 0 &&
+             pipeline_reload(rt->pl, &next, err, sizeof(err)) == 0;
+    config_free(&next);
+    if (!ok) {
+        counter_add(&rt->ps.reload_failures, 1);
+        fprintf(stderr, "ipv6probe-forward: reload rejected, the running configuration stays: %s\n",
+                err);
+        return;
+    }
+    counter_add(&rt->ps.reloads, 1);
+    fprintf(stderr, "ipv6probe-forward: configuration reloaded (patterns, tables, prefixes; "
+                    "inputs and outputs change only on restart)\n");
+}
+
+static void send_stats_event(runtime *rt)
+{
+    batch *b = queue_get_batch(&rt->q);
+    if (!b)
+        return;
+    char buf[16384];
+    size_t n = stats_json(rt, (int64_t)time(NULL), buf, sizeof(buf));
+    b->kind = BATCH_STATS;
+    b->fallback_sec = (int64_t)time(NULL);
+    /* Never wait here: a full queue must not stop signal handling. */
+    if (!n || batch_add(b, buf, n, 0) != 0 || queue_try_push(&rt->q, b) != 0)
+        queue_put_batch(&rt->q, b);
+}
+
+typedef struct progress {
+    int on;
+    int64_t last_ms;
+    unsigned long long last_lines, last_done;
+    int shown;
+} progress;
+
+static void progress_tick(runtime *rt, progress *pr, int64_t t)
+{
+    unsigned long long total = 0, done = 0;
+    for (size_t i = 0; i < rt->n_inputs; i++) {
+        total += atomic_load(&rt->inputs[i].size_total);
+        done += atomic_load(&rt->inputs[i].size_done);
+    }
+    unsigned long long lines = counter_get(&rt->ps.lines);
+    double secs = (double)(t - pr->last_ms) / 1000.0;
+    if (secs <= 0)
+        return;
+    double rate = (double)(lines - pr->last_lines) / secs;
+    double brate = (double)(done - pr->last_done) / secs;
+    char eta[32] = "-";
+    if (brate > 0 && total > done)
+        snprintf(eta, sizeof(eta), "%.0fs", (double)(total - done) / brate);
+    fprintf(stderr,
+            "\r\033[Kipv6probe-forward: %.1f/%.1f MiB (%.0f%%), %llu lines, %.0f lines/s, "
+            "ETA %s",
+            (double)done / 1048576.0, (double)total / 1048576.0,
+            total ? 100.0 * (double)done / (double)total : 0.0, lines, rate, eta);
+    fflush(stderr);
+    pr->shown = 1;
+    pr->last_ms = t;
+    pr->last_lines = lines;
+    pr->last_done = done;
+}
+
+static int write_pid_file(const char *path)
+{
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return -1;
+    fprintf(f, "%ld\n", (long)getpid());
+    return fclose(f);
+}
+
+typedef struct loop_state {
+    int64_t next_stats, next_event, next_ckpt, next_progress, deadline;
+    int terms;
+} loop_state;
+
+/* Wait for signals and timers until the pipeline is done.  Returns the
+ * exit status. */
+static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
+{
+    fwd_config *c = rt->cfg;
+    loop_state ls = {0, 0, 0, 0, 0, 0};
+    int64_t t0 = now_ms();
+    ls.next_stats = c->stats_interval_s ? t0 + (int64_t)c->stats_interval_s * 1000 : 0;
+    uint64_t ev_s = c->stats_interval_s ? c->stats_interval_s : STATS_EVENT_DEFAULT_S;
+    ls.next_event = c->stats_events ? t0 + (int64_t)ev_s * 1000 : 0;
+    ls.next_ckpt = t0 + (int64_t)c->checkpoint_interval_ms;
+    ls.next_progress = t0 + 1000;
+    pr->last_ms = t0;
+    while (!pipeline_done(rt->pl)) {
+        struct timespec ts = {0, TICK_MS * 1000000L};
+        int sig = sigtimedwait(sigs, NULL, &ts);
+        int64_t t = now_ms();
+        switch (sig) {
+        case SIGTERM:
+        case SIGINT:
+            if (++ls.terms > 1) {
+                fprintf(stderr, "ipv6probe-forward: second signal, exiting without flushing\n");
+                checkpoints_save(rt->ckpt); /* what was committed is safe */
+                _exit(1);
+            }
+            runtime_stop_inputs(rt);
+            ls.deadline = t + (int64_t)c->shutdown_deadline_ms;
+            break;
+        case SIGHUP:
+            reload(rt, o);
+            break;
+        case SIGUSR1:
+            stats_dump(rt, stderr);
+            break;
+        default:
+            break;
+        }
+        if (ls.deadline && t > ls.deadline) {
+            fprintf(stderr,
+                    "ipv6probe-forward: shutdown deadline passed with %u batches "
+                    "queued; exiting\n",
+                    queue_depth(&rt->q));
+            checkpoints_save(rt->ckpt);
+            stats_print_final(rt, stderr);
+            _exit(1);
+        }
+        if (ls.next_stats && t >= ls.next_stats) {
+            stats_print_line(rt, stderr);
+            ls.next_stats = t + (int64_t)c->stats_interval_s * 1000;
+        }
+        if (ls.next_event && t >= ls.next_event) {
+            send_stats_event(rt);
+            ls.next_event = t + (int64_t)ev_s * 1000;
+        }
+        if (t >= ls.next_ckpt) {
+            if (checkpoints_save(rt->ckpt) != 0)
+                fprintf(stderr, "ipv6probe-forward: %s: %s\n", c->checkpoint_file, strerror(errno));
+            ls.next_ckpt = t + (int64_t)c->checkpoint_interval_ms;
+        }
+        if (pr->on && t >= ls.next_progress) {
+            progress_tick(rt, pr, t);
+            ls.next_progress = t + 1000;
+        }
+    }
+    return 0;
+}
+
+static int any_read_once_file(const fwd_config *c)
+{
+    for (size_t i = 0; i < c->n_files; i++)
+        if (!c->files[i].follow && strcmp(c->files[i].path, "-"))
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"stdout", no_argument, NULL, 's'},      {"unparsed", required_argument, NULL, 'u'},
-        {"boot-time", required_argument, NULL, 'b'}, {"utc-offset", required_argument, NULL, 'z'},
-        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
-    fwd f;
-    memset(&f, 0, sizeof(f));
-    v6p_parser_options popts;
-    memset(&popts, 0, sizeof(popts));
-    popts.boot_time = host_boot_time();
-    const char *unparsed_arg = NULL;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 's': break;
-        case 'u': unparsed_arg = optarg; break;
-        case 'b': popts.boot_time = strtoll(optarg, NULL, 10); break;
-        case 'z': popts.local_utc_offset = (int32_t)strtol(optarg, NULL, 10); break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("ipv6probe-forward %s\n", V6P_VERSION_STRING); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (unparsed_arg) {
-        if (strcmp(unparsed_arg, "drop") == 0) {
-            f.unparsed = UNPARSED_DROP;
-        } else if (strcmp(unparsed_arg, "raw") == 0) {
-            f.unparsed = UNPARSED_RAW;
-        } else {
-            f.unparsed = UNPARSED_FILE;
-            f.unparsed_file = fopen(unparsed_arg, "a");
-            if (!f.unparsed_file) {
-                fprintf(stderr, "ipv6probe-forward: %s: %s\n", unparsed_arg, strerror(errno));
-                return 1;
-            }
-        }
-    }
-    v6p_error err;
-    memset(&err, 0, sizeof(err));
-    f.parser = v6p_parser_new(&popts, &err);
-    f.json = v6p_json_writer_new();
-    if (!f.parser || !f.json) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err.message[0] ? err.message : "out of memory");
+    cli o;
+    int r = parse_args(argc, argv, &o);
+    if (r)
+        return r == 1 ? 0 : 2;
+    fwd_config cfg;
+    char err[CFG_ERR_MAX];
+    if (build_config(&o, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ipv6probe-forward: %s\n", err);
         return 1;
     }
-    static char outbuf[1 << 16];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+    if (o.check_config) {
+        int rc = check_config(&cfg);
+        config_free(&cfg);
+        free(o.listen);
+        return rc;
+    }
 
-    int status = 0;
-    if (optind == argc) {
-        if (process_fd(&f, 0, "-", (int64_t)time(NULL)) != 0)
-            status = 1;
+    /* Every thread inherits this mask; signals are taken in run_loop(). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    int handled[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+        sigaddset(&sigs, handled[i]);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    runtime rt;
+    memset(&rt, 0, sizeof(rt));
+    rt.cfg = &cfg;
+    rt.main_thread = pthread_self();
+    rt.started = now_ms();
+    checkpoints ck;
+    rt.ckpt = &ck;
+    int status = 1;
+    if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        config_free(&cfg);
+        return 1;
     }
-    for (int i = optind; i < argc; i++) {
-        if (strcmp(argv[i], "-") == 0) {
-            if (process_fd(&f, 0, "-", (int64_t)time(NULL)) != 0)
-                status = 1;
-            continue;
-        }
-        int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            fprintf(stderr, "ipv6probe-forward: %s: %s\n", argv[i], strerror(errno));
-            status = 1;
-            continue;
-        }
-        struct stat st;
-        /* A file's lines without a stamp (or year) are taken as of its mtime. */
-        int64_t fallback = fstat(fd, &st) == 0 ? (int64_t)st.st_mtime : (int64_t)time(NULL);
-        if (process_fd(&f, fd, argv[i], fallback) != 0)
-            status = 1;
-        close(fd);
+    if (queue_init(&rt.q, (unsigned)cfg.queue_batches, cfg.batch_bytes) != 0 ||
+        inputs_open(&rt, err, sizeof(err)) != 0)
+        goto fail;
+    for (size_t i = 0; i < rt.n_inputs; i++)
+        if (rt.inputs[i].kind == INPUT_FILE && cfg.checkpoint_file)
+            rt.inputs[i].ckpt = checkpoints_get(&ck, rt.inputs[i].name);
+    if (cfg.pid_file && write_pid_file(cfg.pid_file) != 0) {
+        snprintf(err, sizeof(err), "%s: %s", cfg.pid_file, strerror(errno));
+        goto fail;
     }
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "ipv6probe-forward: write error: %s\n", strerror(errno));
+    /* Ports are bound and /dev/kmsg is open: nothing more needs root. */
+    if (privs_drop(cfg.user, cfg.group, err, sizeof(err)) != 0)
+        goto fail;
+    if (!(rt.pl = pipeline_new(&rt, err, sizeof(err))))
+        goto fail;
+    if (pipeline_start(rt.pl) != 0 || inputs_start(&rt, err, sizeof(err)) != 0) {
+        runtime_stop_inputs(&rt);
+        inputs_join(&rt);
+        queue_close(&rt.q);
+        pipeline_join(rt.pl);
+        goto fail;
+    }
+    progress pr;
+    memset(&pr, 0, sizeof(pr));
+    pr.on = cfg.progress > 0 || (cfg.progress < 0 && isatty(2) && any_read_once_file(&cfg));
+    status = run_loop(&rt, &o, &sigs, &pr);
+    if (pr.shown)
+        fputs("\r\033[K", stderr);
+    inputs_join(&rt);
+    pipeline_join(rt.pl);
+    if (checkpoints_save(&ck) != 0)
+        fprintf(stderr, "ipv6probe-forward: %s: %s\n", cfg.checkpoint_file, strerror(errno));
+    for (size_t i = 0; i < rt.n_inputs; i++)
+        if (counter_get(&rt.inputs[i].st.read_errors))
+            status = 1;
+    if (counter_get(&rt.ps.output_errors))
         status = 1;
-    }
-    fprintf(stderr,
-            "ipv6probe-forward: %llu lines read, %llu events, %llu not firewall lines, "
-            "%llu malformed lines\n",
-            f.n.lines, f.n.events, f.n.not_firewall, f.n.malformed);
-    if (f.unparsed_file)
-        fclose(f.unparsed_file);
-    v6p_json_writer_free(f.json);
-    v6p_parser_free(f.parser);
+    stats_print_final(&rt, stderr);
+    if (cfg.pid_file)
+        unlink(cfg.pid_file);
+    goto out;
+fail:
+    fprintf(stderr, "ipv6probe-forward: %s\n", err);
+    status = 1;
+out:
+    pipeline_free(rt.pl);
+    inputs_free(&rt);
+    queue_destroy(&rt.q);
+    checkpoints_close(&ck);
+    config_free(&cfg);
+    free(o.listen);
     return status;
 }

@@ -1,0 +1,19 @@
+/* The HEC token: read from a file or an environment variable, never from
+ * the command line, and never printed (see hec_redact). */
+#ifndef FWD_HEC_TOKEN_H
+#define FWD_HEC_TOKEN_H
+
+#include <stddef.h>
+
+#define HEC_TOKEN_MAX 256
+
+/* Reads the token from file (first line, surrounding blanks dropped) or,
+ * when file is NULL, from the environment variable env.  Returns 0, or -1
+ * with the reason in err (which never contains the token). */
+int hec_token_load(const char *file, const char *env, char *tok, size_t cap, char *err,
+                   size_t errlen);
+
+/* Replaces every occurrence of tok in msg (in place) by "<redacted>". */
+void hec_redact(char *msg, size_t cap, const char *tok);
+
+#endif

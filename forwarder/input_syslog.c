@@ -1,0 +1,446 @@
+/* The syslog listener: UDP (RFC 5426, one message a datagram) and TCP with
+ * both RFC 6587 framings, octet counting ("LEN SP MSG") and LF-terminated,
+ * told apart per message by its first byte as rsyslog and syslog-ng do.
+ *
+ * One thread serves every listening socket and connection with epoll.  Each
+ * connection holds at most max_message bytes (plus a frame header); longer
+ * messages are cut to that size, counted, and the rest skipped.  When the
+ * queue is full the thread waits (TCP senders then wait in their turn, and
+ * the kernel counts what UDP loses); UDP batches that find the queue full
+ * are dropped and counted instead, so datagrams never hold up streams. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inputs.h"
+
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+
+#define FRAME_HEADER_MAX 12 /* "4294967295 " */
+#define READ_CHUNK 65536
+#define EPOLL_BATCH 64
+
+enum framing { FRAME_NONE = 0, FRAME_OCTET, FRAME_LF };
+
+/* What an epoll registration points at. */
+typedef struct slot {
+    enum { SLOT_LISTENER, SLOT_CONN, SLOT_STOP } kind;
+    input *in;
+} slot;
+
+typedef struct conn {
+    slot s; /* first: the epoll registration points here */
+    int fd;
+    input *in;
+    char *buf;
+    size_t len, cap;
+    uint64_t skip;   /* bytes of an over-long octet-counted message left */
+    int skip_to_lf;  /* inside an over-long LF-framed message */
+    int64_t last_ms; /* last activity, for idle_timeout_ms */
+    struct conn *prev, *next;
+} conn;
+
+typedef struct listener_state {
+    slot s;
+    emitter em;
+    uint32_t last_ovfl; /* the kernel's drop counter, last seen */
+    unsigned open_conns;
+} listener_state;
+
+typedef struct server {
+    runtime *rt;
+    int ep;
+    listener_state *ls; /* one per input, indexed like rt->inputs */
+    conn *conns;
+    char *dgram; /* receive buffer for a datagram that does not fit a batch */
+} server;
+
+int syslog_open(runtime *rt, input *in, char *err, size_t errlen)
+{
+    (void)rt;
+    const cfg_listener *l = in->listener;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    if (inet_pton(AF_INET6, l->address, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)l->port);
+        sl = sizeof(*s6);
+    } else if (inet_pton(AF_INET, l->address, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)l->port);
+        sl = sizeof(*s4);
+    } else {
+        snprintf(err, errlen, "%s: not a numeric address", l->listen);
+        return -1;
+    }
+    int type = l->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int fd = socket(ss.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: socket: %s", l->listen, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6) /* [::] means IPv6 only; add 0.0.0.0 for IPv4 */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (l->receive_buffer) {
+        int rb = (int)l->receive_buffer;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+    }
+    if (l->proto == PROTO_UDP)
+        setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
+        (l->proto == PROTO_TCP && listen(fd, 1024) != 0)) {
+        snprintf(err, errlen, "%s: %s", l->listen, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    in->fd = fd;
+    return 0;
+}
+
+static void conn_close(server *sv, conn *c)
+{
+    listener_state *ls = &sv->ls[c->in - sv->rt->inputs];
+    epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ls->open_conns--;
+    counter_add(&c->in->st.open_connections, (unsigned long long)-1);
+    free(c->buf);
+    free(c);
+}
+
+static void accept_all(server *sv, input *in)
+{
+    listener_state *ls = &sv->ls[in - sv->rt->inputs];
+    for (;;) {
+        int fd = accept4(in->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            return; /* EAGAIN, or EMFILE: try again on the next event */
+        if (ls->open_conns >= in->listener->max_connections) {
+            counter_add(&in->st.rejected_connections, 1);
+            close(fd);
+            continue;
+        }
+        conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->s = (slot){SLOT_CONN, in};
+        c->fd = fd;
+        c->in = in;
+        c->last_ms = now_ms();
+        struct epoll_event ev = {EPOLLIN | EPOLLRDHUP, {.ptr = c}};
+        if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->next = sv->conns;
+        if (sv->conns)
+            sv->conns->prev = c;
+        sv->conns = c;
+        ls->open_conns++;
+        counter_add(&in->st.connections, 1);
+        counter_add(&in->st.open_connections, 1);
+    }
+}
+
+static int emit(server *sv, input *in, const char *msg, size_t len, int cut)
+{
+    /* Trailing CR/LF and NULs are framing, not message. */
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == 0))
+        len--;
+    if (!len)
+        return 0;
+    return emitter_line(&sv->ls[in - sv->rt->inputs].em, msg, len, cut, -1);
+}
+
+/* Take every complete message out of the connection's buffer. */
+static int conn_parse(server *sv, conn *c)
+{
+    size_t max = c->in->listener->max_message;
+    size_t p = 0;
+    int rc = 0;
+    while (p < c->len && rc == 0) {
+        char *s = c->buf + p;
+        size_t avail = c->len - p;
+        if (c->skip) {
+            size_t k = avail < c->skip ? avail : (size_t)c->skip;
+            c->skip -= k;
+            p += k;
+            continue;
+        }
+        if (c->skip_to_lf) {
+            char *nl = memchr(s, '\n', avail);
+            p += nl ? (size_t)(nl - s) + 1 : avail;
+            c->skip_to_lf = !nl;
+            continue;
+        }
+        if (*s == '\n' || *s == '\r' || *s == 0 || *s == ' ') {
+            p++; /* between frames */
+            continue;
+        }
+        if (*s >= '1' && *s <= '9') {
+            /* Octet counting when digits are followed by a space. */
+            size_t i = 0;
+            uint64_t n = 0;
+            while (i < avail && i < FRAME_HEADER_MAX && s[i] >= '0' && s[i] <= '9')
+                n = n * 10 + (uint64_t)(s[i++] - '0');
+            if (i == avail && i < FRAME_HEADER_MAX)
+                break; /* the header is not complete yet */
+            if (i < avail && s[i] == ' ' && i < FRAME_HEADER_MAX - 1) {
+                size_t body = i + 1;
+                if (n <= max) {
+                    if (avail - body < n)
+                        break;
+                    rc = emit(sv, c->in, s + body, (size_t)n, 0);
+                    p += body + (size_t)n;
+                } else {
+                    if (avail - body < max)
+                        break;
+                    rc = emit(sv, c->in, s + body, max, 1);
+                    counter_add(&c->in->st.cut, 1);
+                    c->skip = n - max;
+                    p += body + max;
+                }
+                continue;
+            }
+            /* Not a frame header: an LF-terminated message that starts
+             * with a digit. */
+        }
+        char *nl = memchr(s, '\n', avail < max + 1 ? avail : max + 1);
+        if (nl) {
+            rc = emit(sv, c->in, s, (size_t)(nl - s), 0);
+            p += (size_t)(nl - s) + 1;
+        } else if (avail >= max) {
+            rc = emit(sv, c->in, s, max, 1);
+            counter_add(&c->in->st.cut, 1);
+            c->skip_to_lf = 1;
+            p += max;
+        } else {
+            break;
+        }
+    }
+    if (p) {
+        memmove(c->buf, c->buf + p, c->len - p);
+        c->len -= p;
+    }
+    return rc;
+}
+
+static void conn_read(server *sv, conn *c)
+{
+    size_t max = c->in->listener->max_message + FRAME_HEADER_MAX;
+    if (!c->buf) {
+        /* Allocated on first data: idle connections cost only their struct. */
+        c->cap = max < READ_CHUNK ? max : READ_CHUNK;
+        c->buf = malloc(c->cap);
+        if (!c->buf) {
+            conn_close(sv, c);
+            return;
+        }
+    }
+    for (int rounds = 0; rounds < 16; rounds++) {
+        if (c->len == c->cap && c->cap < max) {
+            size_t n = c->cap * 2 < max ? c->cap * 2 : max;
+            char *b = realloc(c->buf, n);
+            if (!b) {
+                conn_close(sv, c);
+                return;
+            }
+            c->buf = b;
+            c->cap = n;
+        }
+        ssize_t k = read(c->fd, c->buf + c->len, c->cap - c->len);
+        if (k > 0) {
+            c->len += (size_t)k;
+            c->last_ms = now_ms();
+            if (conn_parse(sv, c) != 0)
+                return; /* stopping */
+            if ((size_t)k < READ_CHUNK / 2)
+                return; /* drained; level-triggered epoll calls again */
+            continue;
+        }
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        /* EOF or error: a last message without its LF still counts. */
+        if (k == 0 && c->len && !c->skip && !c->skip_to_lf)
+            emit(sv, c->in, c->buf, c->len, 0);
+        conn_close(sv, c);
+        return;
+    }
+}
+
+static void udp_read(server *sv, input *in)
+{
+    listener_state *ls = &sv->ls[in - sv->rt->inputs];
+    size_t max = in->listener->max_message;
+    for (int i = 0; i < 256; i++) {
+        emitter *em = &ls->em;
+        if (em->b && !batch_reserve(em->b, max + 1)) {
+            /* Full: hand it over now, or drop it when the queue is full. */
+            batch *b = em->b;
+            em->b = NULL;
+            counter_add(&in->st.lines, b->n_records);
+            if (queue_try_push(&sv->rt->q, b) != 0) {
+                counter_add(&in->st.dropped, b->n_records);
+                queue_put_batch(&sv->rt->q, b);
+            }
+        }
+        if (!em->b) {
+            em->b = queue_get_batch(&sv->rt->q);
+            if (!em->b)
+                return;
+            em->b->src = in;
+            em->b->fallback_sec = (int64_t)time(NULL);
+        }
+        char *dst = batch_reserve(em->b, max + 1);
+        struct iovec iov = {dst, max + 1};
+        char cbuf[CMSG_SPACE(sizeof(uint32_t))];
+        struct msghdr mh;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof(cbuf);
+        /* max + 1 bytes of room tell a datagram of exactly max from a
+         * longer one. */
+        ssize_t k = recvmsg(in->fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+        if (k < 0)
+            return;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+                uint32_t ovfl;
+                memcpy(&ovfl, CMSG_DATA(cm), sizeof(ovfl));
+                counter_add(&in->st.dropped, (uint32_t)(ovfl - ls->last_ovfl));
+                ls->last_ovfl = ovfl;
+            }
+        size_t len = (size_t)k;
+        int cut = len > max;
+        if (cut) {
+            len = max;
+            counter_add(&in->st.cut, 1);
+        }
+        counter_add(&in->st.bytes, (unsigned long long)k);
+        while (len && (dst[len - 1] == '\n' || dst[len - 1] == '\r' || dst[len - 1] == 0))
+            len--;
+        if (len)
+            batch_commit(em->b, len, cut ? REC_CUT : 0);
+    }
+}
+
+/* Hand over what was gathered, so a quiet stream is not held back. */
+static void flush_batches(server *sv)
+{
+    for (size_t i = 0; i < sv->rt->n_inputs; i++) {
+        input *in = &sv->rt->inputs[i];
+        if (in->kind != INPUT_SYSLOG)
+            continue;
+        emitter *em = &sv->ls[i].em;
+        if (!em->b || !em->b->n_records)
+            continue;
+        if (in->listener->proto == PROTO_TCP) {
+            emitter_push(em);
+        } else {
+            batch *b = em->b;
+            em->b = NULL;
+            counter_add(&in->st.lines, b->n_records);
+            if (queue_try_push(&sv->rt->q, b) != 0) {
+                counter_add(&in->st.dropped, b->n_records);
+                queue_put_batch(&sv->rt->q, b);
+            }
+        }
+    }
+}
+
+static void expire_idle(server *sv)
+{
+    int64_t t = now_ms();
+    for (conn *c = sv->conns, *n; c; c = n) {
+        n = c->next;
+        uint64_t idle = c->in->listener->idle_timeout_ms;
+        if (idle && t - c->last_ms > (int64_t)idle)
+            conn_close(sv, c);
+    }
+}
+
+void *syslog_main(void *arg)
+{
+    runtime *rt = arg;
+    server sv;
+    memset(&sv, 0, sizeof(sv));
+    sv.rt = rt;
+    sv.ep = epoll_create1(EPOLL_CLOEXEC);
+    sv.ls = calloc(rt->n_inputs, sizeof(*sv.ls));
+    slot stop = {SLOT_STOP, NULL};
+    if (sv.ep < 0 || !sv.ls)
+        goto out;
+    struct epoll_event ev = {EPOLLIN, {.ptr = &stop}};
+    epoll_ctl(sv.ep, EPOLL_CTL_ADD, rt->stop_fd, &ev);
+    for (size_t i = 0; i < rt->n_inputs; i++) {
+        input *in = &rt->inputs[i];
+        if (in->kind != INPUT_SYSLOG)
+            continue;
+        listener_state *ls = &sv.ls[i];
+        ls->s = (slot){SLOT_LISTENER, in};
+        emitter_init(&ls->em, rt, in);
+        struct epoll_event le = {EPOLLIN, {.ptr = &ls->s}};
+        epoll_ctl(sv.ep, EPOLL_CTL_ADD, in->fd, &le);
+    }
+    int64_t last_idle_check = now_ms();
+    struct epoll_event evs[EPOLL_BATCH];
+    while (!atomic_load(&rt->stopping)) {
+        int n = epoll_wait(sv.ep, evs, EPOLL_BATCH, 100);
+        for (int i = 0; i < n; i++) {
+            slot *s = evs[i].data.ptr;
+            if (s->kind == SLOT_CONN) {
+                conn_read(&sv, (conn *)s);
+                continue;
+            }
+            if (s->kind == SLOT_STOP)
+                break;
+            if (s->in->listener->proto == PROTO_TCP)
+                accept_all(&sv, s->in);
+            else
+                udp_read(&sv, s->in);
+        }
+        flush_batches(&sv);
+        if (now_ms() - last_idle_check > 1000) {
+            expire_idle(&sv);
+            last_idle_check = now_ms();
+        }
+    }
+    flush_batches(&sv);
+out:
+    while (sv.conns)
+        conn_close(&sv, sv.conns);
+    for (size_t i = 0; sv.ls && i < rt->n_inputs; i++)
+        emitter_free(&sv.ls[i].em);
+    free(sv.ls);
+    if (sv.ep >= 0)
+        close(sv.ep);
+    queue_producer_done(&rt->q);
+    return NULL;
+}

@@ -1,0 +1,56 @@
+/* What the threads share: the configuration, the queue, the inputs and the
+ * counters.  One instance, made by main() and passed to every thread. */
+#ifndef FWD_RUNTIME_H
+#define FWD_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "queue.h"
+#include "stats.h"
+
+struct checkpoints;
+struct pipeline;
+
+typedef enum input_kind { INPUT_STDIN, INPUT_FILE, INPUT_SYSLOG, INPUT_KMSG } input_kind;
+
+typedef struct input {
+    input_kind kind;
+    char name[160]; /* "-", a path, "tcp://[::1]:5514", "/dev/kmsg" */
+    input_stats st;
+    struct runtime *rt;
+    const cfg_file_input *file;   /* INPUT_FILE */
+    const cfg_listener *listener; /* INPUT_SYSLOG */
+    int fd;                       /* a socket or device opened before privileges drop */
+    /* Progress of read-once files, for the terminal progress line. */
+    _Atomic unsigned long long size_total, size_done;
+    atomic_int finished;
+    struct ckpt_entry *ckpt; /* checkpointed files */
+} input;
+
+typedef struct runtime {
+    fwd_config *cfg;
+    queue q;
+    input *inputs;
+    size_t n_inputs;
+    pipeline_stats ps;
+    int stop_fd;           /* eventfd: readable once the inputs must stop */
+    atomic_int stopping;   /* set with stop_fd */
+    pthread_t main_thread; /* woken with SIGUSR2 when the pipeline is done */
+    struct checkpoints *ckpt;
+    struct pipeline *pl;
+    int64_t started; /* monotonic ms */
+#define RUNTIME_MAX_THREADS 8
+    pthread_t threads[RUNTIME_MAX_THREADS]; /* input threads */
+    size_t n_threads;
+} runtime;
+
+int64_t now_ms(void); /* monotonic */
+/* Ask the inputs to stop (SIGTERM). */
+void runtime_stop_inputs(runtime *rt);
+/* Wait until the stop fd is readable or ms pass; 1 when stopping. */
+int runtime_sleep(runtime *rt, unsigned ms);
+
+#endif

@@ -1,0 +1,189 @@
+/* Reports of the counters: a line at --stats-interval, a full dump on
+ * SIGUSR1, an ipv6probe:stats JSON object, and the line printed at exit. */
+#include "stats.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipv6probe/event.h"
+#include "pipeline.h"
+#include "runtime.h"
+
+typedef unsigned long long ull;
+
+static ull sum_inputs(runtime *rt, size_t off)
+{
+    ull n = 0;
+    for (size_t i = 0; i < rt->n_inputs; i++)
+        n += counter_get((counter *)((char *)&rt->inputs[i].st + off));
+    return n;
+}
+
+#define SUM(field) sum_inputs(rt, offsetof(input_stats, field))
+
+static const char *kind_name(input_kind k)
+{
+    switch (k) {
+    case INPUT_STDIN:
+        return "stdin";
+    case INPUT_FILE:
+        return "file";
+    case INPUT_SYSLOG:
+        return "syslog";
+    case INPUT_KMSG:
+        return "kmsg";
+    }
+    return "?";
+}
+
+void stats_print_line(runtime *rt, FILE *f)
+{
+    pipeline_stats *p = &rt->ps;
+    fprintf(f,
+            "ipv6probe-forward: stats: lines=%llu events=%llu not_firewall=%llu malformed=%llu "
+            "cut=%llu dropped=%llu queue=%u/%u output_errors=%llu\n",
+            counter_get(&p->lines), counter_get(&p->events), counter_get(&p->not_firewall),
+            counter_get(&p->malformed), SUM(cut), SUM(dropped), queue_depth(&rt->q), rt->q.max,
+            counter_get(&p->output_errors));
+}
+
+static void dump_output(void *arg, const char *output, const char *name, ull v)
+{
+    fprintf(arg, "  output.%s.%s %llu\n", output, name, v);
+}
+
+void stats_dump(runtime *rt, FILE *f)
+{
+    pipeline_stats *p = &rt->ps;
+    fprintf(f, "ipv6probe-forward: counters\n");
+    fprintf(f, "  lines %llu\n  events %llu\n  not_firewall %llu\n  malformed %llu\n",
+            counter_get(&p->lines), counter_get(&p->events), counter_get(&p->not_firewall),
+            counter_get(&p->malformed));
+    fprintf(f, "  ipv4 %llu\n  unparsed_written %llu\n  output_errors %llu\n",
+            counter_get(&p->ipv4), counter_get(&p->unparsed_written),
+            counter_get(&p->output_errors));
+    fprintf(f, "  queue_depth %u\n  queue_max %u\n  queue_waits %llu\n", queue_depth(&rt->q),
+            rt->q.max, rt->q.waits);
+    fprintf(f, "  reloads %llu\n  reload_failures %llu\n", counter_get(&p->reloads),
+            counter_get(&p->reload_failures));
+    for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
+        ull n = counter_get(&p->tagged[t]);
+        const char *name = v6p_tag_name(1u << t);
+        if (name)
+            fprintf(f, "  tagged.%s %llu\n", name, n);
+        else if (n)
+            fprintf(f, "  tagged.bit%u %llu\n", t, n);
+    }
+    for (size_t i = 0; i < rt->n_inputs; i++) {
+        input *in = &rt->inputs[i];
+        input_stats *s = &in->st;
+        fprintf(f, "  input %s %s: lines %llu bytes %llu cut %llu dropped %llu read_errors %llu",
+                kind_name(in->kind), in->name, counter_get(&s->lines), counter_get(&s->bytes),
+                counter_get(&s->cut), counter_get(&s->dropped), counter_get(&s->read_errors));
+        if (in->kind == INPUT_SYSLOG)
+            fprintf(f, " connections %llu open %llu rejected %llu", counter_get(&s->connections),
+                    counter_get(&s->open_connections), counter_get(&s->rejected_connections));
+        if (in->kind == INPUT_FILE)
+            fprintf(f, " rotations %llu truncations %llu", counter_get(&s->rotations),
+                    counter_get(&s->truncations));
+        fputc('\n', f);
+    }
+    if (rt->pl)
+        pipeline_output_stats(rt->pl, dump_output, f);
+    fflush(f);
+}
+
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+    int overflow;
+} jbuf;
+
+static void jput(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jput(jbuf *b, const char *fmt, ...)
+{
+    if (b->overflow)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= b->cap - b->len)
+        b->overflow = 1;
+    else
+        b->len += (size_t)k;
+}
+
+/* Input names are paths and listen addresses: escape what JSON needs. */
+static void jstr(jbuf *b, const char *s)
+{
+    jput(b, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            jput(b, "\\%c", c);
+        else if (c < 0x20)
+            jput(b, "\\u%04x", c);
+        else
+            jput(b, "%c", c);
+    }
+    jput(b, "\"");
+}
+
+static void json_output(void *arg, const char *output, const char *name, ull v)
+{
+    jbuf *b = arg;
+    jput(b, ",\"output_%s_%s\":%llu", output, name, v);
+}
+
+size_t stats_json(runtime *rt, int64_t now, char *buf, size_t cap)
+{
+    pipeline_stats *p = &rt->ps;
+    jbuf b = {buf, 0, cap, 0};
+    jput(&b,
+         "{\"schema\":1,\"time\":%lld,\"lines\":%llu,\"events\":%llu,\"not_firewall\":%llu,"
+         "\"malformed\":%llu,\"cut\":%llu,\"dropped\":%llu,\"queue_depth\":%u,"
+         "\"output_errors\":%llu,\"uptime_s\":%lld",
+         (long long)now, counter_get(&p->lines), counter_get(&p->events),
+         counter_get(&p->not_firewall), counter_get(&p->malformed), SUM(cut), SUM(dropped),
+         queue_depth(&rt->q), counter_get(&p->output_errors),
+         (long long)((now_ms() - rt->started) / 1000));
+    jput(&b, ",\"tagged\":{");
+    int first = 1;
+    for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
+        ull n = counter_get(&p->tagged[t]);
+        if (!n)
+            continue;
+        const char *name = v6p_tag_name(1u << t);
+        if (name)
+            jput(&b, "%s\"%s\":%llu", first ? "" : ",", name, n);
+        else
+            jput(&b, "%s\"bit%u\":%llu", first ? "" : ",", t, n);
+        first = 0;
+    }
+    jput(&b, "},\"inputs\":[");
+    for (size_t i = 0; i < rt->n_inputs; i++) {
+        input *in = &rt->inputs[i];
+        jput(&b, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", kind_name(in->kind));
+        jstr(&b, in->name);
+        jput(&b, ",\"lines\":%llu,\"bytes\":%llu,\"cut\":%llu,\"dropped\":%llu}",
+             counter_get(&in->st.lines), counter_get(&in->st.bytes), counter_get(&in->st.cut),
+             counter_get(&in->st.dropped));
+    }
+    jput(&b, "]");
+    if (rt->pl)
+        pipeline_output_stats(rt->pl, json_output, &b);
+    jput(&b, "}");
+    return b.overflow ? 0 : b.len;
+}
+
+void stats_print_final(runtime *rt, FILE *f)
+{
+    pipeline_stats *p = &rt->ps;
+    fprintf(f,
+            "ipv6probe-forward: %llu lines read, %llu events, %llu not firewall lines, "
+            "%llu malformed lines\n",
+            counter_get(&p->lines), counter_get(&p->events), counter_get(&p->not_firewall),
+            counter_get(&p->malformed));
+}

@@ -1,0 +1,53 @@
+/* Counters.  Each is written by one thread and read by the main thread for
+ * reports, so relaxed atomics are enough: reports need no ordering. */
+#ifndef FWD_STATS_H
+#define FWD_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef _Atomic unsigned long long counter;
+
+static inline void counter_add(counter *c, unsigned long long n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+static inline unsigned long long counter_get(counter *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Per input. */
+typedef struct input_stats {
+    counter lines, bytes, cut; /* read by the input thread */
+    counter dropped;           /* lost: UDP queue full, kernel drops, EPIPE on kmsg */
+    counter connections, open_connections, rejected_connections;
+    counter rotations, truncations;
+    counter read_errors;
+} input_stats;
+
+#define STATS_TAG_SLOTS 32
+
+/* Worker and pipeline. */
+typedef struct pipeline_stats {
+    counter lines, events, not_firewall, malformed, ipv4;
+    counter unparsed_written;
+    counter tagged[STATS_TAG_SLOTS]; /* per V6P_TAG_ bit */
+    counter output_errors;
+    counter reloads, reload_failures;
+} pipeline_stats;
+
+struct runtime;
+
+/* One line of totals for --stats-interval. */
+void stats_print_line(struct runtime *rt, FILE *f);
+/* Everything, one counter a line, for SIGUSR1. */
+void stats_dump(struct runtime *rt, FILE *f);
+/* The same as one ipv6probe:stats JSON object into buf; returns its length,
+ * or 0 when it does not fit. */
+size_t stats_json(struct runtime *rt, int64_t now, char *buf, size_t cap);
+/* The line printed at exit (tests and scripts read it). */
+void stats_print_final(struct runtime *rt, FILE *f);
+
+#endif
