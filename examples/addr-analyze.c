@@ -37,7 +37,7 @@ static void print_info(const char *text, const v6p_addr_info *in)
     if (in->block == V6P_BLOCK_MULTICAST)
         printf(" mcast_flags=%u", in->mcast_flags);
     if (in->iid != V6P_IID_NONE)
-        printf(" iid=%s randomness=%.4f", v6p_iid_kind_name(in->iid), in->randomness);
+        printf(" iid=%s randomness=%.6f", v6p_iid_kind_name(in->iid), in->randomness);
     if (in->ipv4_origin != V6P_V4_NONE) {
         inet_ntop(AF_INET, &in->ipv4, v4, sizeof(v4));
         printf(" ipv4=%s ipv4_from=%s", v4, v4_origin_name(in->ipv4_origin));

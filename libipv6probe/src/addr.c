@@ -289,19 +289,20 @@ static int iid_ipv4_64(const uint8_t *b, v6p_addr_info *info)
     return 1;
 }
 
-/* The IID is all zero in its top 32 bits: ports, ::a.b.c.d and low-byte. */
+/* The IID is all zero in its top 32 bits: ::a.b.c.d, ports and low-byte, in
+ * addr6's order (an address wins over a port: ::1bb:a is 1.187.0.10). */
 static v6p_iid_kind iid_top_zero(const uint8_t *b, v6p_addr_info *info)
 {
     unsigned hi = (unsigned)b[4] << 8 | b[5], lo = (unsigned)b[6] << 8 | b[7];
-    if (hi <= 16 && service_port(lo, &info->port))
-        return V6P_IID_PORT_EMBEDDED;
-    if (lo <= 16 && service_port(hi, &info->port)) {
-        info->port_reversed = 1;
-        return V6P_IID_PORT_EMBEDDED;
-    }
     if (b[4] != 0 && lo != 0) {
         take_v4(info, b + 4, V6P_V4_IID32);
         return V6P_IID_EMBEDDED_IPV4;
+    }
+    if (b[4] == 0 && service_port(lo, &info->port))
+        return V6P_IID_PORT_EMBEDDED;
+    if (b[6] == 0 && service_port(hi, &info->port)) {
+        info->port_reversed = 1;
+        return V6P_IID_PORT_EMBEDDED;
     }
     if (b[4] == 0 && lo != 0)
         return V6P_IID_LOW_BYTE;

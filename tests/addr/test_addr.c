@@ -163,7 +163,9 @@ static void test_iid_kinds(void **state)
         {"2001:db8::8:8:8:8", V6P_IID_EMBEDDED_IPV4_64},
         {"2001:db8::80", V6P_IID_PORT_EMBEDDED},
         {"2001:db8::1:443", V6P_IID_PORT_EMBEDDED},
-        {"2001:db8::443:1", V6P_IID_PORT_EMBEDDED},
+        {"2001:db8::443:1", V6P_IID_EMBEDDED_IPV4}, /* 4.67.0.1 wins */
+        {"2001:db8::443:0", V6P_IID_PORT_EMBEDDED},
+        {"2001:db8::2a:3e1", V6P_IID_PORT_EMBEDDED}, /* 0x3e1 = 993 */
         {"2001:db8::1", V6P_IID_LOW_BYTE},
         {"2001:db8::2:1", V6P_IID_LOW_BYTE},
         {"2001:db8::ff", V6P_IID_LOW_BYTE},
