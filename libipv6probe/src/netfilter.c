@@ -59,6 +59,24 @@ static inline int key_is(const char *k, size_t kn, const char *lit, size_t litn)
 }
 #define KEY(lit) key_is(k, kn, lit, sizeof(lit) - 1)
 
+/* v6p_set_dec with the digits read here: numbers are most of a line's
+ * values, and three calls into the field writer for each showed in
+ * profiles.  The result is the same: not digits or over the field's bound
+ * is a bad number (v6p_set_num checks the bound), then the duplicate test. */
+static inline v6p_reason nf_set_dec(v6p_event *ev, v6p_field f, const char *v, size_t n)
+{
+    if (n == 0 || n > 19)
+        return V6P_R_BAD_NUMBER;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)v[i] - (unsigned)'0';
+        if (d > 9)
+            return V6P_R_BAD_NUMBER;
+        x = x * 10 + d;
+    }
+    return v6p_set_num(ev, f, x);
+}
+
 static int proto_from_name(const char *v, size_t n)
 {
     if (n == 3 && memcmp(v, "TCP", 3) == 0)
@@ -185,20 +203,20 @@ static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v
         return v6p_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)p);
     }
     if (KEY("HOPLIMIT") || KEY("TTL"))
-        return v6p_set_dec(ev, V6P_F_INNER_HOP_LIMIT, v, n);
+        return nf_set_dec(ev, V6P_F_INNER_HOP_LIMIT, v, n);
     if (s->inner_proto == 6 || s->inner_proto == 17 || s->inner_proto == 136) {
         if (KEY("SPT"))
-            return v6p_set_dec(ev, V6P_F_INNER_SRC_PORT, v, n);
+            return nf_set_dec(ev, V6P_F_INNER_SRC_PORT, v, n);
         if (KEY("DPT"))
-            return v6p_set_dec(ev, V6P_F_INNER_DEST_PORT, v, n);
+            return nf_set_dec(ev, V6P_F_INNER_DEST_PORT, v, n);
     }
     if (s->inner_proto == 58 || s->inner_proto == 1) {
         if (KEY("TYPE"))
-            return v6p_set_dec(ev, V6P_F_INNER_ICMP_TYPE, v, n);
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_TYPE, v, n);
         if (KEY("ID"))
-            return v6p_set_dec(ev, V6P_F_INNER_ICMP_ID, v, n);
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_ID, v, n);
         if (KEY("SEQ"))
-            return v6p_set_dec(ev, V6P_F_INNER_ICMP_SEQ, v, n);
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_SEQ, v, n);
     }
     /* Other quoted fields must still be numbers where the kernel prints
      * numbers, so that garbage inside brackets is not waved through. */
@@ -221,13 +239,13 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return n ? v6p_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
         }
         if (KEY("TC"))
-            return s->family == 6 ? v6p_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n)
+            return s->family == 6 ? nf_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n)
                                   : V6P_R_FAMILY_MISMATCH;
         if (KEY("ID")) {
             if (s->family != 4)
                 return V6P_R_FAMILY_MISMATCH;
             s->seen |= SEEN_IPID;
-            return v6p_set_dec(ev, V6P_F_IP_ID, v, n);
+            return nf_set_dec(ev, V6P_F_IP_ID, v, n);
         }
         break;
     case 3:
@@ -250,7 +268,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
         }
         if (KEY("LEN")) {
             s->seen |= SEEN_LEN;
-            return v6p_set_dec(ev, V6P_F_BYTES, v, n);
+            return nf_set_dec(ev, V6P_F_BYTES, v, n);
         }
         if (KEY("TOS")) {
             if (s->family != 4)
@@ -261,10 +279,10 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             if (s->family != 4)
                 return V6P_R_FAMILY_MISMATCH;
             s->seen |= SEEN_HOPS;
-            return v6p_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
+            return nf_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
         }
         if (KEY("VID"))
-            return v6p_set_dec(ev, V6P_F_VLAN_ID, v, n);
+            return nf_set_dec(ev, V6P_F_VLAN_ID, v, n);
         break;
     case 4:
         if (KEY("PREC")) {
@@ -303,14 +321,14 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
         if (KEY("PHYSOUT"))
             return v6p_set_span(ev, V6P_F_DEST_PHYS_INTERFACE, v, n);
         if (KEY("FLOWLBL"))
-            return s->family == 6 ? v6p_set_dec(ev, V6P_F_FLOW_LABEL, v, n) : V6P_R_FAMILY_MISMATCH;
+            return s->family == 6 ? nf_set_dec(ev, V6P_F_FLOW_LABEL, v, n) : V6P_R_FAMILY_MISMATCH;
         break;
     case 8:
         if (KEY("HOPLIMIT")) {
             if (s->family != 6)
                 return V6P_R_FAMILY_MISMATCH;
             s->seen |= SEEN_HOPS;
-            return v6p_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
+            return nf_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
         }
         if (KEY("MACPROTO"))
             return v6p_set_hex(ev, V6P_F_ETHER_TYPE, v, n);
@@ -327,54 +345,54 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
     if (tcp || udp) {
         if (KEY("SPT")) {
             s->seen |= SEEN_SPT;
-            return v6p_set_dec(ev, V6P_F_SRC_PORT, v, n);
+            return nf_set_dec(ev, V6P_F_SRC_PORT, v, n);
         }
         if (KEY("DPT")) {
             s->seen |= SEEN_DPT;
-            return v6p_set_dec(ev, V6P_F_DEST_PORT, v, n);
+            return nf_set_dec(ev, V6P_F_DEST_PORT, v, n);
         }
     }
     if (tcp) {
         if (KEY("SEQ"))
-            return v6p_set_dec(ev, V6P_F_TCP_SEQ, v, n);
+            return nf_set_dec(ev, V6P_F_TCP_SEQ, v, n);
         if (KEY("ACK"))
-            return v6p_set_dec(ev, V6P_F_TCP_ACK, v, n);
+            return nf_set_dec(ev, V6P_F_TCP_ACK, v, n);
         if (KEY("WINDOW")) {
             s->seen |= SEEN_WINDOW;
-            return v6p_set_dec(ev, V6P_F_TCP_WINDOW, v, n);
+            return nf_set_dec(ev, V6P_F_TCP_WINDOW, v, n);
         }
         if (KEY("RES"))
             return v6p_set_hex(ev, V6P_F_TCP_RES, v, n);
         if (KEY("URGP"))
-            return v6p_set_dec(ev, V6P_F_TCP_URGP, v, n);
+            return nf_set_dec(ev, V6P_F_TCP_URGP, v, n);
     }
     if (udp && KEY("LEN")) {
         s->seen |= SEEN_L4LEN;
-        return v6p_set_dec(ev, V6P_F_TRANSPORT_LENGTH, v, n);
+        return nf_set_dec(ev, V6P_F_TRANSPORT_LENGTH, v, n);
     }
     if (icmp) {
         if (KEY("TYPE")) {
             s->seen |= SEEN_TYPE;
-            return v6p_set_dec(ev, V6P_F_ICMP_TYPE, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_TYPE, v, n);
         }
         if (KEY("CODE")) {
             s->seen |= SEEN_CODE;
-            return v6p_set_dec(ev, V6P_F_ICMP_CODE, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_CODE, v, n);
         }
         if (KEY("ID")) {
             s->seen |= SEEN_ID;
-            return v6p_set_dec(ev, V6P_F_ICMP_ID, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_ID, v, n);
         }
         if (KEY("SEQ")) {
             s->seen |= SEEN_SEQ;
-            return v6p_set_dec(ev, V6P_F_ICMP_SEQ, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_SEQ, v, n);
         }
         if (KEY("MTU"))
-            return v6p_set_dec(ev, V6P_F_ICMP_MTU, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_MTU, v, n);
         if (KEY("POINTER"))
             return v6p_set_hex(ev, V6P_F_ICMP_POINTER, v, n);
         if (KEY("PARAMETER"))
-            return v6p_set_dec(ev, V6P_F_ICMP_POINTER, v, n);
+            return nf_set_dec(ev, V6P_F_ICMP_POINTER, v, n);
         if (KEY("GATEWAY")) {
             struct in_addr a;
             return v6p_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
@@ -388,9 +406,9 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
     }
     /* Items printed after the transport part. */
     if (KEY("UID"))
-        return v6p_set_dec(ev, V6P_F_UID, v, n);
+        return nf_set_dec(ev, V6P_F_UID, v, n);
     if (KEY("GID"))
-        return v6p_set_dec(ev, V6P_F_GID, v, n);
+        return nf_set_dec(ev, V6P_F_GID, v, n);
     if (KEY("MARK"))
         return v6p_set_hex(ev, V6P_F_MARK, v, n);
     return V6P_R_UNEXPECTED_TOKEN;
@@ -441,7 +459,7 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
             return v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_CE);
     }
     if (n > 5 && memcmp(t, "FRAG:", 5) == 0) {
-        v6p_reason r = v6p_set_dec(ev, V6P_F_FRAG_OFFSET, t + 5, n - 5);
+        v6p_reason r = nf_set_dec(ev, V6P_F_FRAG_OFFSET, t + 5, n - 5);
         if (r == V6P_R_NONE && s->family == 6 && ev->frag_offset != 0)
             s->frag_nonfirst = 1;
         if (r == V6P_R_NONE && s->family == 4 && ev->frag_offset != 0)
