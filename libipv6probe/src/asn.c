@@ -1,0 +1,134 @@
+/* Origin AS from a MaxMind-format ASN database (GeoLite2-ASN, or any
+ * database with autonomous_system_number / autonomous_system_organization).
+ *
+ * Optional: without libmaxminddb at build time every call says ENOTSUP, and
+ * events simply carry no src_asn / src_as_org; nothing is guessed. */
+#include "asn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_err(v6p_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->code = code;
+    err->offset = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+}
+
+#ifdef V6P_HAVE_MAXMINDDB
+#include <arpa/inet.h>
+#include <maxminddb.h>
+
+struct v6p_asn {
+    MMDB_s db;
+    char org[256]; /* the last lookup's organisation, NUL-terminated */
+};
+
+v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
+{
+    v6p_asn *a = calloc(1, sizeof(*a));
+    if (!a) {
+        set_err(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    int rc = MMDB_open(path, MMDB_MODE_MMAP, &a->db);
+    if (rc != MMDB_SUCCESS) {
+        int code = rc == MMDB_IO_ERROR ? (errno ? errno : EIO) : EINVAL;
+        set_err(err, code, "%s: %s", path, MMDB_strerror(rc));
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void v6p_asn_close(v6p_asn *a)
+{
+    if (!a)
+        return;
+    MMDB_close(&a->db);
+    free(a);
+}
+
+int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn, const char **org)
+{
+    struct sockaddr_in6 s6;
+    struct sockaddr_in s4;
+    const struct sockaddr *sa;
+    if (v4) {
+        memset(&s4, 0, sizeof(s4));
+        s4.sin_family = AF_INET;
+        memcpy(&s4.sin_addr, addr->s6_addr + 12, 4);
+        sa = (const struct sockaddr *)&s4;
+    } else {
+        memset(&s6, 0, sizeof(s6));
+        s6.sin6_family = AF_INET6;
+        s6.sin6_addr = *addr;
+        sa = (const struct sockaddr *)&s6;
+    }
+    int mmerr = 0;
+    MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&a->db, sa, &mmerr);
+    if (mmerr != MMDB_SUCCESS || !r.found_entry)
+        return 0;
+    MMDB_entry_data_s d;
+    if (MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL) != MMDB_SUCCESS ||
+        !d.has_data)
+        return 0;
+    switch (d.type) {
+    case MMDB_DATA_TYPE_UINT32:
+        *asn = d.uint32;
+        break;
+    case MMDB_DATA_TYPE_UINT16:
+        *asn = d.uint16;
+        break;
+    case MMDB_DATA_TYPE_INT32:
+        *asn = (uint32_t)d.int32;
+        break;
+    case MMDB_DATA_TYPE_UINT64:
+        *asn = (uint32_t)d.uint64;
+        break;
+    default:
+        return 0;
+    }
+    *org = NULL;
+    if (MMDB_get_value(&r.entry, &d, "autonomous_system_organization", NULL) == MMDB_SUCCESS &&
+        d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING) {
+        size_t n = d.data_size < sizeof(a->org) - 1 ? d.data_size : sizeof(a->org) - 1;
+        memcpy(a->org, d.utf8_string, n);
+        a->org[n] = '\0';
+        *org = a->org;
+    }
+    return 1;
+}
+
+#else
+
+struct v6p_asn {
+    int unused;
+};
+
+v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
+{
+    set_err(err, ENOTSUP, "%s: this build has no libmaxminddb support", path);
+    return NULL;
+}
+
+void v6p_asn_close(v6p_asn *a)
+{
+    (void)a;
+}
+
+int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn, const char **org)
+{
+    (void)a, (void)addr, (void)v4, (void)asn, (void)org;
+    return 0;
+}
+
+#endif

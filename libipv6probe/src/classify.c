@@ -1,0 +1,574 @@
+/* Source classification: prefix tables loaded from YAML, longest-prefix
+ * match through trie.c.
+ *
+ * A table file looks like libipv6probe/data/classification.yaml:
+ *
+ *     version: 1
+ *     entries:
+ *       - prefix: 2001:db8::/32          IPv6 or IPv4 prefix
+ *         org: Example                   who announces it
+ *         category: research_scanner     lower_snake_case
+ *         source: https://...            the page the entry comes from
+ *         note: optional free text
+ *
+ * Keys an entry does not know are ignored (a newer file still loads); an
+ * unknown top-level key is an error, as is a prefix listed twice in one
+ * file, a prefix with host bits set, a source that is not an http(s) URL.
+ * These are the rules of splunk_app/tools/yaml_to_csv.py, so that a file one
+ * accepts the other accepts too.  Errors read "file:line:column: message".
+ *
+ * A set holds the entries of every table loaded into it, in load order; the
+ * trie maps each prefix to its latest entry, so a later table overrides an
+ * earlier one for the same prefix, while a longer prefix from any table wins
+ * over a shorter one (longest match first, then load order).
+ *
+ * A file is parsed completely before any entry is added, so a bad file
+ * leaves the set as it was. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "classify.h"
+#include "trie.h"
+
+typedef struct centry {
+    v6p_classify_entry pub;
+    uint8_t addr[16];
+} centry;
+
+struct v6p_classify {
+    centry *e;
+    size_t n, cap;
+    v6p_trie *trie;
+};
+
+static void set_err(v6p_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->code = code;
+    err->offset = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+}
+
+v6p_classify *v6p_classify_new(void)
+{
+    v6p_classify *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->trie = v6p_trie_new();
+    if (!c->trie) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void entry_free(v6p_classify_entry *e)
+{
+    free((char *)e->org);
+    free((char *)e->category);
+    free((char *)e->source);
+    free((char *)e->note);
+}
+
+void v6p_classify_free(v6p_classify *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        entry_free(&c->e[i].pub);
+    free(c->e);
+    v6p_trie_free(c->trie);
+    free(c);
+}
+
+size_t v6p_classify_count(const v6p_classify *c)
+{
+    return c ? c->n : 0;
+}
+
+const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a)
+{
+    if (!c)
+        return NULL;
+    uint32_t i = v6p_trie_lookup(c->trie, a->s6_addr, NULL);
+    return i == V6P_TRIE_NONE ? NULL : &c->e[i].pub;
+}
+
+/* Take ownership of the strings in *src and add it.  On failure the strings
+ * are freed. */
+static int push(v6p_classify *c, const uint8_t addr[16], unsigned len, v6p_classify_entry *src)
+{
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 64;
+        centry *ne = realloc(c->e, ncap * sizeof(*ne));
+        if (!ne)
+            goto nomem;
+        c->e = ne;
+        c->cap = ncap;
+    }
+    if (c->n >= V6P_TRIE_NONE || v6p_trie_insert(c->trie, addr, len, (uint32_t)c->n) != 0)
+        goto nomem;
+    centry *e = &c->e[c->n++];
+    e->pub = *src;
+    e->pub.prefix_len = (uint8_t)len;
+    memcpy(e->addr, addr, 16);
+    return 0;
+nomem:
+    entry_free(src);
+    return -1;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+v6p_classify *v6p_classify_clone(const v6p_classify *c)
+{
+    v6p_classify *n = v6p_classify_new();
+    if (!n || !c)
+        return n;
+    for (size_t i = 0; i < c->n; i++) {
+        const centry *e = &c->e[i];
+        v6p_classify_entry copy = {dup_or_null(e->pub.org), dup_or_null(e->pub.category),
+                                   dup_or_null(e->pub.source), dup_or_null(e->pub.note), 0};
+        if (!copy.org || !copy.category || !copy.source || (e->pub.note && !copy.note) ||
+            push(n, e->addr, e->pub.prefix_len, &copy) != 0) {
+            entry_free(&copy);
+            v6p_classify_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+int v6p_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof(buf)) {
+        *why = "not a prefix";
+        return -1;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *slash = strchr(buf, '/');
+    long plen = -1;
+    if (slash) {
+        *slash = '\0';
+        const char *d = slash + 1;
+        if (!*d || strlen(d) > 3 || strspn(d, "0123456789") != strlen(d)) {
+            *why = "prefix length is not a number";
+            return -1;
+        }
+        plen = strtol(d, NULL, 10);
+    }
+    struct in_addr a4;
+    memset(addr, 0, 16);
+    if (inet_pton(AF_INET6, buf, addr) == 1) {
+        if (plen < 0)
+            plen = 128;
+        if (plen > 128) {
+            *why = "IPv6 prefix length over 128";
+            return -1;
+        }
+    } else if (inet_pton(AF_INET, buf, &a4) == 1) {
+        if (plen < 0)
+            plen = 32;
+        if (plen > 32) {
+            *why = "IPv4 prefix length over 32";
+            return -1;
+        }
+        /* IPv4 lives at ::ffff:0:0/96, where events keep IPv4 addresses. */
+        addr[10] = addr[11] = 0xff;
+        memcpy(addr + 12, &a4, 4);
+        plen += 96;
+    } else {
+        *why = "not an IPv6 or IPv4 address";
+        return -1;
+    }
+    for (unsigned b = (unsigned)plen; b < 128; b++) {
+        if (addr[b / 8] & (0x80 >> (b % 8))) {
+            *why = "host bits set past the prefix length";
+            return -1;
+        }
+    }
+    *len = (unsigned)plen;
+    return 0;
+}
+
+static int category_ok(const char *s)
+{
+    if (!(*s >= 'a' && *s <= 'z'))
+        return 0;
+    for (; *s; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org, const char *category,
+                     const char *source, v6p_error *err)
+{
+    uint8_t addr[16];
+    unsigned len;
+    const char *why;
+    if (!prefix || v6p_prefix_parse(prefix, strlen(prefix), addr, &len, &why) != 0) {
+        set_err(err, EINVAL, "%s: %s", prefix ? prefix : "(null)", prefix ? why : "no prefix");
+        return -1;
+    }
+    if (!org || !*org || !category || !category_ok(category) || !source) {
+        set_err(err, EINVAL, "%s: org, category (lower_snake_case) and source are required",
+                prefix);
+        return -1;
+    }
+    v6p_classify_entry e = {strdup(org), strdup(category), strdup(source), NULL, 0};
+    if (!e.org || !e.category || !e.source || push(c, addr, len, &e) != 0) {
+        if (!e.org || !e.category || !e.source)
+            entry_free(&e);
+        set_err(err, ENOMEM, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- YAML ---- */
+
+typedef struct pending {
+    uint8_t addr[16];
+    unsigned len;
+    size_t line;
+    yaml_mark_t pmark;
+    v6p_classify_entry e;
+} pending;
+
+typedef struct yctx {
+    yaml_parser_t p;
+    yaml_event_t ev;
+    int have;
+    const char *file;
+    v6p_error *err;
+    pending *items;
+    size_t n, cap;
+} yctx;
+
+static int yerr(yctx *y, yaml_mark_t m, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* libyaml counts from 0; editors count from 1. */
+    set_err(y->err, EINVAL, "%s:%zu:%zu: %s", y->file, m.line + 1, m.column + 1, msg);
+    return -1;
+}
+
+static int ynext(yctx *y)
+{
+    if (y->have)
+        yaml_event_delete(&y->ev);
+    y->have = 0;
+    if (!yaml_parser_parse(&y->p, &y->ev)) {
+        if (y->p.error == YAML_MEMORY_ERROR) {
+            set_err(y->err, ENOMEM, "%s: out of memory", y->file);
+            return -1;
+        }
+        return yerr(y, y->p.problem_mark, "%s%s%s", y->p.problem ? y->p.problem : "bad YAML",
+                    y->p.context ? " " : "", y->p.context ? y->p.context : "");
+    }
+    y->have = 1;
+    if (y->ev.type == YAML_ALIAS_EVENT)
+        return yerr(y, y->ev.start_mark, "aliases are not supported here");
+    return 0;
+}
+
+static int is_scalar(const yctx *y)
+{
+    return y->ev.type == YAML_SCALAR_EVENT;
+}
+
+static const char *sval(const yctx *y)
+{
+    return (const char *)y->ev.data.scalar.value;
+}
+
+/* Skip the node whose first event is current. */
+static int skip_node(yctx *y)
+{
+    int depth = 0;
+    do {
+        switch (y->ev.type) {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            depth++;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+        default:
+            break;
+        }
+        if (depth == 0)
+            return 0;
+    } while (ynext(y) == 0);
+    return -1;
+}
+
+static const char *const FIELD_NAMES[] = {"prefix", "org", "category", "source", "note"};
+enum { K_PREFIX, K_ORG, K_CATEGORY, K_SOURCE, K_NOTE, K_COUNT };
+
+static int parse_entry(yctx *y)
+{
+    if (y->ev.type != YAML_MAPPING_START_EVENT)
+        return yerr(y, y->ev.start_mark,
+                    "an entry must be a mapping of prefix, org, category, "
+                    "source");
+    yaml_mark_t start = y->ev.start_mark;
+    char *val[K_COUNT] = {0};
+    yaml_mark_t mark[K_COUNT];
+    int rc = -1;
+    for (;;) {
+        if (ynext(y) != 0)
+            goto out;
+        if (y->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        if (!is_scalar(y)) {
+            yerr(y, y->ev.start_mark, "expected a key");
+            goto out;
+        }
+        int k = -1;
+        for (int i = 0; i < K_COUNT; i++)
+            if (strcmp(sval(y), FIELD_NAMES[i]) == 0)
+                k = i;
+        yaml_mark_t kmark = y->ev.start_mark;
+        if (k >= 0 && val[k]) {
+            yerr(y, kmark, "duplicate key '%s'", FIELD_NAMES[k]);
+            goto out;
+        }
+        char keyname[32];
+        snprintf(keyname, sizeof(keyname), "%s", sval(y));
+        if (ynext(y) != 0)
+            goto out;
+        if (k < 0) { /* a key this version does not use */
+            if (skip_node(y) != 0)
+                goto out;
+            continue;
+        }
+        if (!is_scalar(y)) {
+            yerr(y, y->ev.start_mark, "'%s' must be a plain value", keyname);
+            goto out;
+        }
+        if (y->ev.data.scalar.length == 0) {
+            yerr(y, y->ev.start_mark, "'%s' is empty", keyname);
+            goto out;
+        }
+        val[k] = strdup(sval(y));
+        mark[k] = y->ev.start_mark;
+        if (!val[k]) {
+            set_err(y->err, ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    for (int i = 0; i < K_NOTE; i++) {
+        if (!val[i]) {
+            yerr(y, start, "entry lacks '%s'", FIELD_NAMES[i]);
+            goto out;
+        }
+    }
+    pending pe;
+    memset(&pe, 0, sizeof(pe));
+    const char *why;
+    if (v6p_prefix_parse(val[K_PREFIX], strlen(val[K_PREFIX]), pe.addr, &pe.len, &why) != 0) {
+        yerr(y, mark[K_PREFIX], "bad prefix '%s': %s", val[K_PREFIX], why);
+        goto out;
+    }
+    if (!category_ok(val[K_CATEGORY])) {
+        yerr(y, mark[K_CATEGORY], "category '%s' must be lower_snake_case", val[K_CATEGORY]);
+        goto out;
+    }
+    if (strncmp(val[K_SOURCE], "https://", 8) != 0 && strncmp(val[K_SOURCE], "http://", 7) != 0) {
+        yerr(y, mark[K_SOURCE], "source must be an http(s) URL");
+        goto out;
+    }
+    if (y->n == y->cap) {
+        size_t ncap = y->cap ? y->cap * 2 : 64;
+        pending *ni = realloc(y->items, ncap * sizeof(*ni));
+        if (!ni) {
+            set_err(y->err, ENOMEM, "out of memory");
+            goto out;
+        }
+        y->items = ni;
+        y->cap = ncap;
+    }
+    free(val[K_PREFIX]);
+    val[K_PREFIX] = NULL;
+    pe.line = start.line + 1;
+    pe.pmark = mark[K_PREFIX];
+    pe.e.org = val[K_ORG];
+    pe.e.category = val[K_CATEGORY];
+    pe.e.source = val[K_SOURCE];
+    pe.e.note = val[K_NOTE];
+    y->items[y->n++] = pe;
+    return 0;
+out:
+    for (int i = 0; i < K_COUNT; i++)
+        free(val[i]);
+    return rc;
+}
+
+static int parse_doc(yctx *y)
+{
+    if (ynext(y) != 0) /* stream start */
+        return -1;
+    if (ynext(y) != 0)
+        return -1;
+    if (y->ev.type != YAML_DOCUMENT_START_EVENT)
+        return yerr(y, y->ev.start_mark, "empty file: expected 'version: 1' and 'entries:'");
+    if (ynext(y) != 0)
+        return -1;
+    if (y->ev.type != YAML_MAPPING_START_EVENT)
+        return yerr(y, y->ev.start_mark, "expected a mapping with 'version' and 'entries'");
+    yaml_mark_t root = y->ev.start_mark;
+    int saw_version = 0, saw_entries = 0;
+    for (;;) {
+        if (ynext(y) != 0)
+            return -1;
+        if (y->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        if (!is_scalar(y))
+            return yerr(y, y->ev.start_mark, "expected a key");
+        yaml_mark_t kmark = y->ev.start_mark;
+        if (strcmp(sval(y), "version") == 0) {
+            if (ynext(y) != 0)
+                return -1;
+            if (!is_scalar(y) || strcmp(sval(y), "1") != 0)
+                return yerr(y, y->ev.start_mark,
+                            "unsupported version (this library reads "
+                            "version 1)");
+            saw_version = 1;
+        } else if (strcmp(sval(y), "entries") == 0) {
+            if (saw_entries)
+                return yerr(y, kmark, "duplicate key 'entries'");
+            saw_entries = 1;
+            if (ynext(y) != 0)
+                return -1;
+            if (is_scalar(y) && y->ev.data.scalar.length == 0)
+                continue; /* "entries:" with nothing under it: an empty table */
+            if (y->ev.type != YAML_SEQUENCE_START_EVENT)
+                return yerr(y, y->ev.start_mark, "'entries' must be a list");
+            for (;;) {
+                if (ynext(y) != 0)
+                    return -1;
+                if (y->ev.type == YAML_SEQUENCE_END_EVENT)
+                    break;
+                if (parse_entry(y) != 0)
+                    return -1;
+            }
+        } else {
+            return yerr(y, kmark, "unknown top-level key '%s'", sval(y));
+        }
+    }
+    if (!saw_version)
+        return yerr(y, root, "missing 'version: 1'");
+    if (!saw_entries)
+        return yerr(y, root, "missing 'entries:'");
+    if (ynext(y) != 0) /* document end */
+        return -1;
+    if (ynext(y) != 0)
+        return -1;
+    if (y->ev.type != YAML_STREAM_END_EVENT)
+        return yerr(y, y->ev.start_mark, "only one document per file");
+    return 0;
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+    const pending *x = *(const pending *const *)a, *y = *(const pending *const *)b;
+    int c = memcmp(x->addr, y->addr, 16);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A prefix listed twice in one file is a mistake (which line is meant?);
+ * sorting finds the pairs in n log n. */
+static int check_duplicates(yctx *y)
+{
+    if (y->n < 2)
+        return 0;
+    const pending **ix = malloc(y->n * sizeof(*ix));
+    if (!ix) {
+        set_err(y->err, ENOMEM, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < y->n; i++)
+        ix[i] = &y->items[i];
+    qsort(ix, y->n, sizeof(*ix), cmp_pending);
+    const pending *dup = NULL, *first = NULL;
+    for (size_t i = 1; i < y->n; i++) {
+        if (ix[i]->len == ix[i - 1]->len && memcmp(ix[i]->addr, ix[i - 1]->addr, 16) == 0 &&
+            (!dup || ix[i]->line < dup->line)) {
+            dup = ix[i];
+            first = ix[i - 1];
+        }
+    }
+    free(ix);
+    if (dup)
+        return yerr(y, dup->pmark, "prefix already listed at line %zu", first->line);
+    return 0;
+}
+
+int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        set_err(err, e, "%s:0:0: %s", path, strerror(e));
+        return -1;
+    }
+    yctx y;
+    memset(&y, 0, sizeof(y));
+    y.file = path;
+    y.err = err;
+    if (!yaml_parser_initialize(&y.p)) {
+        fclose(f);
+        set_err(err, ENOMEM, "out of memory");
+        return -1;
+    }
+    yaml_parser_set_input_file(&y.p, f);
+    int rc = parse_doc(&y);
+    if (rc == 0)
+        rc = check_duplicates(&y);
+    if (y.have)
+        yaml_event_delete(&y.ev);
+    yaml_parser_delete(&y.p);
+    fclose(f);
+    size_t i = 0;
+    if (rc == 0) {
+        for (; i < y.n; i++) {
+            if (push(c, y.items[i].addr, y.items[i].len, &y.items[i].e) != 0) {
+                set_err(err, ENOMEM, "%s: out of memory", path);
+                rc = -1;
+                i++;
+                break;
+            }
+        }
+    }
+    for (; i < y.n; i++)
+        entry_free(&y.items[i].e);
+    free(y.items);
+    return rc;
+}

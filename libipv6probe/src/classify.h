@@ -1,0 +1,16 @@
+/* Classification sets: library-internal calls (the public ones are in
+ * ipv6probe/taggers.h). */
+#ifndef V6P_CLASSIFY_H
+#define V6P_CLASSIFY_H
+
+#include "ipv6probe/taggers.h"
+
+/* A new set holding every entry of c (NULL: an empty set), in order. */
+v6p_classify *v6p_classify_clone(const v6p_classify *c);
+
+/* Parse "2001:db8::/32" or "192.0.2.0/24" (no NUL needed) into a 16-byte
+ * key (IPv4 mapped) and its length in the 128-bit space.  Returns 0, or -1
+ * with a reason in *why. */
+int v6p_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why);
+
+#endif

@@ -1,0 +1,56 @@
+/* Hop-limit ladder detector (library-internal); the rule is described at the
+ * top of ladder.c. */
+#ifndef V6P_LADDER_H
+#define V6P_LADDER_H
+
+#include <stdint.h>
+
+#include "ipv6probe/taggers.h"
+
+#define V6P_LADDER_MAX_RUNGS 32   /* repeats kept per ladder, one per rung */
+#define V6P_LADDER_MAX_ROUTERS 16 /* Time Exceeded senders kept per ladder */
+
+typedef enum v6p_ladder_kind {
+    V6P_LADDER_PROBE = 0,        /* probes arriving with climbing hop limits */
+    V6P_LADDER_TIME_EXCEEDED = 1 /* our probe expiring at successive routers */
+} v6p_ladder_kind;
+
+typedef enum v6p_ladder_end {
+    V6P_LADDER_END_GAP = 0, /* no probe within the gap */
+    V6P_LADDER_END_WINDOW,  /* the whole ladder ran past the window */
+    V6P_LADDER_END_EVICTED, /* pushed out of a full table */
+    V6P_LADDER_END_FLUSH    /* end of input */
+} v6p_ladder_end;
+
+/* One finished ladder, as queued for the ipv6probe:ladder record. */
+typedef struct v6p_ladder_summary {
+    uint64_t id;
+    struct in6_addr src, dest; /* source of the first probe; destination */
+    int64_t first_us, last_us, max_gap_us;
+    uint32_t rungs, probes, missing;
+    uint8_t kind, end, protocol_number, protocol_version;
+    uint8_t min_hop, max_hop, step;
+    uint8_t nrepeats; /* entries of repeats[] used */
+    uint8_t repeats[V6P_LADDER_MAX_RUNGS];
+    uint8_t nrouters;
+    struct in6_addr routers[V6P_LADDER_MAX_ROUTERS];
+    uint8_t reply_hops[V6P_LADDER_MAX_ROUTERS];
+} v6p_ladder_summary;
+
+typedef void (*v6p_ladder_end_fn)(const v6p_ladder_summary *s, void *arg);
+
+typedef struct v6p_ladder v6p_ladder;
+
+/* Returns NULL with *code set (EINVAL, ENOMEM). */
+v6p_ladder *v6p_ladder_new(const v6p_taggers_config *cfg, v6p_ladder_end_fn on_end, void *arg,
+                           int *code);
+void v6p_ladder_free(v6p_ladder *l);
+void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev);
+void v6p_ladder_flush(v6p_ladder *l);
+
+uint64_t v6p_ladder_declared(const v6p_ladder *l);
+uint64_t v6p_ladder_evictions(const v6p_ladder *l);
+size_t v6p_ladder_count(const v6p_ladder *l);
+size_t v6p_ladder_memory(const v6p_ladder *l);
+
+#endif

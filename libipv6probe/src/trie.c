@@ -1,0 +1,201 @@
+/* Longest-prefix match: a 16-bit first level, then PATRICIA tries.  See
+ * trie.h for the shape and why. */
+#include "trie.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 65536u
+#define NO_LEN 255 /* base_len of a slot no short prefix covers */
+
+typedef struct node {
+    uint64_t hi, lo; /* prefix bits, zero past len */
+    uint32_t val;    /* V6P_TRIE_NONE for a pure branch node */
+    uint32_t child[2];
+    uint8_t len;
+} node;
+
+struct v6p_trie {
+    uint32_t root[SLOTS];     /* subtree per first 16 bits (0 = none) */
+    uint32_t base_val[SLOTS]; /* best prefix of length <= 16 covering the slot */
+    uint8_t base_len[SLOTS];
+    node *nodes; /* nodes[0] unused: index 0 means "no child" */
+    uint32_t count, cap;
+};
+
+static inline uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static inline void mask_bits(uint64_t *hi, uint64_t *lo, unsigned len)
+{
+    if (len >= 128)
+        return;
+    if (len >= 64) {
+        *lo &= len == 64 ? 0 : ~(uint64_t)0 << (128 - len);
+    } else {
+        *hi &= len == 0 ? 0 : ~(uint64_t)0 << (64 - len);
+        *lo = 0;
+    }
+}
+
+static inline unsigned bit_at(uint64_t hi, uint64_t lo, unsigned i)
+{
+    return i < 64 ? (unsigned)(hi >> (63 - i)) & 1 : (unsigned)(lo >> (127 - i)) & 1;
+}
+
+/* Number of leading bits two keys share (0..128). */
+static inline unsigned common_bits(uint64_t h1, uint64_t l1, uint64_t h2, uint64_t l2)
+{
+    uint64_t x = h1 ^ h2;
+    if (x)
+        return (unsigned)__builtin_clzll(x);
+    x = l1 ^ l2;
+    return x ? 64 + (unsigned)__builtin_clzll(x) : 128;
+}
+
+v6p_trie *v6p_trie_new(void)
+{
+    v6p_trie *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    memset(t->base_val, 0xff, sizeof(t->base_val));
+    memset(t->base_len, NO_LEN, sizeof(t->base_len));
+    t->cap = 64;
+    t->nodes = malloc(t->cap * sizeof(node));
+    if (!t->nodes) {
+        free(t);
+        return NULL;
+    }
+    t->count = 1;
+    return t;
+}
+
+void v6p_trie_free(v6p_trie *t)
+{
+    if (!t)
+        return;
+    free(t->nodes);
+    free(t);
+}
+
+static uint32_t new_node(v6p_trie *t, uint64_t hi, uint64_t lo, unsigned len, uint32_t val)
+{
+    uint32_t i = t->count++;
+    node *n = &t->nodes[i];
+    n->hi = hi;
+    n->lo = lo;
+    n->len = (uint8_t)len;
+    n->val = val;
+    n->child[0] = n->child[1] = 0;
+    return i;
+}
+
+int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t value)
+{
+    if (len > 128)
+        return -1;
+    uint64_t hi = be64(addr), lo = be64(addr + 8);
+    mask_bits(&hi, &lo, len);
+    unsigned slot = (unsigned)(hi >> 48);
+
+    if (len <= 16) {
+        /* Expand over every slot the prefix covers; a longer prefix already
+         * there keeps the slot, an equal one (the same prefix) is replaced. */
+        unsigned n = 1u << (16 - len);
+        for (unsigned s = slot; s < slot + n; s++) {
+            if (t->base_len[s] == NO_LEN || t->base_len[s] <= len) {
+                t->base_len[s] = (uint8_t)len;
+                t->base_val[s] = value;
+            }
+        }
+        return 0;
+    }
+
+    /* At most two nodes are added; growing first means no pointer into the
+     * array goes stale below. */
+    if (t->count + 2 > t->cap) {
+        if (t->cap > UINT32_MAX / 4)
+            return -1;
+        uint32_t ncap = t->cap * 2;
+        node *nn = realloc(t->nodes, (size_t)ncap * sizeof(node));
+        if (!nn)
+            return -1;
+        t->nodes = nn;
+        t->cap = ncap;
+    }
+
+    uint32_t *link = &t->root[slot];
+    for (;;) {
+        uint32_t ni = *link;
+        if (ni == 0) {
+            *link = new_node(t, hi, lo, len, value);
+            return 0;
+        }
+        node *n = &t->nodes[ni];
+        unsigned c = common_bits(hi, lo, n->hi, n->lo);
+        if (c > len)
+            c = len;
+        if (c > n->len)
+            c = n->len;
+        if (c == n->len && c == len) {
+            n->val = value; /* the same prefix: the later entry wins */
+            return 0;
+        }
+        if (c == n->len) { /* n covers the new prefix: go down */
+            link = &n->child[bit_at(hi, lo, n->len)];
+            continue;
+        }
+        uint64_t nhi = n->hi, nlo = n->lo;
+        if (c == len) { /* the new prefix covers n: it goes above n */
+            uint32_t m = new_node(t, hi, lo, len, value);
+            t->nodes[m].child[bit_at(nhi, nlo, len)] = ni;
+            *link = m;
+            return 0;
+        }
+        /* They part at bit c: a branch node with both below it. */
+        uint64_t bhi = hi, blo = lo;
+        mask_bits(&bhi, &blo, c);
+        uint32_t b = new_node(t, bhi, blo, c, V6P_TRIE_NONE);
+        uint32_t leaf = new_node(t, hi, lo, len, value);
+        t->nodes[b].child[bit_at(nhi, nlo, c)] = ni;
+        t->nodes[b].child[bit_at(hi, lo, c)] = leaf;
+        *link = b;
+        return 0;
+    }
+}
+
+uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *len_out)
+{
+    uint64_t hi = be64(addr), lo = be64(addr + 8);
+    unsigned slot = (unsigned)(hi >> 48);
+    uint32_t best = t->base_val[slot];
+    unsigned best_len = t->base_len[slot];
+    uint32_t ni = t->root[slot];
+    while (ni) {
+        const node *n = &t->nodes[ni];
+        uint64_t h = hi, l = lo;
+        mask_bits(&h, &l, n->len);
+        if (h != n->hi || l != n->lo)
+            break;
+        if (n->val != V6P_TRIE_NONE) {
+            best = n->val;
+            best_len = n->len;
+        }
+        if (n->len == 128)
+            break;
+        ni = n->child[bit_at(hi, lo, n->len)];
+    }
+    if (len_out)
+        *len_out = best == V6P_TRIE_NONE ? 0 : best_len;
+    return best;
+}
+
+size_t v6p_trie_memory(const v6p_trie *t)
+{
+    return sizeof(*t) + (size_t)t->cap * sizeof(node);
+}

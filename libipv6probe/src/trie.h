@@ -1,0 +1,36 @@
+/* Longest-prefix match over 128-bit keys (IPv6, and IPv4 given IPv4-mapped).
+ *
+ * The first 16 bits index a flat array (a 16-bit stride: every real IPv6
+ * prefix of interest is at least that long, and in 2000::/3 only 8192 of the
+ * slots are ever used); below it each slot holds a path-compressed binary
+ * (PATRICIA) trie.  Prefixes of 16 bits or fewer are expanded into the
+ * slots they cover.  A lookup is one array read plus a short walk: with
+ * 100,000 prefixes a subtree holds a dozen or so, so the walk is a few nodes.
+ *
+ * Values are 32-bit numbers chosen by the caller (classify.c keeps entry
+ * indices).  Inserting a prefix that is already present replaces its value,
+ * which is how a later table overrides an earlier one. */
+#ifndef V6P_TRIE_H
+#define V6P_TRIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define V6P_TRIE_NONE UINT32_MAX
+
+typedef struct v6p_trie v6p_trie;
+
+v6p_trie *v6p_trie_new(void);
+void v6p_trie_free(v6p_trie *t);
+
+/* addr: 16 bytes, network order; bits past len are ignored.  len 0..128.
+ * Returns 0, or -1 when memory runs out (the trie is unchanged then). */
+int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t value);
+
+/* The value of the longest prefix covering addr, or V6P_TRIE_NONE.  *len_out
+ * (may be NULL) gets that prefix's length. */
+uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *len_out);
+
+size_t v6p_trie_memory(const v6p_trie *t);
+
+#endif
