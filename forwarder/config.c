@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ typedef enum key_type {
     K_BOOL,    /* int */
     K_UINT,    /* uint64_t, min..max */
     K_INT,     /* int64_t, min..max */
+    K_U32,     /* uint32_t, min..max */
+    K_SIZET,   /* size_t, min..max */
+    K_CBOOL,   /* bool */
     K_SIZE,    /* uint64_t bytes; accepts KiB/MiB/GiB suffixes */
     K_STR,     /* char * */
     K_STRLIST, /* char ** and a size_t count at off2 */
@@ -278,6 +282,23 @@ static int apply_key(ctx *c, const key_spec *s, yaml_node_t *v, void *base)
             return -1;
         *(int64_t *)p = iv;
         return 0;
+    case K_U32:
+        if (parse_int(c, v, s->name, s->min, s->max, &iv))
+            return -1;
+        *(uint32_t *)p = (uint32_t)iv;
+        return 0;
+    case K_SIZET:
+        if (parse_int(c, v, s->name, s->min, s->max, &iv))
+            return -1;
+        *(size_t *)p = (size_t)iv;
+        return 0;
+    case K_CBOOL: {
+        int b;
+        if (parse_bool(c, v, s->name, &b))
+            return -1;
+        *(bool *)p = b != 0;
+        return 0;
+    }
     case K_SIZE:
         return parse_size(c, v, s->name, s->min, s->max, (uint64_t *)p);
     case K_STR:
@@ -550,6 +571,18 @@ static const char *const full_names[] = {"block", "drop_oldest", "drop_newest", 
     {                                                                                              \
         n, K_INT, offsetof(fwd_config, f), lo, hi, NULL, NULL, NULL, 0                             \
     }
+#define K32(n, f, lo, hi)                                                                          \
+    {                                                                                              \
+        n, K_U32, offsetof(fwd_config, f), lo, hi, NULL, NULL, NULL, 0                             \
+    }
+#define KST(n, f, lo, hi)                                                                          \
+    {                                                                                              \
+        n, K_SIZET, offsetof(fwd_config, f), lo, hi, NULL, NULL, NULL, 0                           \
+    }
+#define KCB(n, f)                                                                                  \
+    {                                                                                              \
+        n, K_CBOOL, offsetof(fwd_config, f), 0, 0, NULL, NULL, NULL, 0                             \
+    }
 #define KZ(n, f, lo, hi)                                                                           \
     {                                                                                              \
         n, K_SIZE, offsetof(fwd_config, f), lo, hi, NULL, NULL, NULL, 0                            \
@@ -673,19 +706,38 @@ static const key_spec parser_keys[] = {KI("utc_offset", utc_offset, -86400, 8640
                                        KC("action_patterns", set_action_patterns),
                                        KC("direction_patterns", set_direction_patterns),
                                        KEND};
-static const key_spec pe_keys[] = {KU("preferred_lifetime_s", pe.preferred_lifetime_s, 60, YEAR_S),
-                                   KU("valid_lifetime_s", pe.valid_lifetime_s, 60, YEAR_S),
-                                   KU("max_addresses", pe.max_addresses, 16, 100000000), KEND};
-static const key_spec ladder_keys[] = {KU("window_s", ladder.window_s, 1, DAY_S),
-                                       KU("min_rungs", ladder.min_rungs, 2, 255),
-                                       KU("max_sources", ladder.max_sources, 16, 100000000), KEND};
-static const key_spec scan_keys[] = {KU("window_s", scan.window_s, 1, DAY_S),
-                                     KU("ports", scan.ports, 2, 65536),
-                                     KU("addresses", scan.addresses, 2, 1000000000),
-                                     KU("max_sources", scan.max_sources, 16, 100000000), KEND};
+static const key_spec pe_keys[] = {KI("preferred_lifetime_s", pe.preferred_lifetime, 60, YEAR_S),
+                                   KI("valid_lifetime_s", pe.valid_lifetime, 60, YEAR_S),
+                                   KST("max_addresses", pe.max_addresses, 16, 100000000),
+                                   KST("max_prefixes", pe.max_prefixes, 16, 10000000),
+                                   KCB("learn_prefixes", pe.learn_prefixes),
+                                   KEND};
+static const key_spec ladder_keys[] = {
+    K32("max_ladders", taggers.ladder_capacity, 16, 10000000),
+    K32("min_rungs", taggers.ladder_min_rungs, 2, 255),
+    K32("step", taggers.ladder_step, 1, 64),
+    K32("max_repeat", taggers.ladder_max_repeat, 1, 255),
+    K32("max_skip", taggers.ladder_max_skip, 0, 16),
+    K32("max_start_hop", taggers.ladder_max_start_hop, 1, 255),
+    K32("gap_s", taggers.ladder_gap_sec, 1, DAY_S),
+    K32("window_s", taggers.ladder_window_sec, 1, DAY_S),
+    KB("tcp_udp", taggers.ladder_tcp_udp),
+    K32("max_sender_ladders", taggers.ladder_sender_capacity, 16, 10000000),
+    K32("summary_queue", taggers.ladder_summary_queue, 1, 10000000),
+    KEND};
+static const key_spec scan_keys[] = {K32("max_sources", taggers.scan_capacity, 16, 100000000),
+                                     K32("max_pairs", taggers.pair_capacity, 16, 100000000),
+                                     K32("sweep_addresses", taggers.sweep_threshold, 2, 1000000000),
+                                     K32("sweep_window_s", taggers.sweep_window_sec, 1, DAY_S),
+                                     K32("ports", taggers.port_threshold, 2, 65536),
+                                     K32("ports_window_s", taggers.port_window_sec, 1, DAY_S),
+                                     K32("pe_window_s", taggers.pe_window_sec, 1, 30 * DAY_S),
+                                     K32("repeat_gap_s", taggers.repeat_gap_sec, 1, 365 * DAY_S),
+                                     K32("visit_gap_s", taggers.visit_gap_sec, 1, 30 * DAY_S),
+                                     KEND};
 static const key_spec classification_keys[] = {
     KL("tables", classification.tables, classification.n_tables),
-    KB("builtin", classification.builtin), KEND};
+    KB("builtin", classification.builtin), KS("asn_database", classification.asn_database), KEND};
 static const key_spec pipeline_keys[] = {KU("queue_batches", queue_batches, 2, 65536),
                                          KZ("batch_bytes", batch_bytes, 4096, 64 << 20), KEND};
 static const key_spec stats_keys[] = {KU("interval_s", stats_interval_s, 0, 86400),
@@ -722,16 +774,8 @@ void config_defaults(fwd_config *c)
     c->default_patterns = 1;
     c->max_line = 64 * 1024;
     c->unparsed = UNPARSED_STDERR;
-    c->pe.preferred_lifetime_s = DAY_S;
-    c->pe.valid_lifetime_s = 7 * DAY_S;
-    c->pe.max_addresses = 65536;
-    c->ladder.window_s = 120;
-    c->ladder.min_rungs = 3;
-    c->ladder.max_sources = 65536;
-    c->scan.window_s = 300;
-    c->scan.ports = 20;
-    c->scan.addresses = 20;
-    c->scan.max_sources = 65536;
+    v6p_pe_config_init(&c->pe);
+    v6p_taggers_config_init(&c->taggers);
     c->classification.builtin = 1;
     c->out_stdout = -1;
     c->hec.tls.verify = 1;

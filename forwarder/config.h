@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "ipv6probe/parse.h"
+#include "ipv6probe/pe.h"
+#include "ipv6probe/taggers.h"
 
 #define CFG_ERR_MAX 512
 
@@ -48,31 +50,13 @@ typedef struct cfg_pattern {
     int line, column; /* where it was written, for errors found later */
 } cfg_pattern;
 
-/* Tagger sections.  Their numbers go to the library's taggers when those
- * are present (see tagging.c). */
-typedef struct cfg_pe {
-    uint64_t preferred_lifetime_s; /* how long a temporary address is preferred */
-    uint64_t valid_lifetime_s;     /* after which it is gone */
-    uint64_t max_addresses;        /* tracker memory cap */
-} cfg_pe;
-
-typedef struct cfg_ladder {
-    uint64_t window_s;    /* rungs further apart than this are a new ladder */
-    uint64_t min_rungs;   /* rungs before a ladder is declared */
-    uint64_t max_sources; /* tracker memory cap */
-} cfg_ladder;
-
-typedef struct cfg_scan {
-    uint64_t window_s;
-    uint64_t ports;     /* distinct destination ports that make a port scan */
-    uint64_t addresses; /* distinct destinations that make an address sweep */
-    uint64_t max_sources;
-} cfg_scan;
-
+/* Tagger sections: the library's own configuration structs, filled with
+ * the library's defaults and then from the file (see tagging.c). */
 typedef struct cfg_classification {
     char **tables;
     size_t n_tables;
-    int builtin; /* also use the table shipped with the library */
+    int builtin;        /* the table shipped with ipv6probe, loaded first */
+    char *asn_database; /* MaxMind-format ASN database, optional */
 } cfg_classification;
 
 /* outputs: hec: — parsed and checked here so that the HEC output only has to
@@ -156,9 +140,8 @@ typedef struct fwd_config {
     /* taggers */
     char **internal_prefixes;
     size_t n_internal_prefixes;
-    cfg_pe pe;
-    cfg_ladder ladder;
-    cfg_scan scan;
+    v6p_pe_config pe;
+    v6p_taggers_config taggers; /* ladder: and scan: */
     cfg_classification classification;
 
     /* outputs */

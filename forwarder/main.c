@@ -284,7 +284,7 @@ static int check_config(const fwd_config *c)
         return 1;
     }
     tagging_free(t);
-    if (c->hec.enabled && !output_hec_ops()) {
+    if (c->hec.enabled && !output_lookup("hec")) {
         fprintf(stderr, "ipv6probe-forward: outputs: hec is configured but this build has no HEC "
                         "output\n");
         return 1;

@@ -65,9 +65,12 @@ struct output {
     void *state; /* the output's own */
 };
 
-extern const output_ops output_stdout_ops;
-extern const output_ops output_file_ops;
-/* Provided by output_hec.c when built; NULL-safe lookup below. */
+extern const output_ops output_stdout_ops; /* output_stdout.c */
+extern const output_ops output_file_ops;   /* output_stdout.c */
+/* output_hec.c, when built (FWD_HAVE_HEC). */
 const output_ops *output_hec_ops(void);
+
+/* "stdout", "file", "hec": the output of that name in this build, or NULL. */
+const output_ops *output_lookup(const char *name);
 
 #endif

@@ -15,7 +15,7 @@
 #include "tagging.h"
 
 #define MAX_OUTPUTS 4
-#define MAX_OUT_STATS 48
+#define MAX_OUT_STATS 96
 #define FLUSH_EVERY_MS 100
 #define UNPARSED_STDERR_LIMIT 5
 
@@ -50,7 +50,7 @@ struct pipeline {
     /* Handed over from the main thread on SIGHUP. */
     pthread_mutex_t lock;
     v6p_parser *next_parser;
-    tagging *next_tags;
+    tagging_tables *next_tables;
     atomic_int reload_pending;
     atomic_int done, failed;
     out_stat ostats[MAX_OUT_STATS];
@@ -100,11 +100,6 @@ v6p_parser *pipeline_build_parser(const fwd_config *cfg, char *err, size_t errle
 
 /* ---- outputs ------------------------------------------------------------ */
 
-__attribute__((weak)) const output_ops *output_hec_ops(void)
-{
-    return NULL;
-}
-
 static int open_output(pipeline *pl, const output_ops *ops, char *err, size_t errlen)
 {
     output *o = &pl->out[pl->n_out];
@@ -127,7 +122,7 @@ static int open_outputs(pipeline *pl, char *err, size_t errlen)
     if (c->out_file && open_output(pl, &output_file_ops, err, errlen))
         return -1;
     if (c->hec.enabled) {
-        const output_ops *hec = output_hec_ops();
+        const output_ops *hec = output_lookup("hec");
         if (!hec) {
             snprintf(err, errlen, "outputs: hec is configured but this build has no HEC output");
             return -1;
@@ -163,6 +158,8 @@ static void snapshot_output_stats(pipeline *pl)
         if (pl->out[i].ops->stats)
             pl->out[i].ops->stats(&pl->out[i], snapshot_emit, a);
     }
+    void *a[2] = {pl, "taggers"};
+    tagging_stats(pl->tags, snapshot_emit, a);
     pthread_mutex_unlock(&pl->lock);
 }
 
@@ -324,6 +321,13 @@ static void process_lines(pipeline *pl, batch *b)
     }
 }
 
+static void side_record(void *arg, const char *sourcetype, const char *json, size_t len,
+                        int64_t time_sec)
+{
+    output_record r = {json, len, time_sec, 0, NULL, 0, sourcetype, NULL};
+    write_all(arg, &r);
+}
+
 static void process_stats(pipeline *pl, batch *b)
 {
     size_t pos = 0, len;
@@ -355,9 +359,9 @@ static void take_reload(pipeline *pl)
 {
     pthread_mutex_lock(&pl->lock);
     v6p_parser *np = pl->next_parser;
-    tagging *nt = pl->next_tags;
+    tagging_tables *nt = pl->next_tables;
     pl->next_parser = NULL;
-    pl->next_tags = NULL;
+    pl->next_tables = NULL;
     atomic_store(&pl->reload_pending, 0);
     pthread_mutex_unlock(&pl->lock);
     flush_all(pl, 1000);
@@ -386,6 +390,7 @@ static void *worker_main(void *arg)
             else
                 process_lines(pl, b);
             queue_put_batch(&rt->q, b);
+            tagging_drain(pl->tags, side_record, pl);
         }
         /* Flush when the queue runs dry (a live stream: show lines now) or
          * at least every FLUSH_EVERY_MS under load (bounded latency). */
@@ -397,6 +402,9 @@ static void *worker_main(void *arg)
         if (done)
             break;
     }
+    /* End of input: ladders still open are reported as they stand. */
+    tagging_finish(pl->tags);
+    tagging_drain(pl->tags, side_record, pl);
     flush_all(pl, (unsigned)rt->cfg->shutdown_deadline_ms);
     atomic_store(&pl->done, 1);
     /* Wake the main thread, which waits for signals. */
@@ -453,7 +461,7 @@ int pipeline_reload(pipeline *pl, const fwd_config *next, char *err, size_t errl
     v6p_parser *np = pipeline_build_parser(next, err, errlen);
     if (!np)
         return -1;
-    tagging *nt = tagging_init(next, err, errlen);
+    tagging_tables *nt = tagging_load_tables(next, err, errlen);
     if (!nt) {
         v6p_parser_free(np);
         return -1;
@@ -462,9 +470,9 @@ int pipeline_reload(pipeline *pl, const fwd_config *next, char *err, size_t errl
     /* A reload not yet taken is replaced by the newer one. */
     if (pl->next_parser)
         v6p_parser_free(pl->next_parser);
-    tagging_free(pl->next_tags);
+    tagging_tables_free(pl->next_tables);
     pl->next_parser = np;
-    pl->next_tags = nt;
+    pl->next_tables = nt;
     atomic_store(&pl->reload_pending, 1);
     pthread_mutex_unlock(&pl->lock);
     return 0;
@@ -510,7 +518,7 @@ void pipeline_free(pipeline *pl)
     v6p_parser_free(pl->parser);
     v6p_parser_free(pl->next_parser);
     tagging_free(pl->tags);
-    tagging_free(pl->next_tags);
+    tagging_tables_free(pl->next_tables);
     v6p_json_writer_free(pl->json);
     free(pl->pending);
     free(pl->raw);

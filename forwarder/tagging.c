@@ -1,37 +1,106 @@
 /* Tagging: the forwarder's side of the library's taggers.
  *
- * Each tagger the library offers gets a slot here: made from its config
- * section in tagging_init(), run in tagging_apply() in the order of the
- * event schema (address analysis first, as the trackers read its results),
- * and freed in tagging_free().  Nothing else in the forwarder knows which
- * taggers exist. */
+ * Order matters and follows the event schema: the temporary-address tracker
+ * first (it also fills the address block and IID kind, which the others
+ * read), then the behaviour taggers (ladder, scan) and the classification
+ * of the source.  Nothing else in the forwarder knows which taggers exist. */
 #include "tagging.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-typedef struct prefix {
-    struct in6_addr addr;
-    unsigned len;
-} prefix;
+#include "ipv6probe/pe.h"
+#include "ipv6probe/taggers.h"
+
+#ifndef FWD_TABLE_INSTALLED
+#define FWD_TABLE_INSTALLED "/usr/local/share/ipv6probe/classification.yaml"
+#endif
 
 struct tagging {
-    prefix *internal; /* internal_prefixes: the networks that are "mine" */
-    size_t n_internal;
+    v6p_pe_tracker *pe;
+    v6p_taggers *taggers;
 };
 
-static int parse_prefix(const char *s, prefix *p)
+struct tagging_tables {
+    v6p_classify *classify;
+    char **prefixes; /* internal_prefixes, copied */
+    size_t n_prefixes;
+};
+
+/* The table shipped with ipv6probe: installed, or in the source tree when
+ * running from a build directory. */
+static const char *builtin_table(void)
 {
-    char host[INET6_ADDRSTRLEN];
-    const char *slash = strchr(s, '/');
-    if (!slash || (size_t)(slash - s) >= sizeof(host))
-        return -1;
-    memcpy(host, s, (size_t)(slash - s));
-    host[slash - s] = 0;
-    p->len = (unsigned)atoi(slash + 1);
-    return inet_pton(AF_INET6, host, &p->addr) == 1 && p->len <= 128 ? 0 : -1;
+    if (access(FWD_TABLE_INSTALLED, R_OK) == 0)
+        return FWD_TABLE_INSTALLED;
+#ifdef FWD_TABLE_SOURCE
+    if (access(FWD_TABLE_SOURCE, R_OK) == 0)
+        return FWD_TABLE_SOURCE;
+#endif
+    return NULL;
+}
+
+void tagging_tables_free(tagging_tables *tb)
+{
+    if (!tb)
+        return;
+    v6p_classify_free(tb->classify);
+    for (size_t i = 0; i < tb->n_prefixes; i++)
+        free(tb->prefixes[i]);
+    free(tb->prefixes);
+    free(tb);
+}
+
+tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t errlen)
+{
+    tagging_tables *tb = calloc(1, sizeof(*tb));
+    if (!tb || !(tb->classify = v6p_classify_new()) ||
+        !(tb->prefixes = calloc(cfg->n_internal_prefixes + 1, sizeof(char *)))) {
+        snprintf(err, errlen, "out of memory");
+        tagging_tables_free(tb);
+        return NULL;
+    }
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    if (cfg->classification.builtin) {
+        const char *b = builtin_table();
+        if (b && v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+            snprintf(err, errlen, "classification: %s", e.message);
+            tagging_tables_free(tb);
+            return NULL;
+        }
+    }
+    /* In the order given: an entry in a later table wins. */
+    for (size_t i = 0; i < cfg->classification.n_tables; i++)
+        if (v6p_classify_add_yaml(tb->classify, cfg->classification.tables[i], &e) != 0) {
+            snprintf(err, errlen, "classification: %s", e.message);
+            tagging_tables_free(tb);
+            return NULL;
+        }
+    for (size_t i = 0; i < cfg->n_internal_prefixes; i++) {
+        if (!(tb->prefixes[i] = strdup(cfg->internal_prefixes[i]))) {
+            snprintf(err, errlen, "out of memory");
+            tagging_tables_free(tb);
+            return NULL;
+        }
+        tb->n_prefixes++;
+    }
+    return tb;
+}
+
+static int add_prefixes(tagging *t, const tagging_tables *tb, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < tb->n_prefixes; i++) {
+        v6p_pe_status st = v6p_pe_add_prefix_str(t->pe, tb->prefixes[i]);
+        if (st != V6P_PE_OK) {
+            snprintf(err, errlen, "internal_prefixes: \"%s\": %s", tb->prefixes[i],
+                     st == V6P_PE_EFULL ? "too many prefixes" : "not an IPv6 prefix");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
@@ -41,51 +110,95 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (cfg->n_internal_prefixes) {
-        t->internal = calloc(cfg->n_internal_prefixes, sizeof(prefix));
-        if (!t->internal) {
-            snprintf(err, errlen, "out of memory");
-            tagging_free(t);
-            return NULL;
-        }
+    if (v6p_pe_create(&cfg->pe, &t->pe) != V6P_PE_OK) {
+        snprintf(err, errlen,
+                 "pe: the temporary-address tracker cannot be made with these "
+                 "settings (lifetimes, sizes)");
+        goto fail;
     }
-    for (size_t i = 0; i < cfg->n_internal_prefixes; i++) {
-        if (parse_prefix(cfg->internal_prefixes[i], &t->internal[i]) != 0) {
-            snprintf(err, errlen, "internal_prefixes: \"%s\" is not an IPv6 prefix",
-                     cfg->internal_prefixes[i]);
-            tagging_free(t);
-            return NULL;
-        }
-        t->n_internal++;
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    if (!(t->taggers = v6p_taggers_new(&cfg->taggers, &e))) {
+        snprintf(err, errlen, "ladder/scan: %s", e.message);
+        goto fail;
     }
+    if (cfg->classification.asn_database &&
+        v6p_taggers_open_asn(t->taggers, cfg->classification.asn_database, &e) != 0) {
+        snprintf(err, errlen, "classification: asn_database: %s", e.message);
+        goto fail;
+    }
+    tagging_tables *tb = tagging_load_tables(cfg, err, errlen);
+    if (!tb)
+        goto fail;
+    if (add_prefixes(t, tb, err, errlen) != 0) {
+        tagging_tables_free(tb);
+        goto fail;
+    }
+    v6p_taggers_set_classify(t->taggers, tb->classify);
+    tb->classify = NULL;
+    tagging_tables_free(tb);
     return t;
+fail:
+    tagging_free(t);
+    return NULL;
 }
 
 void tagging_apply(tagging *t, v6p_event *ev)
 {
-    (void)t;
-    (void)ev;
+    v6p_pe_tag(t->pe, ev);
+    v6p_taggers_apply(t->taggers, ev);
 }
 
-void tagging_adopt(tagging *t, tagging *next)
+void tagging_drain(tagging *t, tagging_emit_fn emit, void *arg)
 {
-    free(t->internal);
-    t->internal = next->internal;
-    t->n_internal = next->n_internal;
-    next->internal = NULL;
-    next->n_internal = 0;
-    tagging_free(next);
+    v6p_taggers_drain(t->taggers, emit, arg);
+}
+
+void tagging_finish(tagging *t)
+{
+    v6p_taggers_flush(t->taggers);
+}
+
+void tagging_adopt(tagging *t, tagging_tables *tb)
+{
+    char err[256];
+    if (add_prefixes(t, tb, err, sizeof(err)) != 0)
+        fprintf(stderr, "ipv6probe-forward: reload: %s\n", err);
+    v6p_taggers_set_classify(t->taggers, tb->classify);
+    tb->classify = NULL;
+    tagging_tables_free(tb);
+}
+
+void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
+                   void *arg)
+{
+    v6p_pe_stats ps;
+    v6p_pe_get_stats(t->pe, &ps);
+    emit(arg, "pe_addresses", ps.addresses);
+    emit(arg, "pe_prefixes", ps.prefixes);
+    emit(arg, "pe_address_evictions", ps.address_evictions);
+    emit(arg, "pe_learned_prefixes", ps.learned_prefixes);
+    v6p_taggers_stats ts;
+    v6p_taggers_get_stats(t->taggers, &ts);
+    emit(arg, "ladders", ts.ladders);
+    emit(arg, "ladder_evictions", ts.ladder_evictions);
+    emit(arg, "ladder_summaries_dropped", ts.summaries_dropped);
+    emit(arg, "scan_evictions", ts.scan_evictions);
+    emit(arg, "pair_evictions", ts.pair_evictions);
+    emit(arg, "classification_entries", ts.classify_entries);
+    emit(arg, "memory_bytes", ps.memory + ts.memory);
 }
 
 const char *tagging_describe(void)
 {
-    return "none";
+    return "pe, ladder, scan, classification";
 }
 
 void tagging_free(tagging *t)
 {
     if (!t)
         return;
-    free(t->internal);
+    v6p_pe_free(t->pe);
+    v6p_taggers_free(t->taggers);
     free(t);
 }

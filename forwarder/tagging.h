@@ -5,22 +5,41 @@
 #define FWD_TAGGING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "ipv6probe/event.h"
 
 typedef struct tagging tagging;
+/* Tables that a reload can replace (classification). */
+typedef struct tagging_tables tagging_tables;
 
 /* Build the taggers the config asks for.  NULL with err on failure (a table
- * that does not load, a bad prefix). */
+ * that does not load, a bad prefix, a bad threshold). */
 tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen);
 /* Tag one event in place. */
 void tagging_apply(tagging *t, v6p_event *ev);
-/* SIGHUP: take the new config's tables and prefixes, keeping the trackers'
- * state.  `next` was made by tagging_init from the new config (on the main
- * thread, where a failure can still reject the config) and is consumed. */
-void tagging_adopt(tagging *t, tagging *next);
-/* Names of the taggers wired in, for --version and --check-config. */
+
+/* Records the taggers produce besides events (ladder summaries), handed to
+ * emit with their sourcetype. */
+typedef void (*tagging_emit_fn)(void *arg, const char *sourcetype, const char *json, size_t len,
+                                int64_t time_sec);
+void tagging_drain(tagging *t, tagging_emit_fn emit, void *arg);
+/* End of input: close what is open (ladders) so that drain reports it. */
+void tagging_finish(tagging *t);
+
+/* SIGHUP: load the new config's tables on the main thread (where a failure
+ * can still reject the config), then hand them to the worker, which adopts
+ * them between two batches.  The trackers keep their state; internal
+ * prefixes are added to, never taken away from, until a restart. */
+tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t errlen);
+void tagging_adopt(tagging *t, tagging_tables *tables);
+void tagging_tables_free(tagging_tables *tables);
+
+/* The taggers' counters (tracker sizes, evictions). */
+void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
+                   void *arg);
+/* Names of the taggers wired in, for --version. */
 const char *tagging_describe(void);
 void tagging_free(tagging *t);
 

@@ -1,0 +1,17 @@
+/* The outputs this build has, by name. */
+#include <string.h>
+
+#include "output.h"
+
+const output_ops *output_lookup(const char *name)
+{
+    if (!strcmp(name, "stdout"))
+        return &output_stdout_ops;
+    if (!strcmp(name, "file"))
+        return &output_file_ops;
+#ifdef FWD_HAVE_HEC
+    if (!strcmp(name, "hec"))
+        return output_hec_ops();
+#endif
+    return NULL;
+}
