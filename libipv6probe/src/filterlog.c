@@ -51,33 +51,24 @@ static inline int fld_prefix(const fld *f, const char *lit, size_t n)
 }
 #define PREFIX(f, lit) fld_prefix(f, lit, sizeof(lit) - 1)
 
-static inline int ieq(const fld *f, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (f->n != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((f->p[i] | 0x20) != (lit[i] | 0x20))
-            return 0;
-    return 1;
-}
-
 /* Split on commas; returns the count, or -1 past MAX_FIELDS. */
 static int split(const char *p, size_t len, fld *out)
 {
     int n = 0;
     const char *end = p + len, *s = p;
+    /* fields are short: a plain loop beats a memchr call per field */
     for (;;) {
-        const char *c = memchr(s, ',', (size_t)(end - s));
-        const char *e = c ? c : end;
+        const char *e = s;
+        while (e < end && *e != ',')
+            e++;
         if (n == MAX_FIELDS)
             return -1;
         out[n].p = s;
         out[n].n = (uint32_t)(e - s);
         n++;
-        if (!c)
+        if (e == end)
             return n;
-        s = c + 1;
+        s = e + 1;
     }
 }
 

@@ -19,8 +19,8 @@ struct v6p_parser {
 /* Tried in order; the first whose sniff accepts the body parses it. */
 static const v6p_body_format formats[] = {
     {v6p_sniff_netfilter, v6p_parse_netfilter},
-    {v6p_sniff_pflog, v6p_parse_pflog},
     {v6p_sniff_filterlog, v6p_parse_filterlog},
+    {v6p_sniff_pflog, v6p_parse_pflog},
 };
 
 static const struct {

@@ -460,23 +460,31 @@ static int parse_addr(const char *p, size_t n, int *fam, struct in6_addr *a)
     return v6p_parse_ip4_mapped(p, n, a);
 }
 
-/* `addr` or `addr.port`; returns 1 with a port, 0 without, -1 if neither. */
+/* `addr` or `addr.port`; returns 1 with a port, 0 without, -1 if neither.
+ * The dots after the last colon tell which, without a second parse: one
+ * (v6 + port) or four (v4, or a v6 dotted tail, + port) mean a port. */
 static int host_port(const char *p, size_t n, int *fam, struct in6_addr *a, uint64_t *port)
 {
     if (n == 0)
         return -1;
-    if (parse_addr(p, n, fam, a) == 0)
-        return 0;
-    const char *dot = NULL;
-    for (size_t i = n; i > 0; i--)
-        if (p[i - 1] == '.') {
-            dot = p + i - 1;
+    size_t dots = 0, last_dot = 0;
+    for (size_t i = n; i > 0; i--) {
+        char ch = p[i - 1];
+        if (ch == ':')
             break;
+        if (ch == '.') {
+            if (!dots)
+                last_dot = i - 1;
+            dots++;
         }
-    if (!dot || parse_addr(p, (size_t)(dot - p), fam, a) != 0)
+    }
+    if (dots != 1 && dots != 4)
+        return parse_addr(p, n, fam, a) == 0 ? 0 : -1;
+    if (parse_addr(p, last_dot, fam, a) != 0 ||
+        v6p_parse_dec(p + last_dot + 1, n - last_dot - 1, 65535, port) != 0)
         return -1;
-    if (v6p_parse_dec(dot + 1, n - (size_t)(dot - p) - 1, 65535, port) != 0)
-        return -1;
+    if (*fam == 4 && dots != 4)
+        return -1; /* `192.0.2` is no address */
     return 1;
 }
 
@@ -1046,9 +1054,14 @@ int v6p_sniff_pflog(const char *body, size_t len, const v6p_body_ctx *ctx)
     /* the OpenBSD case above: the body starts after the rule, or after it */
     if (looks_like_rule_tag(&ctx->tag))
         return 1;
+    /* the OpenBSD case above: `0/(match) block in on …`; a rule with its
+     * anchor is a short word, so the look stops after 128 bytes */
     size_t n = word_len(&c);
+    if (n == 0 || n > 128)
+        return 0;
     const char *slash = memchr(c.p, '/', n);
-    return slash && slash > c.p && reason_at(slash + 1, c.p + n) && memmem(c.p, len, " on ", 4);
+    return slash && slash > c.p && reason_at(slash + 1, c.p + n) &&
+           memmem(c.p + n, (size_t)(c.end - c.p - n), " on ", 4) != NULL;
 }
 
 v6p_body_result v6p_parse_pflog(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
