@@ -79,8 +79,10 @@ static int parse_full_form(const char *p, struct in6_addr *out)
         int a = v6p_hex_value[q[0]], b = v6p_hex_value[q[1]], c = v6p_hex_value[q[2]],
             d = v6p_hex_value[q[3]];
         bad |= a | b | c | d;
-        out->s6_addr[2 * g] = (uint8_t)(a << 4 | b);
-        out->s6_addr[2 * g + 1] = (uint8_t)(c << 4 | d);
+        /* Shifted as unsigned: a bad digit (-1) is caught below, but must
+         * not be undefined behaviour on the way there. */
+        out->s6_addr[2 * g] = (uint8_t)((unsigned)a << 4 | (unsigned)b);
+        out->s6_addr[2 * g + 1] = (uint8_t)((unsigned)c << 4 | (unsigned)d);
     }
     if (bad < 0)
         return -1;
