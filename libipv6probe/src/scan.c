@@ -7,20 +7,21 @@
  * (SYN scans, and FIN/NULL/Xmas scans), UDP, any other protocol.  Replies,
  * ICMP errors and neighbour discovery say nothing about who is scanning.
  *
- * Sources are aggregated at three prefix lengths (default /128, /64, /48),
- * each with its own bounded table: IPv6 scanners rotate source addresses
+ * Sources are aggregated at prefix lengths (default /128, /64, /48), each
+ * level a bounded table: IPv6 scanners rotate source addresses
  * inside a /64 or wider (Richter et al., IMC 2022, aggregate at /128, /64
  * and /48; Tanveer et al., CoNEXT 2025, recommend /48), so counting per
  * /128 alone, as Zeek's scan policies do, misses them.  IPv4 sources are
  * taken whole.
  *
- *  - address_sweep: the source (at any level) reached sweep_threshold
+ *  - address_sweep: the source (at any level; the widest level decides, see
+ *    v6p_scan_new) reached sweep_threshold
  *    distinct destinations within the last sweep_window_sec.  Default 25 in
  *    5 minutes: Zeek's scan.zeek address-scan threshold and interval.
  *  - port_scan: one (source /64, destination) pair reached port_threshold
  *    distinct destination ports within port_window_sec.  Default 15 in 5
  *    minutes: Zeek's port-scan threshold and interval.
- *  - pe_targeted: the source (/128 or /64) sent a probe to an address the
+ *  - pe_targeted: the source's /64 sent a probe to an address the
  *    address tracker calls temporary (dest_pe) within pe_window_sec
  *    (default 1 hour).  A temporary address is never published, so a probe
  *    to one means the address was harvested; the label stays on the source
@@ -79,7 +80,8 @@ typedef struct pval {
 
 struct v6p_scan {
     v6p_table *level[LEVELS];
-    uint8_t plen[LEVELS];
+    uint8_t plen[LEVELS]; /* [0] the sweep level, [1] the pe level if different */
+    int nlevels;
     v6p_table *pairs;
     uint32_t sweep_threshold, sweep_window;
     uint32_t port_threshold, port_window;
@@ -103,13 +105,35 @@ v6p_scan *v6p_scan_new(const v6p_taggers_config *cfg, int *code)
     s->visit_gap = cfg->visit_gap_sec;
     s->hkey[0] = cfg->seed[0] ^ 0x7363616e2d646573ULL;
     s->hkey[1] = cfg->seed[1] ^ 0x742d686173682121ULL;
+    /* A prefix holds every source inside it, so its distinct-destination
+     * count is never below theirs: with one threshold for all levels, a
+     * level inside a wider one can never fire first.  So address_sweep needs
+     * only the widest level, and pe_targeted (a label for the source and its
+     * /64, not its whole /48) the widest level of /64 or longer.  With the
+     * defaults (/128, /64, /48) two tables remain: /48 and /64. */
+    uint8_t widest = 128, pe_level = 0;
+    for (int i = 0; i < LEVELS; i++) {
+        uint8_t p = cfg->scan_prefix_len[i];
+        if (p < widest)
+            widest = p;
+        if (p >= 64 && (pe_level == 0 || p < pe_level))
+            pe_level = p;
+    }
+    if (pe_level == 0)
+        pe_level = widest;
+    int nlev = 0;
+    s->plen[nlev++] = widest;
+    if (pe_level != widest)
+        s->plen[nlev++] = pe_level;
+    s->nlevels = nlev;
     v6p_table_status st = V6P_TABLE_OK;
-    for (int i = 0; i < LEVELS && st == V6P_TABLE_OK; i++) {
-        s->plen[i] = cfg->scan_prefix_len[i];
+    for (int i = 0; i < nlev && st == V6P_TABLE_OK; i++) {
         v6p_table_config tc = {.capacity = cfg->scan_capacity,
                                .key_size = sizeof(skey),
                                .value_size = sizeof(sval) + cfg->sweep_threshold * sizeof(slot),
                                .seed = {cfg->seed[0], cfg->seed[1]}};
+        if (i > 0) /* the pe level keeps no destinations */
+            tc.value_size = sizeof(sval);
         st = v6p_table_create(&tc, &s->level[i]);
     }
     if (st == V6P_TABLE_OK) {
@@ -131,7 +155,7 @@ void v6p_scan_free(v6p_scan *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < LEVELS; i++)
+    for (int i = 0; i < s->nlevels; i++)
         v6p_table_free(s->level[i]);
     v6p_table_free(s->pairs);
     free(s);
@@ -227,7 +251,7 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
     uint32_t dh = (uint32_t)v6p_siphash13(s->hkey, ev->dest.s6_addr, 16);
     int sweep = 0, pe_src = 0;
 
-    for (int i = 0; i < LEVELS; i++) {
+    for (int i = 0; i < s->nlevels; i++) {
         unsigned plen = v4 ? 128 : s->plen[i];
         if (v4 && i > 0)
             break; /* one level is enough for a whole IPv4 address */
@@ -236,10 +260,10 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
         k.plen = (uint8_t)plen;
         mask_into(k.prefix, &ev->src, plen);
         sval *v = v6p_table_put(s->level[i], &k, NULL);
-        if (capped_add(v->d, &v->n, s->sweep_threshold, dh, now, s->sweep_window) >=
-            s->sweep_threshold)
+        if (i == 0 && capped_add(v->d, &v->n, s->sweep_threshold, dh, now, s->sweep_window) >=
+                          s->sweep_threshold)
             sweep = 1;
-        if (plen >= 64) {
+        if (i == s->nlevels - 1 || v4) {
             if (pe) {
                 v->last_pe = now;
                 v->has_pe = 1;
@@ -286,7 +310,7 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
 uint64_t v6p_scan_evictions(const v6p_scan *s)
 {
     uint64_t n = 0;
-    for (int i = 0; i < LEVELS; i++)
+    for (int i = 0; i < s->nlevels; i++)
         n += v6p_table_evictions(s->level[i]);
     return n;
 }
@@ -299,7 +323,7 @@ uint64_t v6p_scan_pair_evictions(const v6p_scan *s)
 size_t v6p_scan_count(const v6p_scan *s)
 {
     size_t n = 0;
-    for (int i = 0; i < LEVELS; i++)
+    for (int i = 0; i < s->nlevels; i++)
         n += v6p_table_count(s->level[i]);
     return n;
 }
@@ -312,7 +336,7 @@ size_t v6p_scan_pair_count(const v6p_scan *s)
 size_t v6p_scan_memory(const v6p_scan *s)
 {
     size_t n = v6p_table_memory(s->pairs);
-    for (int i = 0; i < LEVELS; i++)
+    for (int i = 0; i < s->nlevels; i++)
         n += v6p_table_memory(s->level[i]);
     return n;
 }

@@ -106,6 +106,12 @@ static inline void tt_collect(void *ud, const char *st, const char *json, size_t
     r->n++;
 }
 
+static inline void tt_collect_none(void *ud, const char *st, const char *json, size_t len,
+                                   int64_t ts)
+{
+    (void)ud, (void)st, (void)json, (void)len, (void)ts;
+}
+
 static inline void tt_records_free(tt_records *r)
 {
     for (int i = 0; i < r->n; i++)
