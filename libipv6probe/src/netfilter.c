@@ -576,6 +576,11 @@ int v6p_sniff_netfilter(const char *body, size_t len, const v6p_body_ctx *ctx)
     if (!in)
         return 0;
     size_t rest = len - (size_t)(in - body);
+    /* The kernel prints OUT= right after IN='s value: look there before
+     * searching the whole line. */
+    const char *sp = memchr(in, ' ', rest);
+    if (sp && (size_t)(body + len - sp) >= 5 && memcmp(sp, " OUT=", 5) == 0)
+        return 1;
     return memmem(in, rest, " OUT=", 5) != NULL;
 }
 
