@@ -1,0 +1,142 @@
+#!/bin/sh
+# The speed benchmark: ipv6probe's parse and parse + JSON against syslog-ng's
+# kv-parser() with JSON output, on the same generated file.
+#
+#   tests/bench/run_bench.sh [--build DIR | --bench-parse PATH] [--lines N]
+#                            [--runs N] [--cpu N] [--no-syslog-ng]
+#
+# The file (1,000,000 lines by default) is generated once and kept in
+# $V6P_BENCH_CACHE (default ${TMPDIR:-/tmp}/ipv6probe-bench), keyed by the
+# generator's text, so a second run measures straight away.  Everything runs
+# pinned to one core (--cpu, default 1) with the file in the page cache.
+# syslog-ng runs in the foreground with its own config, persist file, pid
+# file and control socket in a scratch directory, so a system syslog-ng (or
+# rsyslog) is not touched; its CPU time is read from /proc when its output
+# holds every line, then it is stopped.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build="$top/build"
+bench_parse=
+lines=1000000
+runs=5
+cpu=1
+with_sng=1
+seed=6
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) build=$2; shift 2 ;;
+    --bench-parse) bench_parse=$2; shift 2 ;;
+    --lines) lines=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
+    --no-syslog-ng) with_sng=0; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "run_bench.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+if [ -z "$bench_parse" ]; then
+    ninja -C "$build" tests/bench/bench_parse >/dev/null
+    bench_parse="$build/tests/bench/bench_parse"
+fi
+
+pin=
+if command -v taskset >/dev/null 2>&1 && taskset -c "$cpu" true 2>/dev/null; then
+    pin="taskset -c $cpu"
+else
+    echo "note: cannot pin to CPU $cpu; running unpinned" >&2
+fi
+
+cache=${V6P_BENCH_CACHE:-${TMPDIR:-/tmp}/ipv6probe-bench}
+mkdir -p "$cache"
+key=$(cat "$here/gen_netfilter.py" | cksum | cut -d' ' -f1)
+data="$cache/netfilter-$lines-s$seed-$key.log"
+if [ ! -s "$data" ]; then
+    echo "generating $lines lines into $data"
+    python3 "$here/gen_netfilter.py" -n "$lines" --seed "$seed" -o "$data.tmp"
+    mv "$data.tmp" "$data"
+fi
+cat "$data" >/dev/null # into the page cache
+
+echo "== ipv6probe (bench_parse, pinned to CPU $cpu)"
+out=$($pin "$bench_parse" -r "$runs" "$data")
+echo "$out"
+rate_of() { echo "$out" | sed -n "s/^$1: \([0-9,]*\) lines.*/\1/p" | tr -d ,; }
+parse_rate=$(rate_of parse-only)
+json_rate=$(rate_of parse+json)
+
+sng_rate=
+if [ "$with_sng" = 1 ] && command -v syslog-ng >/dev/null 2>&1; then
+    echo "== syslog-ng $(syslog-ng --version | sed -n 's/^Installer-Version: //p') (syslog-parser + kv-parser -> format-json, pinned to CPU $cpu)"
+    work=$(mktemp -d "${TMPDIR:-/tmp}/v6p-sng.XXXXXX")
+    trap 'if [ -n "${sng_pid:-}" ]; then kill "$sng_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT INT TERM
+    cat >"$work/sng.conf" <<EOF
+@version: 3.38
+options {
+    stats-level(0); stats-freq(0);
+    use-dns(no); use-fqdn(no); dns-cache(no);
+    keep-hostname(yes); chain-hostnames(no);
+    log-fifo-size(100000);
+};
+source s_in {
+    file("$data" flags(no-parse) follow-freq(1)
+         log-fetch-limit(1000) log-iw-size(100000));
+};
+parser p_kv {
+    syslog-parser();
+    kv-parser(prefix(".kv."));
+};
+destination d_out {
+    file("$work/out.json" flush-lines(1000)
+         template("\$(format-json --scope rfc5424 --exclude MESSAGE --key .kv.*)\n"));
+};
+log { source(s_in); parser(p_kv); destination(d_out); flags(flow-control); };
+EOF
+    t0=$(date +%s.%N)
+    $pin syslog-ng -F --no-caps -f "$work/sng.conf" --persist-file="$work/sng.persist" \
+        --pidfile="$work/sng.pid" --control="$work/sng.ctl" >"$work/sng.log" 2>&1 &
+    sng_pid=$!
+    want=$(wc -l <"$data")
+    got=0
+    while :; do
+        sleep 1
+        if ! kill -0 "$sng_pid" 2>/dev/null; then
+            echo "syslog-ng stopped early:" >&2
+            cat "$work/sng.log" >&2
+            exit 1
+        fi
+        [ -f "$work/out.json" ] && got=$(wc -l <"$work/out.json")
+        [ "$got" -ge "$want" ] && break
+    done
+    t1=$(date +%s.%N)
+    # utime and stime (fields 14 and 15, clock ticks) cover every thread.
+    ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$sng_pid/stat")
+    hz=$(getconf CLK_TCK)
+    kill "$sng_pid"
+    wait "$sng_pid" 2>/dev/null || true
+    sng_pid=
+    cpu_s=$(echo "$ticks $hz" | awk '{ printf "%.2f", $1 / $2 }')
+    sng_rate=$(echo "$want $ticks $hz" | awk '{ printf "%.0f", $1 / ($2 / $3) }')
+    wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
+    echo "syslog-ng: $want lines in $wall s wall (poll granularity 1 s), $cpu_s CPU s"
+    echo "syslog-ng-sample: $(head -c 400 "$work/out.json")"
+fi
+
+echo "== summary"
+check() { # label value target
+    if [ "$2" -ge "$3" ]; then echo "$1: met"; else echo "$1: NOT met"; fi
+}
+# Thousands separators without depending on the locale.
+fmt() { echo "$1" | awk '{ s = sprintf("%d", $1); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) } print s o }'; }
+echo "parse-only: $(fmt "$parse_rate") lines/s (median of $runs); target >= 3,000,000: $(check x "$parse_rate" 3000000 | cut -d' ' -f2-)"
+echo "parse+json: $(fmt "$json_rate") lines/s (median of $runs); target >= 1,000,000: $(check x "$json_rate" 1000000 | cut -d' ' -f2-)"
+if [ -n "$sng_rate" ]; then
+    # bench_parse is single-threaded, so its lines/s is its lines per CPU-second.
+    ratio=$(echo "$json_rate $sng_rate" | awk '{ printf "%.1f", $1 / $2 }')
+    met=$(echo "$ratio" | awk '{ print ($1 >= 20) ? "met" : "NOT met" }')
+    echo "syslog-ng: $(fmt "$sng_rate") lines per CPU-second"
+    echo "ratio parse+json / syslog-ng (lines per CPU-second): ${ratio}x; target >= 20x: $met"
+fi
