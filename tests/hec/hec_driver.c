@@ -7,7 +7,9 @@
  * Each line is an event object; its "time" (a decimal) and "dvc" become
  * the HEC time and host.  At the end of input the driver waits until
  * everything is delivered (--drain-timeout-ms), writes its counters as JSON
- * (--stats FILE), and exits 0, or 3 when something was not delivered. */
+ * (--stats FILE), and exits 0, or 3 when something was not delivered.
+ * "committed N" lines on standard output say how many input lines are
+ * durable in the spool. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -390,12 +392,17 @@ int main(int argc, char **argv)
         if (++lines % d.commit_every == 0) {
             spool_commit(sp);
             hec_kick(h);
+            /* Tests kill the driver and resend what was not yet durable. */
+            printf("committed %llu\n", lines);
+            fflush(stdout);
         }
     }
     free(line);
     hec_buf_free(&env);
     spool_commit(sp);
     hec_kick(h);
+    printf("committed %llu\n", lines);
+    fflush(stdout);
     if (hec_drain(h, d.drain_ms) != HEC_OK) {
         fprintf(stderr, "hec_driver: %llu events not delivered in time\n",
                 (unsigned long long)spool_pending(sp));
