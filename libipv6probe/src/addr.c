@@ -200,36 +200,57 @@ const char *v6p_scope_name(unsigned scope)
 
 /* ---- randomness ---- */
 
+#define NIBBLE_LSB 0x1111111111111111ULL
+
+/* Sum of the nibbles of x when it is at most 15: the multiply adds every
+ * nibble into the top one (no popcount instruction needed). */
+static inline unsigned nibble_sum(uint64_t x)
+{
+    return (unsigned)((x * NIBBLE_LSB) >> 60);
+}
+
+static inline unsigned popcount16(unsigned v)
+{
+    v = v - ((v >> 1) & 0x5555);
+    v = (v & 0x3333) + ((v >> 2) & 0x3333);
+    v = (v + (v >> 4)) & 0x0f0f;
+    return (v + (v >> 8)) & 0x1f;
+}
+
 /* p-value of the IID under "16 independent uniform nibbles": the smallest of
- * the four exact tail probabilities (iid_tables.h), times 4 (Bonferroni),
- * capped at 1.  Digit repetition catches 1111:2222:…, equal neighbours catch
- * runs, few distinct neighbour differences catch 0123:4567:… and periods, and
- * the count of letters catches hex words (dead:beef:…) and all-decimal IIDs. */
+ * four exact tail probabilities (iid_tables.h), times 4 (Bonferroni), capped
+ * at 1.  Few distinct digits catch repetition (1111:2222:…), equal neighbours
+ * catch runs, few distinct neighbour differences catch sequences and periods
+ * (0123:4567:…, abab:…), and the count of letters a-f catches hex words
+ * (dead:beef:…) and all-decimal IIDs.  Register arithmetic only: two bit
+ * sets built nibble by nibble, the rest lane-parallel. */
 static double iid_randomness(uint64_t iid)
 {
-    uint8_t count[16] = {0};
-    unsigned prev = (unsigned)(iid >> 60);
-    unsigned sumsq = 1, runs = 0, deltas = 0, letters = prev >= 10;
-    count[prev] = 1;
-    for (int shift = 56; shift >= 0; shift -= 4) {
-        unsigned d = (unsigned)(iid >> shift) & 15;
-        sumsq += 2u * count[d] + 1; /* (c+1)^2 - c^2 */
-        count[d]++;
-        runs += d == prev;
-        letters += d >= 10;
-        deltas |= 1u << ((d - prev) & 15);
-        prev = d;
+    /* Lane j (from the low end) of diff holds x[j] - x[j+1] mod 16. */
+    const uint64_t hi = 0x8888888888888888ULL;
+    uint64_t a = iid, b = iid >> 4;
+    uint64_t diff = ((a | hi) - (b & ~hi)) ^ ((a ^ ~b) & hi);
+    unsigned digits = 1u << (iid >> 60), deltas = 0;
+    /* Unrolled, the nibble shifts are constants; only the bit-set shifts
+     * stay variable. */
+#pragma GCC unroll 15
+    for (int s = 0; s < 60; s += 4) {
+        digits |= 1u << ((iid >> s) & 15);
+        deltas |= 1u << ((diff >> s) & 15);
     }
-    double p = iid_p_sumsq[sumsq - 16];
-    double pr = iid_p_runs[runs];
-    double pd = iid_p_deltas[__builtin_popcount(deltas)];
-    if (pr < p)
-        p = pr;
-    double pl = iid_p_letters[letters];
-    if (pd < p)
-        p = pd;
-    if (pl < p)
-        p = pl;
+    uint64_t same = iid ^ b; /* zero lane: equal neighbours */
+    same = (same | same >> 1 | same >> 2 | same >> 3) & (NIBBLE_LSB >> 4);
+    unsigned runs = 15 - nibble_sum(same);
+    uint64_t letter = (iid >> 3) & (iid >> 2 | iid >> 1) & NIBBLE_LSB;
+    unsigned letters = nibble_sum(letter >> 4) + (unsigned)(letter & 1);
+
+    double p = iid_p_digits[popcount16(digits)];
+    if (iid_p_runs[runs] < p)
+        p = iid_p_runs[runs];
+    if (iid_p_deltas[popcount16(deltas)] < p)
+        p = iid_p_deltas[popcount16(deltas)];
+    if (iid_p_letters[letters] < p)
+        p = iid_p_letters[letters];
     p *= 4.0;
     return p > 1.0 ? 1.0 : p;
 }
@@ -319,6 +340,15 @@ static int reserved_iid(const uint8_t *b)
            b[5] == 0xff && b[6] == 0xff && (b[7] & 0x80);
 }
 
+static unsigned zero_bytes(uint64_t iid)
+{
+    uint64_t x = iid | iid >> 4;
+    x |= x >> 2;
+    x |= x >> 1;
+    x &= 0x0101010101010101ULL; /* 1 in each non-zero byte */
+    return 8 - (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static int distinct_bytes(const uint8_t *b)
 {
     int n = 0;
@@ -355,11 +385,12 @@ static v6p_iid_kind iid_kind(const uint8_t *b, uint64_t iid, v6p_addr_info *info
     }
     if (iid_ipv4_64(b, info))
         return V6P_IID_EMBEDDED_IPV4_64;
-    int zero_bytes = 0;
-    for (int i = 0; i < 8; i++)
-        zero_bytes += b[i] == 0;
-    if (zero_bytes > 2)
+    if (zero_bytes(iid) > 2)
         return V6P_IID_PATTERN;
+    /* The score costs more than every rule above: measured only here unless
+     * the caller wants it for every IID. */
+    if (info->randomness < 0)
+        info->randomness = iid_randomness(iid);
     if (info->randomness >= V6P_RANDOM_MIN)
         return V6P_IID_RANDOMIZED;
     /* Not random: few distinct bytes is repetition (1111:2222:…, abab:…);
@@ -425,11 +456,10 @@ static int has_iid(v6p_block b)
     }
 }
 
-int v6p_addr_analyze(const struct in6_addr *addr, v6p_addr_info *info)
+/* score_all: measure the randomness of every IID, not only of those that
+ * reach the random test (the tagger needs only the kind). */
+static void analyze(const uint8_t *a, v6p_addr_info *info, int score_all)
 {
-    if (!addr || !info)
-        return -1;
-    const uint8_t *a = addr->s6_addr;
     memset(info, 0, sizeof(*info));
     info->block = block_of(a);
     info->scope = scope_of(info->block, a);
@@ -437,18 +467,25 @@ int v6p_addr_analyze(const struct in6_addr *addr, v6p_addr_info *info)
         info->mcast_flags = a[1] >> 4;
     block_extras(info->block, a, info);
     if (!has_iid(info->block))
-        return 0;
+        return;
 
     uint64_t iid = 0;
     for (int i = 8; i < 16; i++)
         iid = iid << 8 | a[i];
-    info->randomness = iid_randomness(iid);
+    info->randomness = score_all ? iid_randomness(iid) : -1.0;
     if (info->block == V6P_BLOCK_TEREDO) {
         teredo(a, info);
         info->iid = V6P_IID_TEREDO;
-        return 0;
+    } else {
+        info->iid = iid_kind(a + 8, iid, info);
     }
-    info->iid = iid_kind(a + 8, iid, info);
+}
+
+int v6p_addr_analyze(const struct in6_addr *addr, v6p_addr_info *info)
+{
+    if (!addr || !info)
+        return -1;
+    analyze(addr->s6_addr, info, 1);
     return 0;
 }
 
@@ -465,7 +502,7 @@ static void tag_one(v6p_event *ev, const struct in6_addr *a, v6p_field have, v6p
         return;
     }
     v6p_addr_info info;
-    v6p_addr_analyze(a, &info);
+    analyze(a->s6_addr, &info, 0);
     *block = (uint8_t)info.block;
     v6p_event_mark(ev, fblock);
     if (info.iid != V6P_IID_NONE) {
