@@ -127,10 +127,10 @@ typedef struct v6p_addr_info {
     uint8_t mcast_flags; /* multicast: the 4 flag bits (R, P, T) */
     /* How random the IID's 16 nibbles look, in [0, 1]: the probability that
      * a uniformly random IID looks at least as patterned, by the worst of four
-     * exact tests (digit repetition, equal neighbours, distinct neighbour
-     * differences, share of letters a-f; Bonferroni-corrected).  A random IID scores uniformly in
-     * [0, 1]; 0123456789abcdef or dead:beef:cafe:babe score near 0.  0 when
-     * there is no IID. */
+     * exact tests (distinct digits, equal neighbours, distinct neighbour
+     * differences, share of letters a-f; Bonferroni-corrected).  A random IID
+     * scores uniformly in [0, 1]; 0123456789abcdef or dead:beef:cafe:babe
+     * score near 0.  0 when there is no IID. */
     double randomness;
 
     v6p_ipv4_origin ipv4_origin;

@@ -5,6 +5,8 @@
 #include "event.h"
 #include "parse.h"
 #include "json.h"
+#include "addr.h"
+#include "pe.h"
 #include "version.h"
 
 #endif
