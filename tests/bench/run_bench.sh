@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --no-syslog-ng) with_sng=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n "2,16p" "$0"; exit 0 ;;
     *) echo "run_bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -68,12 +68,12 @@ rate_of() { echo "$out" | sed -n "s/^$1: \([0-9,]*\) lines.*/\1/p" | tr -d ,; }
 parse_rate=$(rate_of parse-only)
 json_rate=$(rate_of parse+json)
 
-sng_rate=
-if [ "$with_sng" = 1 ] && command -v syslog-ng >/dev/null 2>&1; then
-    echo "== syslog-ng $(syslog-ng --version | sed -n 's/^Installer-Version: //p') (syslog-parser + kv-parser -> format-json, pinned to CPU $cpu)"
-    work=$(mktemp -d "${TMPDIR:-/tmp}/v6p-sng.XXXXXX")
-    trap 'if [ -n "${sng_pid:-}" ]; then kill "$sng_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT INT TERM
-    cat >"$work/sng.conf" <<EOF
+# run_sng NAME SOURCE_OPTIONS TEMPLATE: one pass of the file through
+# syslog-ng; sets sng_rate (lines per CPU-second).
+run_sng() {
+    d="$work/$1"
+    mkdir -p "$d"
+    cat >"$d/sng.conf" <<EOF
 @version: 3.38
 options {
     stats-level(0); stats-freq(0);
@@ -81,48 +81,59 @@ options {
     keep-hostname(yes); chain-hostnames(no);
     log-fifo-size(100000);
 };
-source s_in {
-    file("$data" flags(no-parse) follow-freq(1)
-         log-fetch-limit(1000) log-iw-size(100000));
-};
+source s_in { file("$data" flags(no-parse) $2); };
 parser p_kv {
     syslog-parser();
     kv-parser(prefix(".kv."));
 };
-destination d_out {
-    file("$work/out.json" flush-lines(1000)
-         template("\$(format-json --scope rfc5424 --exclude MESSAGE --key .kv.*)\n"));
-};
+destination d_out { file("$d/out.json" template("$3\n") flush-lines(1000)); };
 log { source(s_in); parser(p_kv); destination(d_out); flags(flow-control); };
 EOF
     t0=$(date +%s.%N)
-    $pin syslog-ng -F --no-caps -f "$work/sng.conf" --persist-file="$work/sng.persist" \
-        --pidfile="$work/sng.pid" --control="$work/sng.ctl" >"$work/sng.log" 2>&1 &
+    $pin syslog-ng -F --no-caps -f "$d/sng.conf" --persist-file="$d/sng.persist" \
+        --pidfile="$d/sng.pid" --control="$d/sng.ctl" >"$d/sng.log" 2>&1 &
     sng_pid=$!
-    want=$(wc -l <"$data")
     got=0
     while :; do
         sleep 1
         if ! kill -0 "$sng_pid" 2>/dev/null; then
             echo "syslog-ng stopped early:" >&2
-            cat "$work/sng.log" >&2
+            cat "$d/sng.log" >&2
             exit 1
         fi
-        [ -f "$work/out.json" ] && got=$(wc -l <"$work/out.json")
+        [ -f "$d/out.json" ] && got=$(wc -l <"$d/out.json")
         [ "$got" -ge "$want" ] && break
     done
     t1=$(date +%s.%N)
     # utime and stime (fields 14 and 15, clock ticks) cover every thread.
     ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$sng_pid/stat")
-    hz=$(getconf CLK_TCK)
     kill "$sng_pid"
     wait "$sng_pid" 2>/dev/null || true
     sng_pid=
     cpu_s=$(echo "$ticks $hz" | awk '{ printf "%.2f", $1 / $2 }')
     sng_rate=$(echo "$want $ticks $hz" | awk '{ printf "%.0f", $1 / ($2 / $3) }')
     wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
-    echo "syslog-ng: $want lines in $wall s wall (poll granularity 1 s), $cpu_s CPU s"
-    echo "syslog-ng-sample: $(head -c 400 "$work/out.json")"
+    echo "syslog-ng ($1): $want lines in $wall s wall (polled each second), $cpu_s CPU s, $sng_rate lines per CPU-second"
+    echo "syslog-ng ($1) first event: $(head -n 1 "$d/out.json" | cut -c1-300)"
+    rm -f "$d/out.json"
+}
+
+sng_rate=
+sng_plain=
+if [ "$with_sng" = 1 ] && command -v syslog-ng >/dev/null 2>&1; then
+    echo "== syslog-ng $(syslog-ng --version | sed -n 's/^Installer-Version: //p') (syslog-parser + kv-parser -> format-json, pinned to CPU $cpu)"
+    work=$(mktemp -d "${TMPDIR:-/tmp}/v6p-sng.XXXXXX")
+    trap 'if [ -n "${sng_pid:-}" ]; then kill "$sng_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT INT TERM
+    want=$(wc -l <"$data")
+    hz=$(getconf CLK_TCK)
+    # plain: the file source's defaults and the whole rfc5424 scope, MESSAGE
+    # included.
+    run_sng plain "" '$(format-json --scope rfc5424 --key .kv.*)'
+    sng_plain=$sng_rate
+    # tuned: large fetches and windows, and no MESSAGE (ours carries no raw
+    # line either).  The target is checked against this, the faster one.
+    run_sng tuned "follow-freq(1) log-fetch-limit(1000) log-iw-size(100000)" \
+        '$(format-json --scope rfc5424 --exclude MESSAGE --key .kv.*)'
 fi
 
 echo "== summary"
@@ -134,9 +145,11 @@ fmt() { echo "$1" | awk '{ s = sprintf("%d", $1); o = ""; while (length(s) > 3) 
 echo "parse-only: $(fmt "$parse_rate") lines/s (median of $runs); target >= 3,000,000: $(check x "$parse_rate" 3000000 | cut -d' ' -f2-)"
 echo "parse+json: $(fmt "$json_rate") lines/s (median of $runs); target >= 1,000,000: $(check x "$json_rate" 1000000 | cut -d' ' -f2-)"
 if [ -n "$sng_rate" ]; then
-    # bench_parse is single-threaded, so its lines/s is its lines per CPU-second.
+    # bench_parse reports lines per CPU-second of its one thread.
     ratio=$(echo "$json_rate $sng_rate" | awk '{ printf "%.1f", $1 / $2 }')
+    ratio_plain=$(echo "$json_rate $sng_plain" | awk '{ printf "%.1f", $1 / $2 }')
     met=$(echo "$ratio" | awk '{ print ($1 >= 20) ? "met" : "NOT met" }')
-    echo "syslog-ng: $(fmt "$sng_rate") lines per CPU-second"
-    echo "ratio parse+json / syslog-ng (lines per CPU-second): ${ratio}x; target >= 20x: $met"
+    echo "syslog-ng: $(fmt "$sng_rate") lines per CPU-second tuned, $(fmt "$sng_plain") plain"
+    echo "ratio parse+json / syslog-ng tuned (lines per CPU-second): ${ratio}x; target >= 20x: $met"
+    echo "ratio parse+json / syslog-ng plain (lines per CPU-second): ${ratio_plain}x"
 fi
