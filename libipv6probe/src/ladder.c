@@ -50,12 +50,26 @@
  * SENDER SIDE.  When our own probe expires, routers send ICMPv6 Time
  * Exceeded (type 3 code 0; ICMP type 11 for IPv4) quoting it.  These are
  * grouped by the quoted (inner source, inner destination, inner protocol).
- * Each new router (the Time Exceeded's source) is the next rung; a reply
- * from the router of the top rung is a repeat (up to ladder_max_repeat); a
- * late reply from an earlier router is ignored.  Steps 1, 4 and 5 apply as
- * above (the start-hop bound does not: the hop limit is ours).  These events
- * gain the ladder fields and the hop_ladder tag, but not src_behavior: their
- * source is a router, not a prober.
+ * Only replies that carry their own hop limit count: it tells how far away
+ * the router is.  Routers send with one of the common initial hop limits 64,
+ * 128 or 255, so a reply arriving with hop limit r left a router at distance
+ *     d = (the smallest of 64, 128, 255 that is >= r) - r
+ * hops (64 -> 0, 62 -> 2, 253 -> 2, 120 -> 8).  Then:
+ *   - a reply from the router of the top rung is a repeat (up to
+ *     ladder_max_repeat);
+ *   - a reply from a new router is the next rung only when the router is
+ *     farther away than the top rung's (d larger): our probe expiring one
+ *     hop later each time.  At an equal distance it is another path or a
+ *     load-balanced twin, not a rung, and is ignored.  Nearer, it is not
+ *     part of a ladder: before the ladder is declared it restarts it at that
+ *     router (a ladder begins at its nearest rung), after it is ignored;
+ *   - a late reply from an earlier router is ignored.
+ * So Time Exceeded from r1,r1,r2,r2,r3,r3 fires at r3, also when r1 starts
+ * at 64 and r3 at 255; r3,r3,r2,r2,r1,r1 (probes expiring ever nearer)
+ * never does.  Steps 1, 4 and 5 apply as above (the start-hop bound does
+ * not: the probes' hop limit is ours).  These events gain the ladder fields
+ * and the hop_ladder tag, but not src_behavior: their source is a router,
+ * not a prober.
  *
  * Memory: two bounded tables (table.h) of fixed capacity; a full table
  * evicts the least recently active group, ending its ladder (counted). */
@@ -88,6 +102,7 @@ typedef struct lad {
     uint8_t repeats[V6P_LADDER_MAX_RUNGS];
     /* Sender side only (the probe table's values stop here). */
     uint8_t reply_hops[V6P_LADDER_MAX_ROUTERS];
+    uint8_t top_dist; /* estimated distance of the top rung's router */
     struct in6_addr last_router;
     struct in6_addr routers[V6P_LADDER_MAX_ROUTERS];
 } lad;
@@ -251,8 +266,11 @@ static int probe_class(const v6p_ladder *l, const v6p_event *ev)
 
 static int is_time_exceeded(const v6p_event *ev)
 {
+    /* Without the reply's hop limit there is no telling a climbing sequence
+     * of routers from a descending one. */
     if (!v6p_event_has(ev, V6P_F_ICMP_TYPE) || !v6p_event_has(ev, V6P_F_INNER_SRC) ||
-        !v6p_event_has(ev, V6P_F_INNER_DEST) || !v6p_event_has(ev, V6P_F_SRC))
+        !v6p_event_has(ev, V6P_F_INNER_DEST) || !v6p_event_has(ev, V6P_F_SRC) ||
+        !v6p_event_has(ev, V6P_F_HOP_LIMIT))
         return 0;
     if (ev->protocol_version == 4)
         return ev->protocol_number == 1 && ev->icmp_type == 11 && ev->icmp_code == 0;
@@ -397,6 +415,31 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
         tag(ev, s, idx + 1, s->repeat, 1);
 }
 
+/* How many hops away the router that sent a reply arriving with hop limit
+ * `hop` is: routers start at 64, 128 or 255, so the nearest of those at or
+ * above the received value is taken as where it started. */
+static uint8_t router_distance(uint8_t hop)
+{
+    unsigned init = hop <= 64 ? 64 : hop <= 128 ? 128 : 255;
+    return (uint8_t)(init - hop);
+}
+
+static void start_sender(lad *s, const v6p_event *ev, int64_t t)
+{
+    memset(s, 0, sizeof(*s));
+    s->first_us = s->last_us = t;
+    s->src = ev->inner_src;
+    s->rungs = s->probes = 1;
+    s->repeat = 1;
+    s->proto = ev->inner_protocol_number;
+    s->version = ev->protocol_version;
+    s->repeats[0] = 1;
+    s->nrouters = 1;
+    s->routers[0] = s->last_router = ev->src;
+    s->reply_hops[0] = ev->hop_limit;
+    s->top_dist = router_distance(ev->hop_limit);
+}
+
 static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
 {
     lkey k;
@@ -417,17 +460,7 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
         fresh = 1;
     }
     if (fresh) {
-        memset(s, 0, sizeof(*s));
-        s->first_us = s->last_us = t;
-        s->src = ev->inner_src;
-        s->rungs = s->probes = 1;
-        s->repeat = 1;
-        s->proto = ev->inner_protocol_number;
-        s->version = ev->protocol_version;
-        s->repeats[0] = 1;
-        s->nrouters = 1;
-        s->routers[0] = s->last_router = ev->src;
-        s->reply_hops[0] = ev->hop_limit;
+        start_sender(s, ev, t);
         v6p_table_touch(l->sender, &k);
         return;
     }
@@ -441,6 +474,17 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
         for (unsigned i = 0; i < n; i++)
             if (memcmp(&ev->src, &s->routers[i], 16) == 0)
                 return; /* a late reply from an earlier rung */
+        uint8_t d = router_distance(ev->hop_limit);
+        if (d <= s->top_dist) {
+            /* Not farther than the top rung: another path at the same
+             * distance, or probes expiring ever nearer (descending). */
+            if (d < s->top_dist && !s->id) {
+                start_sender(s, ev, t);
+                v6p_table_touch(l->sender, &k);
+            }
+            return;
+        }
+        s->top_dist = d;
         if (s->nrouters < V6P_LADDER_MAX_ROUTERS) {
             s->routers[s->nrouters] = ev->src;
             s->reply_hops[s->nrouters] = ev->hop_limit;

@@ -18,7 +18,7 @@ every incoming ICMPv6 Time Exceeded.  From raw ICMPv6 sockets in the prober
   constant   one hop limit (arriving with 2 left), seven times, from :11::2
   descending hop limits 9..4, twice each (arriving 6..1), from :12::2
   expiring   hop limits 3,3,2,2,1,1 from :13::2: Time Exceeded from r3, r2,
-             r1 (the sender's side of a descending sequence; reported only)
+             r1 (the sender's side of a descending sequence: must not fire)
 
 interleaved.  The kernel's lines are read back from /dev/kmsg, written as RFC
 3164 syslog lines (one file per host) and fed to the ladder driver (and to
@@ -32,7 +32,9 @@ interleaved.  The kernel's lines are read back from /dev/kmsg, written as RFC
   prober   the ladder's Time Exceeded lines (one per router per repeat,
            routers in order r1, r2, r3) are one sender-side ladder: tagged
            from the third router on (without src_behavior), one
-           time_exceeded summary with the routers in order and 2 repeats each
+           time_exceeded summary with the routers in order and 2 repeats each;
+           the expiring control (routers ever nearer) carries no ladder
+           field and has no summary
 
 Usage (as root):  ladder_kernel_lab.py LADDER_DRIVER [FORWARDER] [--keep]
 Exit codes: 0 pass, 1 fail, 77 skipped (not root, no namespaces, no
@@ -564,7 +566,7 @@ def check_target(events, summaries, sent, label):
 
 def check_prober(events, summaries, sent, label):
     """The prober's Time Exceeded events: the ladder's are one sender-side
-    ladder; the descending expiring control is only reported."""
+    ladder; the descending expiring control is none."""
     problems, notes = [], []
     p = lambda m: problems.append("%s prober: %s" % (label, m))
     n_lines = sum(1 for s in sent if s["hop"] <= len(ROUTERS))
@@ -626,16 +628,20 @@ def check_prober(events, summaries, sent, label):
             p("summary reply_hop_limits %r: expected one less per router farther" % (rh,))
         if any(k in s for k in ("min_hop_limit", "max_hop_limit")):
             p("time_exceeded summary carries probe hop-limit fields")
-    # The expiring descending control (Time Exceeded from r3, r2, r1): reported.
+    # The expiring descending control (Time Exceeded from r3, r2, r1): our
+    # probes expiring ever nearer are no ladder, so nothing may be tagged.
     exp = [e for e in events if e.get("inner_src") == norm(CTL_EXP)]
-    n_tagged = sum(1 for e in exp if "ladder_id" in e)
+    if not exp:
+        p("no Time Exceeded for the descending expiring probes")
+    for i, e in enumerate(exp):
+        if any(k in e for k in LADDER_KEYS) or "hop_ladder" in flags(e.get("tags")):
+            p("descending expiring probes (hop limits %s): event %d (router %s) tagged: %s" %
+              (EXP_HOPS, i, router_of(e.get("src", "::")), e))
     exp_sums = [s for s in summaries if s.get("src") == norm(CTL_EXP)]
-    notes.append("%s prober: descending expiring probes (hop limits %s, Time Exceeded from "
-                 "%s): %d of %d events tagged, %d summaries" %
-                 (label, EXP_HOPS, [router_of(e.get("src", "::")) for e in exp], n_tagged,
-                  len(exp), len(exp_sums)))
+    if exp_sums:
+        p("descending expiring probes: %d summaries: %s" % (len(exp_sums), exp_sums))
     for s in summaries:
-        if s.get("kind") != "time_exceeded" or s.get("src") not in (src, norm(CTL_EXP)):
+        if s.get("kind") != "time_exceeded" or s.get("src") != src:
             p("unexpected summary: %s" % s)
     return problems, notes
 

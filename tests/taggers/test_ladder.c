@@ -363,6 +363,91 @@ static void tcp_and_udp_ladders(void **state)
     v6p_taggers_free(t);
 }
 
+/* A Time Exceeded from router `router` arriving with hop limit `hop`, for
+ * our probe from 2001:db8:0:1::2 to 3fff:0:0:3::2. */
+static void time_exceeded(v6p_event *ev, const char *router, double ts, int hop)
+{
+    tt_base(ev, router, "2001:db8:0:1::2", ts, hop);
+    tt_proto(ev, 58);
+    ev->icmp_type = 3;
+    ev->icmp_code = 0;
+    v6p_event_mark(ev, V6P_F_ICMP_TYPE);
+    v6p_event_mark(ev, V6P_F_ICMP_CODE);
+    ev->inner_src = tt_addr("2001:db8:0:1::2");
+    ev->inner_dest = tt_addr("3fff:0:0:3::2");
+    ev->inner_protocol_number = 58;
+    ev->inner_hop_limit = 1;
+    v6p_event_mark(ev, V6P_F_INNER_SRC);
+    v6p_event_mark(ev, V6P_F_INNER_DEST);
+    v6p_event_mark(ev, V6P_F_INNER_PROTOCOL_NUMBER);
+}
+
+/* Feed n Time Exceeded replies; returns how many were tagged, and the
+ * number of summaries at flush in *nsum. */
+static int feed_time_exceeded(const char *const *routers, const int *hops, int n, int *nsum)
+{
+    v6p_taggers *t = mk();
+    int tagged = 0;
+    for (int i = 0; i < n; i++) {
+        v6p_event ev;
+        time_exceeded(&ev, routers[i], T0 + i, hops[i]);
+        v6p_taggers_apply(t, &ev);
+        tagged += (ev.tags & V6P_TAG_HOP_LADDER) != 0;
+    }
+    v6p_taggers_flush(t);
+    tt_records r = {0};
+    v6p_taggers_drain(t, tt_collect, &r);
+    *nsum = r.n;
+    tt_records_free(&r);
+    v6p_taggers_free(t);
+    return tagged;
+}
+
+/* Our probes expiring ever nearer: routers 3, 3, 2, 2, 1, 1 (distances 2, 2,
+ * 1, 1, 0, 0) are a descending sequence, not a ladder. */
+static void time_exceeded_descending(void **state)
+{
+    (void)state;
+    const char *r[] = {"2001:db8:0:3::1", "2001:db8:0:3::1", "2001:db8:0:2::1",
+                       "2001:db8:0:2::1", "2001:db8:0:1::1", "2001:db8:0:1::1"};
+    int hops[] = {62, 62, 63, 63, 64, 64};
+    int nsum;
+    assert_int_equal(feed_time_exceeded(r, hops, 6, &nsum), 0);
+    assert_int_equal(nsum, 0);
+    /* The same with routers whose initial hop limits differ (255 and 64). */
+    int mixed[] = {252, 252, 62, 62, 255, 255};
+    assert_int_equal(feed_time_exceeded(r, mixed, 6, &nsum), 0);
+    assert_int_equal(nsum, 0);
+}
+
+/* New routers at the same distance (another path) are no rungs either; the
+ * climb still fires, starting at 64 and 255 alike. */
+static void time_exceeded_distances(void **state)
+{
+    (void)state;
+    const char *asc[] = {"2001:db8:0:1::1", "2001:db8:0:1::1", "2001:db8:0:2::1",
+                         "2001:db8:0:2::1", "2001:db8:0:3::1", "2001:db8:0:3::1"};
+    int nsum;
+    int plain[] = {64, 64, 63, 63, 62, 62};
+    assert_int_equal(feed_time_exceeded(asc, plain, 6, &nsum), 2);
+    assert_int_equal(nsum, 1);
+    /* Distances 1, 2, 3 from routers starting at 64, 255 and 64. */
+    int mixed[] = {63, 63, 253, 253, 61, 61};
+    assert_int_equal(feed_time_exceeded(asc, mixed, 6, &nsum), 2);
+    assert_int_equal(nsum, 1);
+    /* Three routers all two hops away: paths, not a ladder. */
+    int flat[] = {62, 62, 253, 253, 126, 126};
+    assert_int_equal(feed_time_exceeded(asc, flat, 6, &nsum), 0);
+    assert_int_equal(nsum, 0);
+    /* A stray far reply first: the ladder restarts at the nearer router and
+     * still fires at the third rung. */
+    const char *stray[] = {"2001:db8:0:9::1", "2001:db8:0:1::1", "2001:db8:0:2::1",
+                           "2001:db8:0:3::1"};
+    int shops[] = {50, 64, 63, 62};
+    assert_int_equal(feed_time_exceeded(stray, shops, 4, &nsum), 1);
+    assert_int_equal(nsum, 1);
+}
+
 /* Our own traceroute: Time Exceeded from routers 1, 2, 3, two each. */
 static void time_exceeded_sender_side(void **state)
 {
@@ -522,6 +607,8 @@ int main(void)
         cmocka_unit_test(negatives),
         cmocka_unit_test(tcp_and_udp_ladders),
         cmocka_unit_test(time_exceeded_sender_side),
+        cmocka_unit_test(time_exceeded_descending),
+        cmocka_unit_test(time_exceeded_distances),
         cmocka_unit_test(how_ladders_end),
         cmocka_unit_test(replay_is_identical),
         cmocka_unit_test(ipv4_ladder),
