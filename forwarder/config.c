@@ -234,8 +234,10 @@ static int parse_str(ctx *c, yaml_node_t *n, const char *key, char **out)
 {
     if (want_scalar(c, n, key, "a string"))
         return -1;
-    if (is_null(n))
-        return fail(c, n, "\"%s\" needs a value", key);
+    if (is_null(n)) {
+        *out = NULL; /* written out as "null": the default, unset */
+        return 0;
+    }
     *out = own_dup(c->cfg, scalar(n));
     return *out ? 0 : fail(c, n, "out of memory");
 }
@@ -256,6 +258,8 @@ static int parse_strlist(ctx *c, yaml_node_t *n, const char *key, char ***list, 
     for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
          it++) {
         yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        if (is_null(item))
+            return fail(c, item, "\"%s\": an empty item", key);
         if (parse_str(c, item, key, &(*list)[*count]))
             return -1;
         (*count)++;
@@ -552,6 +556,18 @@ static const key_spec unparsed_keys[] = {
     {"file", K_STR, offsetof(fwd_config, unparsed_file), 0, 0, NULL, NULL, NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0}};
 
+static int set_unparsed(ctx *c, yaml_node_t *n, void *base)
+{
+    fwd_config *cfg = base;
+    if (walk_map(c, n, unparsed_keys, cfg, "unparsed"))
+        return -1;
+    if (cfg->unparsed == UNPARSED_FILE && !cfg->unparsed_file)
+        return fail(c, n, "unparsed: mode file needs \"file\": the dead-letter file's path");
+    if (cfg->unparsed_file && cfg->unparsed != UNPARSED_FILE)
+        return fail(c, n, "unparsed: \"file\" is given but mode is not file");
+    return 0;
+}
+
 static const char *const fsync_names[] = {"batch", "always", "never", NULL};
 static const char *const full_names[] = {"block", "drop_oldest", "drop_newest", NULL};
 
@@ -746,7 +762,7 @@ static const key_spec shutdown_keys[] = {KU("deadline_ms", shutdown_deadline_ms,
 
 static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
                                     KSEC("parser", parser_keys),
-                                    KSEC("unparsed", unparsed_keys),
+                                    KC("unparsed", set_unparsed),
                                     KC("internal_prefixes", set_internal_prefixes),
                                     KSEC("pe", pe_keys),
                                     KSEC("ladder", ladder_keys),
@@ -931,8 +947,6 @@ int config_finish(fwd_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: unparsed: mode file needs \"file\"", file);
         return -1;
     }
-    if (c->unparsed_file && c->unparsed != UNPARSED_FILE)
-        c->unparsed = UNPARSED_FILE;
     if (c->out_stdout < 0)
         c->out_stdout = !c->out_file && !c->hec.enabled;
     if (c->stats_events < 0)

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Signals: SIGHUP with a good config (new patterns apply to the lines that
+follow, none lost), SIGHUP with a bad config (refused with its position, the
+old config kept), SIGUSR1 (counters), SIGTERM (everything read is written
+before exit 0), and a second SIGTERM while stuck (exit at once)."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fwdlib as F  # noqa: E402
+
+EXE = sys.argv[1]
+W = F.workdir()
+LOG = os.path.join(W, "fw.log")
+CONF = os.path.join(W, "fwd.yaml")
+BASE = """inputs:
+  files:
+    - path: %s
+      follow: true
+  follow_poll_ms: 20
+parser:
+  action_patterns:
+    - match: "^IPT6-DROP$"
+      value: %s
+"""
+
+
+def write_conf(value, extra=""):
+    with open(CONF + ".new", "w") as f:
+        f.write(BASE % (LOG, value) + extra)
+    os.rename(CONF + ".new", CONF)
+
+
+def append(a, b):
+    with open(LOG, "a") as f:
+        f.write("".join(F.line(i) + "\n" for i in range(a, b)))
+
+
+def wait_stderr(fw, text, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if text in fw.stderr():
+            return
+        time.sleep(0.05)
+    F.die("no %r on stderr: %s" % (text, fw.stderr()))
+
+
+# --- SIGHUP -----------------------------------------------------------------
+open(LOG, "w").close()
+write_conf("allowed")
+fw = F.Forwarder(EXE, ["--config", CONF], W)
+time.sleep(0.3)
+append(1, 101)
+fw.wait_events(100)
+write_conf("blocked")
+fw.signal(signal.SIGHUP)
+wait_stderr(fw, "configuration reloaded")
+append(101, 201)
+fw.wait_events(200)
+
+# A bad config: refused with its position, the old one stays.
+with open(CONF, "w") as f:
+    f.write(BASE % (LOG, "blocked") + "  max_lien: 5\n")
+fw.signal(signal.SIGHUP)
+wait_stderr(fw, "reload rejected")
+append(201, 301)
+evs = fw.wait_events(300)
+fw.signal(signal.SIGUSR1)
+wait_stderr(fw, "ipv6probe-forward: counters")
+rc = fw.stop()
+err = fw.stderr()
+evs = fw.events()
+if rc != 0:
+    F.die("exit %d after reloads: %s" % (rc, err))
+F.check_exactly_once(evs, {(1, i) for i in range(1, 301)}, "across reloads")
+acts = [e["action"] for e in evs]
+if acts[:100] != ["allowed"] * 100 or acts[100:] != ["blocked"] * 200:
+    F.die("patterns after reload: %s" % sorted(set(enumerate(acts)), key=lambda x: x[0])[95:105])
+if "%s:10:3: unknown key \"max_lien\" in parser (did you mean \"max_line\"?)" % CONF not in err:
+    F.die("the refused reload does not say where: %s" % err)
+if "  lines 300" not in err or "reloads 1" not in err or "reload_failures 1" not in err:
+    F.die("SIGUSR1 counters: %s" % err)
+
+# --- SIGTERM flushes what is in flight -----------------------------------------
+port = F.free_port()
+fw = F.Forwarder(EXE, ["--listen", "tcp://127.0.0.1:%d" % port, "--stdout"], W)
+if not F.wait_port("127.0.0.1", port):
+    F.die("listener did not come up: %s" % fw.stderr())
+s = socket.create_connection(("127.0.0.1", port))
+N = 200000
+s.sendall("".join("<4>" + F.line(i) + "\n" for i in range(1, N + 1)).encode())
+s.close()
+time.sleep(0.05)
+rc = fw.stop()
+err = fw.stderr()
+evs = fw.events()
+m = [ln for ln in err.splitlines() if "lines read" in ln]
+if rc != 0 or not m:
+    F.die("SIGTERM: exit %d: %s" % (rc, err))
+read = int(m[-1].split()[1])
+if read != len(evs) or read == 0:
+    F.die("SIGTERM: %d lines read but %d events written" % (read, len(evs)))
+F.check_exactly_once(evs, {(1, i) for i in range(1, read + 1)}, "flush on SIGTERM")
+
+# --- a second SIGTERM exits at once ----------------------------------------------
+# stdout is a pipe nobody reads: the worker blocks on it, the queue fills, and
+# the flush on the first SIGTERM cannot finish within the (long) deadline.
+conf = os.path.join(W, "slow.yaml")
+with open(conf, "w") as f:
+    f.write("shutdown:\n  deadline_ms: 600000\npipeline:\n  queue_batches: 4\n")
+p = subprocess.Popen([EXE, "--config", conf, "--stdout", "-"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+chunk = "".join(F.line(i) + "\n" for i in range(1, 20001)).encode()
+
+
+def feed():
+    # The forwarder takes what fits, then waits on its output: this write
+    # blocks until the forwarder is gone.
+    try:
+        p.stdin.write(chunk)
+        p.stdin.close()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+threading.Thread(target=feed, daemon=True).start()
+time.sleep(0.5)
+p.send_signal(signal.SIGTERM)
+time.sleep(0.5)
+if p.poll() is not None:
+    F.die("exited on the first SIGTERM though output was stuck (rc %s)" % p.returncode)
+t0 = time.monotonic()
+p.send_signal(signal.SIGTERM)
+try:
+    rc = p.wait(5)
+except subprocess.TimeoutExpired:
+    p.kill()
+    F.die("a second SIGTERM did not end the forwarder")
+took = time.monotonic() - t0
+err = p.stderr.read().decode()
+if rc == 0 or took > 2 or "second signal" not in err:
+    F.die("second SIGTERM: exit %d after %.1f s: %s" % (rc, took, err))
+print("ok")
