@@ -107,7 +107,7 @@ def run_syslog_ng(events_path, n, workdir):
         with open(conf, "w") as f:
             f.write("""@version: 3.38
 options { stats-freq(0); log-fifo-size(200000); };
-source s { file("%s" flags(no-parse) follow-freq(0) log-fetch-limit(10000)
+source s { file("%s" flags(no-parse) follow-freq(0.1) log-fetch-limit(10000)
                 log-iw-size(200000)); };
 destination d { http(url("%s") method("POST")
     headers("Authorization: Splunk %s", "X-Splunk-Request-Channel: %s")
