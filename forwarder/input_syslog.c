@@ -221,7 +221,6 @@ static int conn_parse(server *sv, conn *c)
                     if (avail - body < max)
                         break;
                     rc = emit(sv, c->in, s + body, max, 1);
-                    counter_add(&c->in->st.cut, 1);
                     c->skip = n - max;
                     p += body + max;
                 }
@@ -236,7 +235,6 @@ static int conn_parse(server *sv, conn *c)
             p += (size_t)(nl - s) + 1;
         } else if (avail >= max) {
             rc = emit(sv, c->in, s, max, 1);
-            counter_add(&c->in->st.cut, 1);
             c->skip_to_lf = 1;
             p += max;
         } else {

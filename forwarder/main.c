@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -360,6 +361,16 @@ static void progress_tick(runtime *rt, progress *pr, int64_t t)
     pr->last_done = done;
 }
 
+/* Each TCP client costs a descriptor: take all the system allows us. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int write_pid_file(const char *path)
 {
     FILE *f = fopen(path, "we");
@@ -476,6 +487,8 @@ int main(int argc, char **argv)
         sigaddset(&sigs, handled[i]);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    if (cfg.n_listeners)
+        raise_fd_limit();
     runtime rt;
     memset(&rt, 0, sizeof(rt));
     rt.cfg = &cfg;

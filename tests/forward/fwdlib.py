@@ -27,6 +27,12 @@ def body(n, tag=1):
                        seq=n & 0xFFFF)
 
 
+def kernel_text(n, tag=1):
+    """What the kernel logs for the n-th line: the body without the program
+    name and the uptime stamp (syslog daemons add their own header)."""
+    return body(n, tag).split("] ", 1)[1]
+
+
 def line(n, tag=1, host="gw1"):
     """The n-th generated line with an RFC 3164 header."""
     return "Nov 27 16:59:01 %s %s" % (host, body(n, tag))
