@@ -21,6 +21,7 @@ import fwdlib as F  # noqa: E402
 EXE, WHICH = sys.argv[1], sys.argv[2]
 W = F.workdir()
 N = 3000
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples")
 RSYSLOG_ROOT = os.environ.get("RSYSLOG_ROOT", "/opt/ipv6probe-test/rsyslog")
 
 PT, PL, PU = F.free_port(), F.free_port(family=socket.AF_INET6), F.free_port(socket.SOCK_DGRAM)
@@ -59,6 +60,16 @@ def rsyslog():
         F.skip("rsyslogd does not run here: %s" % r.stdout.decode()[:200])
     work = os.path.join(W, "rs-work")
     os.mkdir(work)
+    # The shipped examples are valid rsyslog configuration.
+    for ex in ("30-ipv6probe.conf", "31-ipv6probe-omprog.conf"):
+        chk = os.path.join(W, "check-" + ex)
+        with open(chk, "w") as f:
+            f.write('global(workDirectory="%s")\n$IncludeConfig %s\n'
+                    % (work, os.path.join(EXAMPLES, "rsyslog", ex)))
+        r = subprocess.run([exe, "-N1", "-f", chk, "-M", moddir], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            F.die("examples/rsyslog/%s: %s" % (ex, r.stdout.decode()))
     conf = os.path.join(W, "rsyslog.conf")
     acts = {
         1: 'action(type="omfwd" target="127.0.0.1" port="%d" protocol="tcp" '
@@ -88,6 +99,15 @@ def syslog_ng():
     for ln in ver.splitlines():
         if ln.startswith("Config version:"):
             cfgver = ln.split(":")[1].strip()
+    # The shipped example is valid syslog-ng configuration.
+    chk = os.path.join(W, "check-ng.conf")
+    with open(chk, "w") as f:
+        f.write('@version: %s\nsource s_src { internal(); };\n@include "%s"\n'
+                % (cfgver, os.path.join(EXAMPLES, "syslog-ng", "ipv6probe.conf")))
+    r = subprocess.run([exe, "--syntax-only", "-f", chk], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        F.die("examples/syslog-ng/ipv6probe.conf: %s" % r.stdout.decode())
     conf = os.path.join(W, "syslog-ng.conf")
     dests = {
         # syslog(): RFC 5424 with octet counting.
