@@ -130,4 +130,13 @@ if rc != 0 or not out.startswith("ipv6probe-forward "):
 rc, out, err = run(["--no-such-option"])
 if rc != 2:
     F.die("bad option: exit %d, want 2" % rc)
+# Every option --help lists is in the man page.
+man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                   "ipv6probe-forward.1")
+with open(man) as f:
+    page = f.read().replace("\\-", "-")
+rc, out, err = run(["--help"])
+for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", out))):
+    if opt not in page:
+        F.die("%s is in --help but not in ipv6probe-forward(1)" % opt)
 print("ok")
