@@ -1,10 +1,21 @@
 /* Fixed-capacity hash table with LRU eviction: see table.h.
  *
- * Layout: one block of memory holds the bucket heads (32-bit slot indices)
- * and the slots.  A slot is a 16-byte header (bucket chain link, LRU links,
- * cached hash), then the value (8-byte aligned), then the key.  Free slots are
- * chained through the bucket link.  Indices instead of pointers keep the
- * header small and the block relocatable. */
+ * Layout: one block of memory holds an index and the slots.
+ *
+ * The index is open addressing with linear probing: each entry is the low
+ * 32 bits of the key's hash (its home position, and a filter that spares
+ * the memcmp) and the slot number, eight bytes, so one cache line holds
+ * eight entries and a lookup nearly always reads one line of it.  There are
+ * at least twice as many entries as slots, so even a full table's index is
+ * at most half full and runs stay short.  Removal shifts the run back (no
+ * tombstones), so a table that has churned through millions of keys probes
+ * as fast as a fresh one.
+ *
+ * A slot is a 16-byte header (LRU links, the hash), the key, then the value
+ * (8-byte aligned): the line the key is compared in also holds the links
+ * and the start of the value.  Free slots are chained through the LRU link.
+ * Indices instead of pointers keep the header small and the block
+ * relocatable. */
 #include "table.h"
 
 #include <stdlib.h>
@@ -14,26 +25,32 @@
 #define NIL UINT32_MAX
 
 typedef struct slot_hdr {
-    uint32_t hnext; /* next slot in the bucket chain, or in the free list */
-    uint32_t prev;  /* LRU list: towards the oldest */
-    uint32_t next;  /* LRU list: towards the newest */
-    uint32_t hash;  /* low half of the key's hash: its bucket, and a memcmp filter */
+    uint32_t prev; /* LRU list: towards the oldest */
+    uint32_t next; /* LRU list: towards the newest; the free list */
+    uint32_t hash; /* low half of the key's hash, as in the index */
+    uint32_t pad;
 } slot_hdr;
 
+typedef struct ient {
+    uint32_t tag;  /* low half of the key's hash */
+    uint32_t slot; /* NIL: empty */
+} ient;
+
 struct v6p_table {
-    size_t capacity;
-    size_t key_size, value_size;
-    size_t slot_size, key_off;
-    uint32_t bucket_mask;
-    uint32_t *buckets;
+    /* What every lookup reads, first. */
+    ient *index;
     unsigned char *slots;
+    uint32_t index_mask;
+    uint32_t key_size;
+    size_t slot_size, value_off, value_size;
+    uint64_t seed[2];
     uint32_t oldest, newest; /* LRU ends */
     uint32_t free_list;      /* slots given back by remove/expire */
     uint32_t unused;         /* slots [unused, capacity) never handed out */
+    size_t capacity;
     size_t count;
     uint64_t evictions, expirations;
     size_t memory;
-    uint64_t seed[2];
     v6p_table_evict_fn on_evict;
     void *evict_arg;
 };
@@ -59,15 +76,19 @@ struct v6p_table {
         v2 = ROTL(v2, 32);                                                                         \
     } while (0)
 
-static uint64_t load_le64(const unsigned char *p)
+static inline uint64_t load_le64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
-uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len)
+/* Inlined so that a constant len (the key sizes in v6p_table_hash) unrolls. */
+static inline __attribute__((always_inline)) uint64_t siphash13(const uint64_t key[2],
+                                                                const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint64_t v0 = 0x736f6d6570736575ULL ^ key[0];
@@ -95,6 +116,11 @@ uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len)
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
+uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len)
+{
+    return siphash13(key, data, len);
+}
+
 /* ---- slots ---- */
 
 static inline slot_hdr *hdr(const v6p_table *t, uint32_t i)
@@ -102,14 +128,14 @@ static inline slot_hdr *hdr(const v6p_table *t, uint32_t i)
     return (slot_hdr *)(t->slots + (size_t)i * t->slot_size);
 }
 
-static inline void *value_of(const v6p_table *t, uint32_t i)
+static inline unsigned char *key_of(const v6p_table *t, uint32_t i)
 {
     return t->slots + (size_t)i * t->slot_size + sizeof(slot_hdr);
 }
 
-static inline unsigned char *key_of(const v6p_table *t, uint32_t i)
+static inline void *value_of(const v6p_table *t, uint32_t i)
 {
-    return t->slots + (size_t)i * t->slot_size + t->key_off;
+    return t->slots + (size_t)i * t->slot_size + t->value_off;
 }
 
 static size_t round8(size_t n)
@@ -124,31 +150,33 @@ v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
         cfg->key_size == 0 || cfg->key_size > V6P_TABLE_KEY_MAX || cfg->value_size > (1u << 20))
         return V6P_TABLE_EINVAL;
 
-    size_t nbuckets = 1;
-    while (nbuckets < cfg->capacity)
-        nbuckets <<= 1;
-    size_t key_off = sizeof(slot_hdr) + round8(cfg->value_size);
-    size_t slot_size = round8(key_off + cfg->key_size);
-    size_t head = round8(sizeof(v6p_table));
-    size_t bucket_bytes = round8(nbuckets * sizeof(uint32_t));
-    size_t total = head + bucket_bytes + cfg->capacity * slot_size;
+    /* At least two index entries per slot: a full table is half full. */
+    size_t nindex = 8;
+    while (nindex < 2 * cfg->capacity)
+        nindex <<= 1;
+    size_t value_off = round8(sizeof(slot_hdr) + cfg->key_size);
+    size_t slot_size = round8(value_off + cfg->value_size);
+    size_t head = (sizeof(v6p_table) + 63) & ~(size_t)63;
+    size_t index_bytes = nindex * sizeof(ient);
+    size_t total = head + index_bytes + cfg->capacity * slot_size;
 
-    /* One allocation: the cap is exactly what is asked for, and freeing
-     * cannot half-fail. */
-    unsigned char *block = malloc(total);
+    /* One allocation, line-aligned so that an index line is one cache line:
+     * the cap is exactly what is asked for, and freeing cannot half-fail. */
+    unsigned char *block = aligned_alloc(64, (total + 63) & ~(size_t)63);
     if (!block)
         return V6P_TABLE_ENOMEM;
     v6p_table *t = (v6p_table *)block;
     memset(t, 0, sizeof(*t));
     t->capacity = cfg->capacity;
-    t->key_size = cfg->key_size;
+    t->key_size = (uint32_t)cfg->key_size;
     t->value_size = cfg->value_size;
     t->slot_size = slot_size;
-    t->key_off = key_off;
-    t->bucket_mask = (uint32_t)(nbuckets - 1);
-    t->buckets = (uint32_t *)(block + head);
-    t->slots = block + head + bucket_bytes;
-    memset(t->buckets, 0xff, nbuckets * sizeof(uint32_t));
+    t->value_off = value_off;
+    t->index_mask = (uint32_t)(nindex - 1);
+    t->index = (ient *)(block + head);
+    t->slots = block + head + index_bytes;
+    for (size_t i = 0; i < nindex; i++)
+        t->index[i].slot = NIL;
     t->oldest = t->newest = NIL;
     t->free_list = NIL;
     t->memory = total;
@@ -171,19 +199,58 @@ void v6p_table_free(v6p_table *t)
     free(t);
 }
 
-static inline uint64_t hash_key(const v6p_table *t, const void *key)
+uint64_t v6p_table_hash(const v6p_table *t, const void *key)
 {
-    return v6p_siphash13(t->seed, key, t->key_size);
+    /* The trackers' key sizes, unrolled; SipHash all the same. */
+    switch (t->key_size) {
+    case 16:
+        return siphash13(t->seed, key, 16);
+    case 24:
+        return siphash13(t->seed, key, 24);
+    case 32:
+        return siphash13(t->seed, key, 32);
+    case 40:
+        return siphash13(t->seed, key, 40);
+    default:
+        return siphash13(t->seed, key, t->key_size);
+    }
 }
 
-static uint32_t find(const v6p_table *t, const void *key, uint64_t h)
+void v6p_table_prefetch(const v6p_table *t, uint64_t h)
 {
-    uint32_t tag = (uint32_t)h;
-    for (uint32_t i = t->buckets[h & t->bucket_mask]; i != NIL; i = hdr(t, i)->hnext) {
-        if (hdr(t, i)->hash == tag && memcmp(key_of(t, i), key, t->key_size) == 0)
-            return i;
+    __builtin_prefetch(&t->index[(uint32_t)h & t->index_mask]);
+}
+
+/* The index position holding key, or the empty position where it would go. */
+static inline uint32_t find_pos(const v6p_table *t, const void *key, uint32_t tag)
+{
+    uint32_t mask = t->index_mask;
+    for (uint32_t pos = tag & mask;; pos = (pos + 1) & mask) {
+        const ient *e = &t->index[pos];
+        if (e->slot == NIL)
+            return pos;
+        if (e->tag == tag && memcmp(key_of(t, e->slot), key, t->key_size) == 0)
+            return pos;
     }
-    return NIL;
+}
+
+static inline uint32_t find(const v6p_table *t, const void *key, uint64_t h)
+{
+    return t->index[find_pos(t, key, (uint32_t)h)].slot;
+}
+
+void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h)
+{
+    uint32_t i = find(t, key, h);
+    if (i == NIL) {
+        /* A new key; when full it takes the oldest key's slot. */
+        if (t->free_list != NIL || t->unused < t->capacity || t->oldest == NIL)
+            return;
+        i = t->oldest;
+    }
+    const char *p = (const char *)hdr(t, i);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + 64, 1);
 }
 
 static void lru_unlink(v6p_table *t, uint32_t i)
@@ -211,47 +278,81 @@ static void lru_push_newest(v6p_table *t, uint32_t i)
     t->newest = i;
 }
 
-static void bucket_unlink(v6p_table *t, uint32_t i)
+static inline void to_newest(v6p_table *t, uint32_t i)
 {
-    uint32_t *link = &t->buckets[hdr(t, i)->hash & t->bucket_mask];
-    while (*link != i)
-        link = &hdr(t, *link)->hnext;
-    *link = hdr(t, i)->hnext;
+    if (t->newest != i) {
+        lru_unlink(t, i);
+        lru_push_newest(t, i);
+    }
+}
+
+/* Empty index position pos, moving later entries of its run back so that
+ * every key stays reachable from its home without tombstones. */
+static void index_delete(v6p_table *t, uint32_t pos)
+{
+    uint32_t mask = t->index_mask;
+    uint32_t hole = pos;
+    for (uint32_t j = (pos + 1) & mask; t->index[j].slot != NIL; j = (j + 1) & mask) {
+        uint32_t home = t->index[j].tag & mask;
+        /* Entry j may fill the hole when its home is not in (hole, j]. */
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            t->index[hole] = t->index[j];
+            hole = j;
+        }
+    }
+    t->index[hole].slot = NIL;
+}
+
+static uint32_t index_pos_of(const v6p_table *t, uint32_t i)
+{
+    uint32_t mask = t->index_mask;
+    uint32_t pos = hdr(t, i)->hash & mask;
+    while (t->index[pos].slot != i)
+        pos = (pos + 1) & mask;
+    return pos;
 }
 
 /* Take slot i out of the table and put it on the free list. */
 static void release(v6p_table *t, uint32_t i)
 {
-    bucket_unlink(t, i);
+    index_delete(t, index_pos_of(t, i));
     lru_unlink(t, i);
-    hdr(t, i)->hnext = t->free_list;
+    hdr(t, i)->next = t->free_list;
     t->free_list = i;
     t->count--;
 }
 
+void *v6p_table_get_h(const v6p_table *t, const void *key, uint64_t h)
+{
+    uint32_t i = find(t, key, h);
+    return i == NIL ? NULL : value_of(t, i);
+}
+
 void *v6p_table_get(const v6p_table *t, const void *key)
 {
-    uint32_t i = find(t, key, hash_key(t, key));
-    return i == NIL ? NULL : value_of(t, i);
+    return v6p_table_get_h(t, key, v6p_table_hash(t, key));
 }
 
 void *v6p_table_touch(v6p_table *t, const void *key)
 {
-    uint32_t i = find(t, key, hash_key(t, key));
+    uint32_t i = find(t, key, v6p_table_hash(t, key));
     if (i == NIL)
         return NULL;
-    if (t->newest != i) {
-        lru_unlink(t, i);
-        lru_push_newest(t, i);
-    }
+    to_newest(t, i);
     return value_of(t, i);
+}
+
+void v6p_table_promote(v6p_table *t, void *value)
+{
+    size_t off = (size_t)((unsigned char *)value - t->slots) - t->value_off;
+    to_newest(t, (uint32_t)(off / t->slot_size));
 }
 
 static uint32_t take_slot(v6p_table *t)
 {
     if (t->free_list != NIL) {
         uint32_t i = t->free_list;
-        t->free_list = hdr(t, i)->hnext;
+        t->free_list = hdr(t, i)->next;
         return i;
     }
     if (t->unused < t->capacity)
@@ -262,31 +363,32 @@ static uint32_t take_slot(v6p_table *t)
         t->on_evict(key_of(t, i), value_of(t, i), V6P_TABLE_EVICTED, t->evict_arg);
     t->evictions++;
     release(t, i);
-    t->free_list = hdr(t, i)->hnext;
+    t->free_list = hdr(t, i)->next;
     return i;
 }
 
-void *v6p_table_put(v6p_table *t, const void *key, bool *created)
+void *v6p_table_put_h(v6p_table *t, const void *key, uint64_t h, bool *created)
 {
-    uint64_t h = hash_key(t, key);
-    uint32_t i = find(t, key, h);
+    uint32_t tag = (uint32_t)h;
+    uint32_t pos = find_pos(t, key, tag);
+    uint32_t i = t->index[pos].slot;
     if (i != NIL) {
-        if (t->newest != i) {
-            lru_unlink(t, i);
-            lru_push_newest(t, i);
-        }
+        to_newest(t, i);
         if (created)
             *created = false;
         return value_of(t, i);
     }
+    uint64_t evicted = t->evictions;
     i = take_slot(t);
+    /* An eviction may have shifted the run pos is in: look again. */
+    if (t->evictions != evicted)
+        pos = find_pos(t, key, tag);
+    t->index[pos].tag = tag;
+    t->index[pos].slot = i;
     slot_hdr *s = hdr(t, i);
-    s->hash = (uint32_t)h;
+    s->hash = tag;
     memcpy(key_of(t, i), key, t->key_size);
     memset(value_of(t, i), 0, t->value_size);
-    uint32_t *head = &t->buckets[h & t->bucket_mask];
-    s->hnext = *head;
-    *head = i;
     lru_push_newest(t, i);
     t->count++;
     if (created)
@@ -294,9 +396,14 @@ void *v6p_table_put(v6p_table *t, const void *key, bool *created)
     return value_of(t, i);
 }
 
+void *v6p_table_put(v6p_table *t, const void *key, bool *created)
+{
+    return v6p_table_put_h(t, key, v6p_table_hash(t, key), created);
+}
+
 v6p_table_status v6p_table_remove(v6p_table *t, const void *key)
 {
-    uint32_t i = find(t, key, hash_key(t, key));
+    uint32_t i = find(t, key, v6p_table_hash(t, key));
     if (i == NIL)
         return V6P_TABLE_ENOENT;
     release(t, i);

@@ -2,7 +2,8 @@
  *
  * A fixed-capacity hash table with least-recently-seen (LRU) eviction.  All
  * memory is allocated once, at creation: `capacity` slots, each holding a key
- * of `key_size` bytes and a value of `value_size` bytes, plus a bucket array.
+ * of `key_size` bytes and a value of `value_size` bytes, plus an index of 16
+ * bytes or so per slot.
  * Nothing is allocated afterwards, so a flood of new keys (spoofed sources,
  * random addresses) can only evict old keys, never grow memory.
  *
@@ -10,8 +11,9 @@
  * with memcmp: zero any padding in a key struct before using it.  Values are
  * caller-defined plain bytes, zeroed when a key is inserted, 8-byte aligned.
  *
- * Buckets are chosen with SipHash-1-3 keyed by a 128-bit seed, so that a
- * remote party who does not know the seed cannot aim keys at one bucket.
+ * Index positions are chosen with SipHash-1-3 keyed by a 128-bit seed, so
+ * that a remote party who does not know the seed cannot aim keys at one
+ * place.
  *
  * Lookup, insert, touch and remove are O(1) on average.  Iteration walks from
  * the least to the most recently seen key, which is the order expiry wants:
@@ -77,6 +79,20 @@ void *v6p_table_touch(v6p_table *t, const void *key);
  * first (callback, then counted).  *created (may be NULL) tells which.  Never
  * fails once the table exists. */
 void *v6p_table_put(v6p_table *t, const void *key, bool *created);
+
+/* The split form, for a tracker that looks in several tables per event:
+ * hash each key once, v6p_table_prefetch every table's index line, then
+ * v6p_table_prefetch_entry (which reads that line and prefetches the slot
+ * the key has, or will take), and only then do the work with the _h calls.
+ * The cache misses of all the tables then overlap instead of queueing.  h
+ * must be v6p_table_hash of the same key in the same table. */
+uint64_t v6p_table_hash(const v6p_table *t, const void *key);
+void v6p_table_prefetch(const v6p_table *t, uint64_t h);
+void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h);
+void *v6p_table_get_h(const v6p_table *t, const void *key, uint64_t h);
+void *v6p_table_put_h(v6p_table *t, const void *key, uint64_t h, bool *created);
+/* Mark the key whose value this is (from get/put) most recently seen. */
+void v6p_table_promote(v6p_table *t, void *value);
 
 /* Remove key without calling the eviction callback. */
 v6p_table_status v6p_table_remove(v6p_table *t, const void *key);
