@@ -544,7 +544,7 @@ static size_t rest_of_5424(const char *b, size_t len)
     return i < len && b[i] == ' ' ? i + 1 : 0;
 }
 
-int v6p_sniff_filterlog(const char *body, size_t len, const v6p_body_ctx *ctx)
+int v6p_sniff_filterlog(const char *body, size_t len, v6p_body_ctx *ctx)
 {
     if (ctx->tag.len == 9 && memcmp(ctx->tag.ptr, "filterlog", 9) == 0)
         return 1;

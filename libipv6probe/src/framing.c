@@ -135,8 +135,7 @@ static int64_t civil_seconds(int64_t y, unsigned mo, unsigned d, unsigned h, uns
 /* A stamp without a year gets the latest year that does not put it more than
  * a day after the reference time: logs describe the past, and a December line
  * read in January belongs to the year before. */
-static int64_t infer_year(int64_t reference_sec, unsigned mo, unsigned d, unsigned h, unsigned mi,
-                          unsigned s, int32_t utc_offset)
+static int64_t reference_year(int64_t reference_sec)
 {
     int64_t days = reference_sec / 86400 - (reference_sec % 86400 < 0);
     /* civil_from_days, year only */
@@ -150,12 +149,33 @@ static int64_t infer_year(int64_t reference_sec, unsigned mo, unsigned d, unsign
     unsigned ref_month = mp < 10 ? mp + 3 : mp - 9;
     if (ref_month <= 2)
         y++;
+    return y;
+}
+
+static int64_t infer_year(int64_t reference_sec, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                          unsigned s, int32_t utc_offset)
+{
+    int64_t y = reference_year(reference_sec);
     for (int64_t cand = y + 1; cand >= y - 1; cand--) {
         int64_t t = civil_seconds(cand, mo, d, h, mi, s) - utc_offset;
         if (t <= reference_sec + 86400)
             return cand;
     }
     return y - 1;
+}
+
+/* The candidate years of infer_year (the first it tries, and the two
+ * before), as day numbers of the month and day in each. */
+static void fill_year_cache(v6p_year_cache *c, const v6p_frame_opts *o, unsigned mo, unsigned d)
+{
+    c->year = reference_year(o->reference_sec) + 1;
+    for (int n = 0; n < 3; n++)
+        c->days[n] = v6p_days_from_civil(c->year - n, mo, d);
+    c->reference_sec = o->reference_sec;
+    c->utc_offset = o->local_utc_offset;
+    c->mo = mo;
+    c->d = d;
+    c->valid = 1;
 }
 
 /* `Mmm dd hh:mm:ss[.frac]` (day space-padded or not). */
@@ -184,8 +204,22 @@ static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6p_frame_o
     fraction(p, len, &k, usec);
     if (!valid_clock((unsigned)mo, d, h, mi, s))
         return -2;
-    int64_t y = infer_year(o->reference_sec, (unsigned)mo, d, h, mi, s, o->local_utc_offset);
-    *sec = civil_seconds(y, (unsigned)mo, d, h, mi, s) - o->local_utc_offset;
+    v6p_year_cache *c = o->year_memo;
+    if (!c) {
+        int64_t y = infer_year(o->reference_sec, (unsigned)mo, d, h, mi, s, o->local_utc_offset);
+        *sec = civil_seconds(y, (unsigned)mo, d, h, mi, s) - o->local_utc_offset;
+    } else {
+        if (!c->valid || c->reference_sec != o->reference_sec ||
+            c->utc_offset != o->local_utc_offset || c->mo != (unsigned)mo || c->d != d)
+            fill_year_cache(c, o, (unsigned)mo, d);
+        /* infer_year's test, candidate by candidate, on the cached days:
+         * the time of day still decides near the reference time. */
+        int64_t tod = (int64_t)(h * 3600 + mi * 60 + s);
+        int n = 0;
+        while (n < 2 && c->days[n] * 86400 + tod - o->local_utc_offset > o->reference_sec + 86400)
+            n++;
+        *sec = c->days[n] * 86400 + tod - o->local_utc_offset;
+    }
     *i = k;
     return 0;
 }

@@ -31,9 +31,22 @@ typedef struct v6p_frame {
     size_t body;  /* offset of the message body */
 } v6p_frame;
 
+/* The RFC 3164 year inference for one reference time, offset, month and
+ * day: a file's lines share all four, so the calendar arithmetic is done
+ * once per change of any, not once per line. */
+typedef struct v6p_year_cache {
+    int valid;
+    int64_t reference_sec;
+    int32_t utc_offset;
+    unsigned mo, d;
+    int64_t year;    /* the latest candidate year, y + 1 of infer_year */
+    int64_t days[3]; /* days_from_civil of year, year - 1, year - 2 */
+} v6p_year_cache;
+
 typedef struct v6p_frame_opts {
     int32_t local_utc_offset;
-    int64_t reference_sec; /* "now", for the missing year of RFC 3164 */
+    int64_t reference_sec;     /* "now", for the missing year of RFC 3164 */
+    v6p_year_cache *year_memo; /* may be NULL */
 } v6p_frame_opts;
 
 /* Returns V6P_R_NONE, or a reason when a framing was recognized but is

@@ -526,14 +526,33 @@ static v6p_reason token(nf_state *s, const char *t, size_t n, const char *eq)
     return l4_key(s, k, kn, v, vn);
 }
 
-/* The first ' ' or '=' in [p, end), or end.  Tokens are short and there
- * are some thirty a line, so this is the parser's inner loop: eight bytes
- * at a time where eight remain (a byte equal to c gives a zero byte in
- * x ^ c*0x01..01, and the usual has-zero test finds it; its lowest set bit
- * marks the first such byte on a little-endian machine), bytewise at the
- * end of the line so that nothing past it is read. */
+/* The first ' ' or '=' in [p, end), or end (find_space: the first ' ').
+ * Tokens are short and there are some thirty a line, so these are the
+ * parser's inner loop: sixteen bytes at a time with SSE2 (part of every
+ * x86-64) where sixteen remain, else eight at a time where eight remain (a
+ * byte equal to c gives a zero byte in x ^ c*0x01..01, and the usual
+ * has-zero test finds it; its lowest set bit marks the first such byte on
+ * a little-endian machine), bytewise at the end of the line so that
+ * nothing past it is read.  Values are scanned for the space alone: an '='
+ * inside a value does not end it. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define NF_SSE2 1
+#endif
+
 static inline const char *find_space_or_eq(const char *p, const char *end)
 {
+#if NF_SSE2
+    const __m128i sp = _mm_set1_epi8(' '), eqs = _mm_set1_epi8('=');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, eqs)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - p >= 8) {
@@ -549,6 +568,35 @@ static inline const char *find_space_or_eq(const char *p, const char *end)
     }
 #endif
     while (p < end && *p != ' ' && *p != '=')
+        p++;
+    return p;
+}
+
+static inline const char *find_space(const char *p, const char *end)
+{
+#if NF_SSE2
+    const __m128i sp = _mm_set1_epi8(' ');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x, a;
+        memcpy(&x, p, 8);
+        a = x ^ (ones * ' ');
+        uint64_t hit = ((a - ones) & ~a) & highs;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ' ')
         p++;
     return p;
 }
@@ -569,10 +617,10 @@ static const char *find_in(const char *b, size_t len)
     return NULL;
 }
 
-int v6p_sniff_netfilter(const char *body, size_t len, const v6p_body_ctx *ctx)
+int v6p_sniff_netfilter(const char *body, size_t len, v6p_body_ctx *ctx)
 {
-    (void)ctx;
     const char *in = find_in(body, len);
+    ctx->nf_in = in;
     if (!in)
         return 0;
     size_t rest = len - (size_t)(in - body);
@@ -629,7 +677,7 @@ static v6p_reason check_complete(const nf_state *s)
 v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
 {
     v6p_body_result ok = {V6P_OK, V6P_R_NONE, 0};
-    const char *in = find_in(body, len);
+    const char *in = ctx->nf_in ? ctx->nf_in : find_in(body, len);
     if (!in) {
         v6p_body_result nf = {V6P_NOT_FIREWALL, V6P_R_NO_FORMAT, 0};
         return nf;
@@ -663,9 +711,7 @@ v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev,
         const char *te = find_space_or_eq(p, end);
         if (te < end && *te == '=') {
             eq = te;
-            te = find_space_or_eq(te + 1, end);
-            while (te < end && *te == '=')
-                te = find_space_or_eq(te + 1, end);
+            te = find_space(te + 1, end);
         }
         v6p_reason r;
         /* `] ` closes the quote but may be glued to the last inner value

@@ -14,6 +14,7 @@
 struct v6p_parser {
     v6p_parser_options opts;
     v6p_patterns *patterns;
+    v6p_year_cache year_memo;
 };
 
 /* Tried in order; the first whose sniff accepts the body parses it. */
@@ -158,7 +159,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
         return finish(res, V6P_MALFORMED, V6P_R_TOO_LONG, MAX_LINE, 0);
 
     v6p_frame fr;
-    v6p_frame_opts fo = {p->opts.local_utc_offset, fallback_sec};
+    v6p_frame_opts fo = {p->opts.local_utc_offset, fallback_sec, &p->year_memo};
     v6p_reason fr_err = v6p_frame_parse(line, len, &fo, &fr);
     if (fr_err != V6P_R_NONE)
         return finish(res, V6P_MALFORMED, fr_err, 0, 0);
@@ -203,9 +204,12 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
 const char *v6p_status_name(v6p_status s)
 {
     switch (s) {
-    case V6P_OK: return "ok";
-    case V6P_NOT_FIREWALL: return "not_firewall";
-    case V6P_MALFORMED: return "malformed";
+    case V6P_OK:
+        return "ok";
+    case V6P_NOT_FIREWALL:
+        return "not_firewall";
+    case V6P_MALFORMED:
+        return "malformed";
     }
     return "unknown";
 }

@@ -252,7 +252,8 @@ static v6p_reason rule_spec(v6p_event *ev, const char *s, const char *e)
             break;
         }
     const char *last = d2 > d1 ? d2 + 1 : d1 + 1;
-    size_t ln = (size_t)(e - last);
+    /* `rule N.` with nothing after the dot puts last one past e. */
+    size_t ln = last < e ? (size_t)(e - last) : 0;
     int last_num = ln > 0;
     for (size_t i = 0; i < ln; i++)
         last_num &= is_digit(last[i]);
@@ -1042,7 +1043,7 @@ static int looks_like_rule_tag(const v6p_span *t)
            memchr(t->ptr, '(', t->len);
 }
 
-int v6p_sniff_pflog(const char *body, size_t len, const v6p_body_ctx *ctx)
+int v6p_sniff_pflog(const char *body, size_t len, v6p_body_ctx *ctx)
 {
     cur c = {body, body + len};
     stamp st;
