@@ -248,7 +248,11 @@ static int conn_parse(server *sv, conn *c)
     return rc;
 }
 
-static void conn_read(server *sv, conn *c)
+static void udp_read(server *sv, input *in);
+
+/* Read what the connection has: 1 = read something (there may be more),
+ * 0 = nothing more for now, -1 = closed. */
+static int conn_read(server *sv, conn *c)
 {
     size_t max = c->in->listener->max_message + FRAME_HEADER_MAX;
     if (!c->buf) {
@@ -257,7 +261,7 @@ static void conn_read(server *sv, conn *c)
         c->buf = malloc(c->cap);
         if (!c->buf) {
             conn_close(sv, c);
-            return;
+            return -1;
         }
     }
     for (int rounds = 0; rounds < 16; rounds++) {
@@ -266,7 +270,7 @@ static void conn_read(server *sv, conn *c)
             char *b = realloc(c->buf, n);
             if (!b) {
                 conn_close(sv, c);
-                return;
+                return -1;
             }
             c->buf = b;
             c->cap = n;
@@ -276,19 +280,36 @@ static void conn_read(server *sv, conn *c)
             c->len += (size_t)k;
             c->last_ms = now_ms();
             if (conn_parse(sv, c) != 0)
-                return; /* stopping */
+                return 0; /* the queue was aborted */
             if ((size_t)k < READ_CHUNK / 2)
-                return; /* drained; level-triggered epoll calls again */
+                return 1; /* likely drained; level-triggered epoll calls again */
             continue;
         }
         if (k < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
+            return 0;
         /* EOF or error: a last message without its LF still counts. */
         if (k == 0 && c->len && !c->skip && !c->skip_to_lf)
             emit(sv, c->in, c->buf, c->len, 0);
         conn_close(sv, c);
-        return;
+        return -1;
     }
+    return 1;
+}
+
+/* On stop: what senders already handed to the kernel is taken too, so that
+ * a stop does not lose messages a sender counts as sent. */
+static void drain_all(server *sv)
+{
+    for (conn *c = sv->conns, *n; c; c = n) {
+        n = c->next;
+        /* Bounded: a sender that never pauses must not hold up the stop. */
+        for (int r = 0; r < 64 && conn_read(sv, c) == 1; r++)
+            ;
+    }
+    for (size_t i = 0; i < sv->rt->n_inputs; i++)
+        if (sv->rt->inputs[i].kind == INPUT_SYSLOG &&
+            sv->rt->inputs[i].listener->proto == PROTO_UDP)
+            udp_read(sv, &sv->rt->inputs[i]);
 }
 
 static void udp_read(server *sv, input *in)
@@ -430,6 +451,7 @@ void *syslog_main(void *arg)
             last_idle_check = now_ms();
         }
     }
+    drain_all(&sv);
     flush_batches(&sv);
 out:
     while (sv.conns)

@@ -343,7 +343,7 @@ static void progress_tick(runtime *rt, progress *pr, int64_t t)
     unsigned long long lines = counter_get(&rt->ps.lines);
     double secs = (double)(t - pr->last_ms) / 1000.0;
     if (secs <= 0)
-        return;
+        secs = 0.001;
     double rate = (double)(lines - pr->last_lines) / secs;
     double brate = (double)(done - pr->last_done) / secs;
     char eta[32] = "-";
@@ -528,8 +528,13 @@ int main(int argc, char **argv)
     memset(&pr, 0, sizeof(pr));
     pr.on = cfg.progress > 0 || (cfg.progress < 0 && isatty(2) && any_read_once_file(&cfg));
     status = run_loop(&rt, &o, &sigs, &pr);
-    if (pr.shown)
-        fputs("\r\033[K", stderr);
+    if (pr.on && isatty(2)) {
+        if (pr.shown)
+            fputs("\r\033[K", stderr); /* the terminal line goes away */
+    } else if (pr.on) {
+        progress_tick(&rt, &pr, now_ms()); /* forced on: a last line stays */
+        fputc('\n', stderr);
+    }
     inputs_join(&rt);
     pipeline_join(rt.pl);
     if (checkpoints_save(&ck) != 0)

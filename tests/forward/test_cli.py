@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fwdlib as F  # noqa: E402
@@ -130,6 +131,33 @@ if rc != 0 or not out.startswith("ipv6probe-forward "):
 rc, out, err = run(["--no-such-option"])
 if rc != 2:
     F.die("bad option: exit %d, want 2" % rc)
+# Counters: a line on stderr every interval, and ipv6probe:stats records
+# among the outputs' records when asked for.
+conf = os.path.join(W, "stats.yaml")
+with open(conf, "w") as f:
+    f.write("inputs:\n  files:\n    - path: %s\n      follow: true\n"
+            "stats:\n  interval_s: 1\n  events: true\n" % a)
+fw = F.Forwarder(EXE, ["--config", conf], W)
+fw.wait_events(101, timeout=10)
+time.sleep(1.2)
+fw.stop()
+stats = [e for e in fw.events() if "uptime_s" in e]
+if not stats or stats[-1]["lines"] != 100 or stats[-1]["inputs"][0]["name"] != a:
+    F.die("no ipv6probe:stats record with the counters: %r" % stats[-1:])
+if "ipv6probe-forward: stats: lines=100 events=100" not in fw.stderr():
+    F.die("no stats line on stderr: %s" % fw.stderr())
+
+# The progress line: forced on, it reports bytes and rate; by default it is
+# off when stderr is not a terminal.
+rc, out, err = run(["--stdout", "--progress", gz, a, b])
+big = write("big.log", [F.line(i, tag=4) for i in range(1, 300001)])
+rc, out, err = run(["--progress", "--unparsed=drop", big])
+if "MiB" not in err or "lines/s" not in err:
+    F.die("--progress printed no progress line: %r" % err[:300])
+rc, out, err = run(["--unparsed=drop", big])
+if "lines/s" in err:
+    F.die("a progress line without a terminal")
+
 # Every option --help lists is in the man page.
 man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
                    "ipv6probe-forward.1")
