@@ -355,7 +355,8 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
     memcpy(k.dest, ev->dest.s6_addr, 16);
     uint8_t h = ev->hop_limit;
 
-    lad *s = v6p_table_get(l->probes, &k);
+    uint64_t kh = v6p_table_hash(l->probes, &k);
+    lad *s = v6p_table_get_h(l->probes, &k, kh);
     v6p_ladder_end why;
     if (s && ended(l, s, t, &why)) {
         end_ladder(l, &k, s, why);
@@ -364,13 +365,13 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
             return;
         }
         start(s, ev, t, h);
-        v6p_table_touch(l->probes, &k);
+        v6p_table_promote(l->probes, s);
         return;
     }
     if (!s) {
         if (h > l->max_start_hop)
             return;
-        s = v6p_table_put(l->probes, &k, NULL);
+        s = v6p_table_put_h(l->probes, &k, kh, NULL);
         start(s, ev, t, h);
         return;
     }
@@ -381,7 +382,7 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
             /* A rung that keeps going is a steady stream, not a ladder. */
             if (!declared) {
                 start(s, ev, t, h);
-                v6p_table_touch(l->probes, &k);
+                v6p_table_promote(l->probes, s);
             }
             return;
         }
@@ -395,7 +396,7 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
         if (!next) {
             if (!declared && h <= l->max_start_hop) {
                 start(s, ev, t, h);
-                v6p_table_touch(l->probes, &k);
+                v6p_table_promote(l->probes, s);
             }
             return;
         }
@@ -408,7 +409,7 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
     unsigned idx = (unsigned)(h - s->start_hop) / l->step;
     if (idx < V6P_LADDER_MAX_RUNGS && s->repeats[idx] < 255)
         s->repeats[idx]++;
-    v6p_table_touch(l->probes, &k);
+    v6p_table_promote(l->probes, s);
     if (!declared && s->rungs >= l->min_rungs)
         declare(l, &k, s);
     if (s->id)

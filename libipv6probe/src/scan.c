@@ -251,15 +251,31 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
     uint32_t dh = (uint32_t)v6p_siphash13(s->hkey, ev->dest.s6_addr, 16);
     int sweep = 0, pe_src = 0;
 
-    for (int i = 0; i < s->nlevels; i++) {
+    /* Every key and hash first, then the index lines of all the tables, then
+     * their slots: the misses of the three tables overlap instead of
+     * following one another. */
+    int nlev = v4 ? 1 : s->nlevels; /* one level is enough for a whole IPv4 address */
+    skey keys[LEVELS];
+    uint64_t hs[LEVELS];
+    for (int i = 0; i < nlev; i++) {
         unsigned plen = v4 ? 128 : s->plen[i];
-        if (v4 && i > 0)
-            break; /* one level is enough for a whole IPv4 address */
-        skey k;
-        memset(&k, 0, sizeof(k));
-        k.plen = (uint8_t)plen;
-        mask_into(k.prefix, &ev->src, plen);
-        sval *v = v6p_table_put(s->level[i], &k, NULL);
+        memset(&keys[i], 0, sizeof(keys[i]));
+        keys[i].plen = (uint8_t)plen;
+        mask_into(keys[i].prefix, &ev->src, plen);
+        hs[i] = v6p_table_hash(s->level[i], &keys[i]);
+        v6p_table_prefetch(s->level[i], hs[i]);
+    }
+    pkey pk;
+    mask_into(pk.src, &ev->src, v4 ? 128 : 64);
+    memcpy(pk.dest, ev->dest.s6_addr, 16);
+    uint64_t ph = v6p_table_hash(s->pairs, &pk);
+    v6p_table_prefetch(s->pairs, ph);
+    for (int i = 0; i < nlev; i++)
+        v6p_table_prefetch_entry(s->level[i], &keys[i], hs[i]);
+    v6p_table_prefetch_entry(s->pairs, &pk, ph);
+
+    for (int i = 0; i < nlev; i++) {
+        sval *v = v6p_table_put_h(s->level[i], &keys[i], hs[i], NULL);
         if (i == 0 && capped_add(v->d, &v->n, s->sweep_threshold, dh, now, s->sweep_window) >=
                           s->sweep_threshold)
             sweep = 1;
@@ -273,11 +289,8 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
         }
     }
 
-    pkey pk;
-    mask_into(pk.src, &ev->src, v4 ? 128 : 64);
-    memcpy(pk.dest, ev->dest.s6_addr, 16);
     bool created;
-    pval *p = v6p_table_put(s->pairs, &pk, &created);
+    pval *p = v6p_table_put_h(s->pairs, &pk, ph, &created);
     if (created) {
         p->last_seen = now;
     } else if ((int32_t)(now - p->last_seen) > 0) {
