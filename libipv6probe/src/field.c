@@ -9,7 +9,7 @@
     [f] = {name, V6P_T_NUM, sizeof(((v6p_event *)0)->member), offsetof(v6p_event, member), maxv}
 #define TYPED(f, name, type, member) [f] = {name, type, 0, offsetof(v6p_event, member), 0}
 
-static const v6p_field_info field_table[V6P_F_COUNT_] = {
+const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
     TYPED(V6P_F_TIME, "time", V6P_T_TIME, time_sec),
     TYPED(V6P_F_DVC, "dvc", V6P_T_SPAN, dvc),
     TYPED(V6P_F_VENDOR_PRODUCT, "vendor_product", V6P_T_ENUM, format),
@@ -96,18 +96,18 @@ static const v6p_field_info field_table[V6P_F_COUNT_] = {
 
 const v6p_field_info *v6p_field_table(void)
 {
-    return field_table;
+    return v6p_field_rows;
 }
 
 const char *v6p_field_name(v6p_field f)
 {
-    return (unsigned)f < V6P_F_COUNT_ ? field_table[f].name : NULL;
+    return (unsigned)f < V6P_F_COUNT_ ? v6p_field_rows[f].name : NULL;
 }
 
 v6p_field v6p_field_by_name(const char *name, size_t len)
 {
     for (int f = 0; f < V6P_F_COUNT_; f++) {
-        const char *n = field_table[f].name;
+        const char *n = v6p_field_rows[f].name;
         if (strlen(n) == len && memcmp(n, name, len) == 0)
             return (v6p_field)f;
     }
@@ -121,7 +121,7 @@ void v6p_event_reset(v6p_event *ev)
 
 static inline void *member(v6p_event *ev, v6p_field f)
 {
-    return (char *)ev + field_table[f].offset;
+    return (char *)ev + v6p_field_rows[f].offset;
 }
 
 /* Common to every setter: a field given twice means the line is not what the
@@ -131,24 +131,6 @@ static inline v6p_reason claim(v6p_event *ev, v6p_field f)
     if (v6p_event_has(ev, f))
         return V6P_R_DUPLICATE_FIELD;
     v6p_event_mark(ev, f);
-    return V6P_R_NONE;
-}
-
-v6p_reason v6p_set_num(v6p_event *ev, v6p_field f, uint64_t value)
-{
-    const v6p_field_info *fi = &field_table[f];
-    if (value > fi->max)
-        return V6P_R_BAD_NUMBER;
-    v6p_reason r = claim(ev, f);
-    if (r != V6P_R_NONE)
-        return r;
-    void *m = member(ev, f);
-    switch (fi->size) {
-    case 1: *(uint8_t *)m = (uint8_t)value; break;
-    case 2: *(uint16_t *)m = (uint16_t)value; break;
-    case 4: *(uint32_t *)m = (uint32_t)value; break;
-    default: *(uint64_t *)m = value; break;
-    }
     return V6P_R_NONE;
 }
 
@@ -192,11 +174,12 @@ v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value)
 
 v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
 {
-    const v6p_field_info *fi = &field_table[f];
+    const v6p_field_info *fi = &v6p_field_rows[f];
     void *m = member(ev, f);
     /* Flag sets are 8, 16 or 32 bits wide depending on the member. */
-    unsigned cur = f == V6P_F_IP_FLAG ? *(uint8_t *)m : f == V6P_F_TCP_FLAG ? *(uint16_t *)m
-                                                                            : *(uint32_t *)m;
+    unsigned cur = f == V6P_F_IP_FLAG    ? *(uint8_t *)m
+                   : f == V6P_F_TCP_FLAG ? *(uint16_t *)m
+                                         : *(uint32_t *)m;
     (void)fi;
     if (cur & bit)
         return V6P_R_DUPLICATE_FIELD;
@@ -264,7 +247,7 @@ int v6p_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out)
 v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
-    if (v6p_parse_dec(p, n, field_table[f].max, &v) != 0)
+    if (v6p_parse_dec(p, n, v6p_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
     return v6p_set_num(ev, f, v);
 }
@@ -272,7 +255,7 @@ v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
 v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
-    if (v6p_parse_hex(p, n, field_table[f].max, &v) != 0)
+    if (v6p_parse_hex(p, n, v6p_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
     return v6p_set_num(ev, f, v);
 }
@@ -301,37 +284,63 @@ const char *v6p_direction_name(v6p_direction d)
 const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version)
 {
     switch (protocol_number) {
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 4: return "ipip";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 41: return "ipv6";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "icmpv6";
-    case 89: return "ospf";
-    case 103: return "pim";
-    case 112: return "vrrp";
-    case 132: return "sctp";
-    case 136: return "udplite";
-    case 0: return protocol_version == 6 ? "hopopt" : NULL;
-    default: return NULL;
+    case 1:
+        return "icmp";
+    case 2:
+        return "igmp";
+    case 4:
+        return "ipip";
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 41:
+        return "ipv6";
+    case 47:
+        return "gre";
+    case 50:
+        return "esp";
+    case 51:
+        return "ah";
+    case 58:
+        return "icmpv6";
+    case 89:
+        return "ospf";
+    case 103:
+        return "pim";
+    case 112:
+        return "vrrp";
+    case 132:
+        return "sctp";
+    case 136:
+        return "udplite";
+    case 0:
+        return protocol_version == 6 ? "hopopt" : NULL;
+    default:
+        return NULL;
     }
 }
 
 const char *v6p_tag_name(uint32_t bit)
 {
     switch (bit) {
-    case V6P_TAG_HOP_LADDER: return "hop_ladder";
-    case V6P_TAG_PE_TARGET: return "pe_target";
-    case V6P_TAG_PORT_SCAN: return "port_scan";
-    case V6P_TAG_ADDRESS_SWEEP: return "address_sweep";
-    case V6P_TAG_PE_TARGETED: return "pe_targeted";
-    case V6P_TAG_REPEAT_VISIT: return "repeat_visit";
-    case V6P_TAG_KNOWN_SCANNER: return "known_scanner";
-    case V6P_TAG_PE_SOURCE: return "pe_source";
-    default: return NULL;
+    case V6P_TAG_HOP_LADDER:
+        return "hop_ladder";
+    case V6P_TAG_PE_TARGET:
+        return "pe_target";
+    case V6P_TAG_PORT_SCAN:
+        return "port_scan";
+    case V6P_TAG_ADDRESS_SWEEP:
+        return "address_sweep";
+    case V6P_TAG_PE_TARGETED:
+        return "pe_targeted";
+    case V6P_TAG_REPEAT_VISIT:
+        return "repeat_visit";
+    case V6P_TAG_KNOWN_SCANNER:
+        return "known_scanner";
+    case V6P_TAG_PE_SOURCE:
+        return "pe_source";
+    default:
+        return NULL;
     }
 }

@@ -154,6 +154,27 @@ static void put_time(v6p_json_writer *w, int64_t sec, uint32_t usec)
     w->len = (size_t)(o - w->buf);
 }
 
+/* put() for the short strings of an event (interface names, rules): two
+ * overlapping fixed-size moves instead of a call to memcpy.  Nothing is
+ * written outside [len, len + n), which the caller reserved. */
+static inline void put_short(v6p_json_writer *w, const char *s, size_t n)
+{
+    char *o = w->buf + w->len;
+    if (n >= 8 && n <= 16) {
+        memcpy(o, s, 8);
+        memcpy(o + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(o, s, 4);
+        memcpy(o + n - 4, s + n - 4, 4);
+    } else if (n > 16) {
+        memcpy(o, s, n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+    }
+    w->len += n;
+}
+
 /* A quoted string.  Bytes yajl would change are a quote, a backslash and
  * the control bytes; anything else (UTF-8 or not: validation is off) it
  * copies, so a string without those is written here as yajl would. */
@@ -184,8 +205,7 @@ static void put_str(v6p_json_writer *w, const char *s, size_t n)
         if (!reserve(w, n + 2))
             return;
         put_c(w, '"');
-        if (n)
-            put(w, s, n);
+        put_short(w, s, n);
         put_c(w, '"');
         return;
     }
@@ -325,7 +345,12 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
     case V6P_T_ENUM: {
         const char *name = enum_name(ev, f);
         if (name) {
-            put_cstr(w, name);
+            /* The names are constants without anything to escape (the
+             * fixed room reserved for a value covers the longest). */
+            size_t n = strlen(name);
+            put_c(w, '"');
+            put_short(w, name, n);
+            put_c(w, '"');
         } else {
             /* A protocol without a name here is given as its number, in text,
              * so that the field keeps one type. */
