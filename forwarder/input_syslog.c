@@ -54,6 +54,7 @@ typedef struct conn {
 typedef struct listener_state {
     slot s;
     emitter em;
+    int paused;         /* UDP: a full batch waits for room; the socket is not read */
     uint32_t last_ovfl; /* the kernel's drop counter, last seen */
     unsigned open_conns;
 } listener_state;
@@ -98,8 +99,11 @@ int syslog_open(runtime *rt, input *in, char *err, size_t errlen)
     if (ss.ss_family == AF_INET6) /* [::] means IPv6 only; add 0.0.0.0 for IPv4 */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (l->receive_buffer) {
+        /* Past net.core.rmem_max only with CAP_NET_ADMIN (FORCE); without
+         * it the kernel caps the plain request at rmem_max. */
         int rb = (int)l->receive_buffer;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) != 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
     }
     if (l->proto == PROTO_UDP)
         setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
@@ -250,6 +254,36 @@ static int conn_parse(server *sv, conn *c)
 
 static void udp_read(server *sv, input *in);
 
+/* Hand a UDP listener's batch over without waiting.  When the queue is full
+ * the batch is kept and the socket is no longer polled: datagrams then wait
+ * in the socket's receive buffer, and what overflows it the kernel drops
+ * and counts (SO_RXQ_OVFL, added to this input's "dropped").  A stream
+ * input never waits on a datagram one this way.  0, or -1 when paused. */
+static int udp_push(server *sv, input *in)
+{
+    listener_state *ls = &sv->ls[in - sv->rt->inputs];
+    batch *b = ls->em.b;
+    if (!b || !b->n_records)
+        return 0;
+    unsigned n = b->n_records;
+    if (queue_try_push(&sv->rt->q, b) != 0) {
+        if (!ls->paused) {
+            struct epoll_event ev = {0, {.ptr = &ls->s}};
+            epoll_ctl(sv->ep, EPOLL_CTL_MOD, in->fd, &ev);
+            ls->paused = 1;
+        }
+        return -1;
+    }
+    ls->em.b = NULL;
+    counter_add(&in->st.lines, n);
+    if (ls->paused) {
+        struct epoll_event ev = {EPOLLIN, {.ptr = &ls->s}};
+        epoll_ctl(sv->ep, EPOLL_CTL_MOD, in->fd, &ev);
+        ls->paused = 0;
+    }
+    return 0;
+}
+
 /* Read what the connection has: 1 = read something (there may be more),
  * 0 = nothing more for now, -1 = closed. */
 static int conn_read(server *sv, conn *c)
@@ -318,16 +352,8 @@ static void udp_read(server *sv, input *in)
     size_t max = in->listener->max_message;
     for (int i = 0; i < 256; i++) {
         emitter *em = &ls->em;
-        if (em->b && !batch_reserve(em->b, max + 1)) {
-            /* Full: hand it over now, or drop it when the queue is full. */
-            batch *b = em->b;
-            em->b = NULL;
-            counter_add(&in->st.lines, b->n_records);
-            if (queue_try_push(&sv->rt->q, b) != 0) {
-                counter_add(&in->st.dropped, b->n_records);
-                queue_put_batch(&sv->rt->q, b);
-            }
-        }
+        if (em->b && !batch_reserve(em->b, max + 1) && udp_push(sv, in) != 0)
+            return; /* paused until the queue has room */
         if (!em->b) {
             em->b = queue_get_batch(&sv->rt->q);
             if (!em->b)
@@ -371,7 +397,7 @@ static void udp_read(server *sv, input *in)
 }
 
 /* Hand over what was gathered, so a quiet stream is not held back. */
-static void flush_batches(server *sv)
+static void flush_batches(server *sv, int final)
 {
     for (size_t i = 0; i < sv->rt->n_inputs; i++) {
         input *in = &sv->rt->inputs[i];
@@ -380,17 +406,11 @@ static void flush_batches(server *sv)
         emitter *em = &sv->ls[i].em;
         if (!em->b || !em->b->n_records)
             continue;
-        if (in->listener->proto == PROTO_TCP) {
+        /* At the end every kind waits for room: the worker is draining. */
+        if (in->listener->proto == PROTO_TCP || final)
             emitter_push(em);
-        } else {
-            batch *b = em->b;
-            em->b = NULL;
-            counter_add(&in->st.lines, b->n_records);
-            if (queue_try_push(&sv->rt->q, b) != 0) {
-                counter_add(&in->st.dropped, b->n_records);
-                queue_put_batch(&sv->rt->q, b);
-            }
-        }
+        else
+            udp_push(sv, in);
     }
 }
 
@@ -431,7 +451,11 @@ void *syslog_main(void *arg)
     int64_t last_idle_check = now_ms();
     struct epoll_event evs[EPOLL_BATCH];
     while (!atomic_load(&rt->stopping)) {
-        int n = epoll_wait(sv.ep, evs, EPOLL_BATCH, 100);
+        /* A paused UDP listener retries its batch soon. */
+        int paused = 0;
+        for (size_t k = 0; k < rt->n_inputs; k++)
+            paused |= sv.ls[k].paused;
+        int n = epoll_wait(sv.ep, evs, EPOLL_BATCH, paused ? 5 : 100);
         for (int i = 0; i < n; i++) {
             slot *s = evs[i].data.ptr;
             if (s->kind == SLOT_CONN) {
@@ -445,14 +469,14 @@ void *syslog_main(void *arg)
             else
                 udp_read(&sv, s->in);
         }
-        flush_batches(&sv);
+        flush_batches(&sv, 0);
         if (now_ms() - last_idle_check > 1000) {
             expire_idle(&sv);
             last_idle_check = now_ms();
         }
     }
     drain_all(&sv);
-    flush_batches(&sv);
+    flush_batches(&sv, 1);
 out:
     while (sv.conns)
         conn_close(&sv, sv.conns);

@@ -307,9 +307,7 @@ static void reload(runtime *rt, const cli *o)
                 err);
         return;
     }
-    counter_add(&rt->ps.reloads, 1);
-    fprintf(stderr, "ipv6probe-forward: configuration reloaded (patterns, tables, prefixes; "
-                    "inputs and outputs change only on restart)\n");
+    /* The worker counts and reports it once the new tables are in force. */
 }
 
 static void send_stats_event(runtime *rt)
@@ -464,12 +462,16 @@ int main(int argc, char **argv)
 {
     cli o;
     int r = parse_args(argc, argv, &o);
-    if (r)
+    if (r) {
+        free(o.listen);
         return r == 1 ? 0 : 2;
+    }
     fwd_config cfg;
     char err[CFG_ERR_MAX];
     if (build_config(&o, &cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        config_free(&cfg);
+        free(o.listen);
         return 1;
     }
     if (o.check_config) {
@@ -499,7 +501,9 @@ int main(int argc, char **argv)
     int status = 1;
     if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        checkpoints_close(&ck);
         config_free(&cfg);
+        free(o.listen);
         return 1;
     }
     if (queue_init(&rt.q, (unsigned)cfg.queue_batches, cfg.batch_bytes) != 0 ||

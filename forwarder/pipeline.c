@@ -372,6 +372,12 @@ static void take_reload(pipeline *pl)
     if (nt)
         tagging_adopt(pl->tags, nt);
     reopen_files(pl);
+    if (np || nt) {
+        counter_add(&pl->rt->ps.reloads, 1);
+        /* From here on the new patterns and tables apply. */
+        fprintf(stderr, "ipv6probe-forward: configuration reloaded (patterns, tables, prefixes; "
+                        "inputs and outputs change only on restart)\n");
+    }
 }
 
 static void *worker_main(void *arg)
