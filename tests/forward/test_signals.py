@@ -86,6 +86,33 @@ if "%s:10:3: unknown key \"max_lien\" in parser (did you mean \"max_line\"?)" % 
 if "  lines 300" not in err or "reloads 1" not in err or "reload_failures 1" not in err:
     F.die("SIGUSR1 counters: %s" % err)
 
+# --- SIGHUP reopens the output file (logrotate moved it away) ----------------------
+out = os.path.join(W, "events.jsonl")
+open(LOG, "w").close()
+write_conf("blocked")
+fw = F.Forwarder(EXE, ["--config", CONF, "--output-file", out], W)
+time.sleep(0.3)
+append(1, 51)
+end = time.monotonic() + 10
+while time.monotonic() < end and (not os.path.exists(out) or
+                                  len(F.parse_events(open(out).read())) < 50):
+    time.sleep(0.05)
+os.rename(out, out + ".1")
+fw.signal(signal.SIGHUP)
+wait_stderr(fw, "configuration reloaded")
+append(51, 101)
+end = time.monotonic() + 10
+while time.monotonic() < end and (not os.path.exists(out) or
+                                  len(F.parse_events(open(out).read())) < 50):
+    time.sleep(0.05)
+fw.stop()
+with open(out + ".1") as f:
+    old_evs = F.parse_events(f.read())
+with open(out) as f:
+    new_evs = F.parse_events(f.read())
+F.check_exactly_once(old_evs, {(1, i) for i in range(1, 51)}, "the rotated output file")
+F.check_exactly_once(new_evs, {(1, i) for i in range(51, 101)}, "the reopened output file")
+
 # --- SIGTERM flushes what is in flight -----------------------------------------
 port = F.free_port()
 fw = F.Forwarder(EXE, ["--listen", "tcp://127.0.0.1:%d" % port, "--stdout"], W)
