@@ -33,6 +33,10 @@ struct v6p_json_writer {
      * time).  key_len 0: too long for a slot, written the slow way. */
     char keys[V6P_F_COUNT_][KEY_SLOT];
     uint8_t key_len[V6P_F_COUNT_];
+    /* Presence bits of the C string fields, which alone may be present
+     * with nothing to write: one test per word instead of a look at the
+     * table for every field. */
+    uint64_t cstr[V6P_FIELD_WORDS];
 };
 
 v6p_json_writer *v6p_json_writer_new(void)
@@ -53,6 +57,8 @@ v6p_json_writer *v6p_json_writer_new(void)
     for (int f = 0; f < V6P_F_COUNT_; f++) {
         int n = snprintf(w->keys[f], sizeof(w->keys[f]), "\"%s\":", table[f].name);
         w->key_len[f] = (uint8_t)(n > 0 && (size_t)n < sizeof(w->keys[f]) ? n : 0);
+        if (table[f].type == V6P_T_CSTR)
+            w->cstr[f / 64] |= (uint64_t)1 << (f % 64);
     }
     return w;
 }
@@ -108,8 +114,36 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
 
 static size_t fmt_u64(char *buf, uint64_t v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof(tmp), *o = e;
+    /* The length first, so that the digits go straight to their place
+     * (copying them from a scratch buffer was a call to memcpy of a
+     * variable length per number). */
+    static const uint64_t pow10[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+    /* log10 from the bit length (1233/4096 is just over log10(2)), less
+     * one below the next power of ten.  v | 1 counts 0 as one digit and
+     * counts as v does: every power of ten above 1 is even. */
+    uint64_t u = v | 1;
+    unsigned t = (unsigned)(64 - __builtin_clzll(u)) * 1233 >> 12;
+    size_t n = t + 1 - (u < pow10[t]);
+    char *o = buf + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
@@ -122,8 +156,6 @@ static size_t fmt_u64(char *buf, uint64_t v)
     } else {
         *--o = (char)('0' + v);
     }
-    size_t n = (size_t)(e - o);
-    memcpy(buf, o, n);
     return n;
 }
 
@@ -401,7 +433,7 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
             if (f >= V6P_F_COUNT_)
                 break;
             /* A C string field with no string behind it has nothing to say. */
-            if (table[f].type == V6P_T_CSTR &&
+            if ((w->cstr[word] & bits & -bits) &&
                 !*(const char *const *)((const char *)ev + table[f].offset))
                 continue;
             /* The key, a comma and room for any fixed-size value (the longest is
