@@ -34,11 +34,31 @@
  *    visit.
  *
  * Distinct counting is exact but capped (the "unique_max" idea of Zeek's
- * SumStats): each source keeps at most sweep_threshold (destination hash,
- * last time) pairs, and each pair at most port_threshold (port, last time).
- * An entry older than the window is reused first, so the count is a
- * sliding-window count, and memory per key is fixed.  Destination hashes are
- * keyed (SipHash) so nobody can pick destinations that collide. */
+ * SumStats): each pair keeps at most port_threshold (port, last time), and
+ * each source at most sweep_threshold destinations.  The result is
+ * min(threshold, distinct values seen within the window), so the label
+ * fires exactly when the threshold is reached.
+ *
+ * Destinations are held as 32-bit fingerprints: SipHash-1-3 of the address,
+ * keyed from the seed, so nobody can pick destinations that collide.  Two
+ * destinations of one source share a fingerprint with probability 2^-32 per
+ * pair; only then is one counted as the other, so a tag depends on the seed
+ * with at most that probability per pair of destinations (about 3e-7 for a
+ * source with 25 of them in the window), and otherwise never.
+ *
+ * Layout, for few cache lines per event: one table entry per source at the
+ * sweep level (the /48) holds the fingerprints in one array and their
+ * times in another (a repeat destination is found by comparing 4-byte
+ * fingerprints, and only its own time is written), plus a lower bound on
+ * the oldest time, so that a full set whose oldest entry is still fresh is
+ * known to count the threshold without reading the times; a full set whose
+ * bound went stale drops its stale entries, which no longer count and are
+ * then the entries a new destination would have replaced.  The pe_targeted
+ * state of the narrower pe level (the /64) lives in the same entry as "some
+ * /64 inside probed a temporary address at time T"; only while that is
+ * fresh is a small table of such /64s consulted, so a source that never
+ * probed a temporary address costs one table, not two.  The pair table
+ * holds the repeat_visit time and the ports. */
 #include "scan.h"
 
 #include <errno.h>
@@ -58,13 +78,22 @@ typedef struct slot {
     uint32_t h, t;
 } slot;
 
+/* A source at the sweep level.  fp[] and then t[] follow, sweep_threshold
+ * of each: with the defaults the whole entry (slot header, key, value) is
+ * 256 bytes, four cache lines, of which a repeat destination reads the first
+ * three (fingerprints) and writes one (its time). */
 typedef struct sval {
-    uint32_t last_pe;
-    uint32_t has_pe;
-    uint32_t n;
-    uint32_t pad;
-    slot d[];
+    uint32_t pe_last; /* last probe of a temporary address (by the pe level inside) */
+    uint32_t n;       /* destinations held */
+    uint32_t tmin;    /* no held time is older (a lower bound) */
+    uint8_t has_pe, pad[3];
+    uint32_t fp[];
 } sval;
+
+/* A source at the pe level, when it is narrower than the sweep level. */
+typedef struct peval {
+    uint32_t last_pe;
+} peval;
 
 typedef struct pkey {
     uint8_t src[16];
@@ -79,9 +108,9 @@ typedef struct pval {
 } pval;
 
 struct v6p_scan {
-    v6p_table *level[LEVELS];
-    uint8_t plen[LEVELS]; /* [0] the sweep level, [1] the pe level if different */
-    int nlevels;
+    v6p_table *src;  /* sources at the sweep level */
+    v6p_table *pe;   /* sources at the pe level, when narrower; else NULL */
+    uint8_t plen[2]; /* the sweep level, the pe level */
     v6p_table *pairs;
     uint32_t sweep_threshold, sweep_window;
     uint32_t port_threshold, port_window;
@@ -110,7 +139,7 @@ v6p_scan *v6p_scan_new(const v6p_taggers_config *cfg, int *code)
      * level inside a wider one can never fire first.  So address_sweep needs
      * only the widest level, and pe_targeted (a label for the source and its
      * /64, not its whole /48) the widest level of /64 or longer.  With the
-     * defaults (/128, /64, /48) two tables remain: /48 and /64. */
+     * defaults (/128, /64, /48): /48 and /64. */
     uint8_t widest = 128, pe_level = 0;
     for (int i = 0; i < LEVELS; i++) {
         uint8_t p = cfg->scan_prefix_len[i];
@@ -121,26 +150,21 @@ v6p_scan *v6p_scan_new(const v6p_taggers_config *cfg, int *code)
     }
     if (pe_level == 0)
         pe_level = widest;
-    int nlev = 0;
-    s->plen[nlev++] = widest;
-    if (pe_level != widest)
-        s->plen[nlev++] = pe_level;
-    s->nlevels = nlev;
-    v6p_table_status st = V6P_TABLE_OK;
-    for (int i = 0; i < nlev && st == V6P_TABLE_OK; i++) {
-        v6p_table_config tc = {.capacity = cfg->scan_capacity,
-                               .key_size = sizeof(skey),
-                               .value_size = sizeof(sval) + cfg->sweep_threshold * sizeof(slot),
-                               .seed = {cfg->seed[0], cfg->seed[1]}};
-        if (i > 0) /* the pe level keeps no destinations */
-            tc.value_size = sizeof(sval);
-        st = v6p_table_create(&tc, &s->level[i]);
+    s->plen[0] = widest;
+    s->plen[1] = pe_level;
+    v6p_table_config tc = {.capacity = cfg->scan_capacity,
+                           .key_size = sizeof(skey),
+                           .value_size = sizeof(sval) + 2 * cfg->sweep_threshold * sizeof(uint32_t),
+                           .seed = {cfg->seed[0], cfg->seed[1]}};
+    v6p_table_status st = v6p_table_create(&tc, &s->src);
+    if (st == V6P_TABLE_OK && pe_level != widest) {
+        tc.value_size = sizeof(peval);
+        st = v6p_table_create(&tc, &s->pe);
     }
     if (st == V6P_TABLE_OK) {
-        v6p_table_config tc = {.capacity = cfg->pair_capacity,
-                               .key_size = sizeof(pkey),
-                               .value_size = sizeof(pval) + cfg->port_threshold * sizeof(slot),
-                               .seed = {cfg->seed[0], cfg->seed[1]}};
+        tc.capacity = cfg->pair_capacity;
+        tc.key_size = sizeof(pkey);
+        tc.value_size = sizeof(pval) + cfg->port_threshold * sizeof(slot);
         st = v6p_table_create(&tc, &s->pairs);
     }
     if (st != V6P_TABLE_OK) {
@@ -155,8 +179,8 @@ void v6p_scan_free(v6p_scan *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->nlevels; i++)
-        v6p_table_free(s->level[i]);
+    v6p_table_free(s->src);
+    v6p_table_free(s->pe);
     v6p_table_free(s->pairs);
     free(s);
 }
@@ -166,6 +190,11 @@ void v6p_scan_free(v6p_scan *s)
 static inline int fresh(uint32_t now, uint32_t t, uint32_t window)
 {
     return (int32_t)(now - t) <= (int32_t)window;
+}
+
+static inline int older(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
 }
 
 /* Note value h at time now in a capped set; returns the number of distinct
@@ -183,7 +212,7 @@ static uint32_t capped_add(slot *d, uint32_t *n, uint32_t cap, uint32_t h, uint3
             count++;
         else if (stale == UINT32_MAX)
             stale = i;
-        if ((int32_t)(d[i].t - d[oldest].t) < 0)
+        if (older(d[i].t, d[oldest].t))
             oldest = i;
     }
     if (found)
@@ -201,6 +230,72 @@ static uint32_t capped_add(slot *d, uint32_t *n, uint32_t cap, uint32_t h, uint3
     d[at].h = h;
     d[at].t = now;
     return count;
+}
+
+/* Drop the destinations that left the window (they count no more, and a new
+ * destination would replace them first) and make tmin exact. */
+static void sweep_expire(sval *v, uint32_t *t, uint32_t now, uint32_t window)
+{
+    uint32_t k = 0, tmin = now;
+    for (uint32_t i = 0; i < v->n; i++) {
+        if (!fresh(now, t[i], window))
+            continue;
+        v->fp[k] = v->fp[i];
+        t[k] = t[i];
+        if (older(t[i], tmin))
+            tmin = t[i];
+        k++;
+    }
+    v->n = k;
+    v->tmin = tmin;
+}
+
+/* Note destination fingerprint h at time now; true when the source has
+ * reached cap distinct destinations within the window. */
+static int sweep_add(sval *v, uint32_t cap, uint32_t h, uint32_t now, uint32_t window)
+{
+    uint32_t *t = v->fp + cap;
+    uint32_t n = v->n, i = 0;
+    while (i < n && v->fp[i] != h)
+        i++;
+    if (i < n) {
+        t[i] = now;
+        if (older(now, v->tmin))
+            v->tmin = now;
+    } else {
+        if (n == cap && !fresh(now, v->tmin, window)) {
+            sweep_expire(v, t, now, window);
+            n = v->n;
+        }
+        if (n < cap) {
+            if (n == 0 || older(now, v->tmin))
+                v->tmin = now;
+            v->fp[n] = h;
+            t[n] = now;
+            v->n = ++n;
+        } else {
+            /* Full and all in the window: the oldest goes, and the next
+             * oldest bounds the rest. */
+            uint32_t o = 0;
+            for (uint32_t j = 1; j < n; j++)
+                if (older(t[j], t[o]))
+                    o = j;
+            v->fp[o] = h;
+            t[o] = now;
+            uint32_t m = now;
+            for (uint32_t j = 0; j < n; j++)
+                if (older(t[j], m))
+                    m = t[j];
+            v->tmin = m;
+            return 1;
+        }
+    }
+    if (n < cap)
+        return 0;
+    if (fresh(now, v->tmin, window))
+        return 1;
+    sweep_expire(v, t, now, window); /* the bound is stale; the times may not be */
+    return v->n == cap;
 }
 
 static int is_probe(const v6p_event *ev)
@@ -248,45 +343,47 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
     uint32_t now = (uint32_t)ev->time_sec;
     int v4 = ev->protocol_version == 4;
     int pe = v6p_event_has(ev, V6P_F_DEST_PE) && ev->dest_pe;
-    uint32_t dh = (uint32_t)v6p_siphash13(s->hkey, ev->dest.s6_addr, 16);
-    int sweep = 0, pe_src = 0;
 
-    /* Every key and hash first, then the index lines of all the tables, then
-     * their slots: the misses of the three tables overlap instead of
-     * following one another. */
-    int nlev = v4 ? 1 : s->nlevels; /* one level is enough for a whole IPv4 address */
-    skey keys[LEVELS];
-    uint64_t hs[LEVELS];
-    for (int i = 0; i < nlev; i++) {
-        unsigned plen = v4 ? 128 : s->plen[i];
-        memset(&keys[i], 0, sizeof(keys[i]));
-        keys[i].plen = (uint8_t)plen;
-        mask_into(keys[i].prefix, &ev->src, plen);
-        hs[i] = v6p_table_hash(s->level[i], &keys[i]);
-        v6p_table_prefetch(s->level[i], hs[i]);
-    }
+    /* Both keys and hashes first, then both index lines, then both slots:
+     * the misses of the two tables overlap instead of following one
+     * another. */
+    skey key;
+    memset(&key, 0, sizeof(key));
+    key.plen = v4 ? 128 : s->plen[0]; /* an IPv4 address is taken whole */
+    mask_into(key.prefix, &ev->src, key.plen);
+    uint64_t h = v6p_table_hash(s->src, &key);
+    v6p_table_prefetch(s->src, h);
     pkey pk;
     mask_into(pk.src, &ev->src, v4 ? 128 : 64);
     memcpy(pk.dest, ev->dest.s6_addr, 16);
     uint64_t ph = v6p_table_hash(s->pairs, &pk);
     v6p_table_prefetch(s->pairs, ph);
-    for (int i = 0; i < nlev; i++)
-        v6p_table_prefetch_entry(s->level[i], &keys[i], hs[i]);
+    uint32_t dh = (uint32_t)v6p_siphash13_16(s->hkey, ev->dest.s6_addr);
+    v6p_table_prefetch_entry(s->src, &key, h);
     v6p_table_prefetch_entry(s->pairs, &pk, ph);
 
-    for (int i = 0; i < nlev; i++) {
-        sval *v = v6p_table_put_h(s->level[i], &keys[i], hs[i], NULL);
-        if (i == 0 && capped_add(v->d, &v->n, s->sweep_threshold, dh, now, s->sweep_window) >=
-                          s->sweep_threshold)
-            sweep = 1;
-        if (i == s->nlevels - 1 || v4) {
-            if (pe) {
-                v->last_pe = now;
-                v->has_pe = 1;
-            }
-            if (v->has_pe && fresh(now, v->last_pe, s->pe_window))
-                pe_src = 1;
+    sval *v = v6p_table_put_h(s->src, &key, h, NULL);
+    int sweep = sweep_add(v, s->sweep_threshold, dh, now, s->sweep_window);
+    if (pe) {
+        v->pe_last = now;
+        v->has_pe = 1;
+    }
+    int pe_src = v->has_pe && fresh(now, v->pe_last, s->pe_window);
+    if (pe_src && s->pe && !v4) {
+        /* Some source inside probed a temporary address lately: was it
+         * this one's pe-level prefix? */
+        skey pek;
+        memset(&pek, 0, sizeof(pek));
+        pek.plen = s->plen[1];
+        mask_into(pek.prefix, &ev->src, pek.plen);
+        peval *pv;
+        if (pe) {
+            pv = v6p_table_put(s->pe, &pek, NULL);
+            pv->last_pe = now;
+        } else {
+            pv = v6p_table_touch(s->pe, &pek);
         }
+        pe_src = pv && fresh(now, pv->last_pe, s->pe_window);
     }
 
     bool created;
@@ -322,10 +419,7 @@ void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
 
 uint64_t v6p_scan_evictions(const v6p_scan *s)
 {
-    uint64_t n = 0;
-    for (int i = 0; i < s->nlevels; i++)
-        n += v6p_table_evictions(s->level[i]);
-    return n;
+    return v6p_table_evictions(s->src) + (s->pe ? v6p_table_evictions(s->pe) : 0);
 }
 
 uint64_t v6p_scan_pair_evictions(const v6p_scan *s)
@@ -335,10 +429,7 @@ uint64_t v6p_scan_pair_evictions(const v6p_scan *s)
 
 size_t v6p_scan_count(const v6p_scan *s)
 {
-    size_t n = 0;
-    for (int i = 0; i < s->nlevels; i++)
-        n += v6p_table_count(s->level[i]);
-    return n;
+    return v6p_table_count(s->src) + (s->pe ? v6p_table_count(s->pe) : 0);
 }
 
 size_t v6p_scan_pair_count(const v6p_scan *s)
@@ -348,8 +439,6 @@ size_t v6p_scan_pair_count(const v6p_scan *s)
 
 size_t v6p_scan_memory(const v6p_scan *s)
 {
-    size_t n = v6p_table_memory(s->pairs);
-    for (int i = 0; i < s->nlevels; i++)
-        n += v6p_table_memory(s->level[i]);
-    return n;
+    return v6p_table_memory(s->src) + (s->pe ? v6p_table_memory(s->pe) : 0) +
+           v6p_table_memory(s->pairs);
 }

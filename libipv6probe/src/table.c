@@ -121,6 +121,11 @@ uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len)
     return siphash13(key, data, len);
 }
 
+uint64_t v6p_siphash13_16(const uint64_t key[2], const void *data)
+{
+    return siphash13(key, data, 16);
+}
+
 /* ---- slots ---- */
 
 static inline slot_hdr *hdr(const v6p_table *t, uint32_t i)
@@ -221,6 +226,24 @@ void v6p_table_prefetch(const v6p_table *t, uint64_t h)
     __builtin_prefetch(&t->index[(uint32_t)h & t->index_mask]);
 }
 
+/* The trackers' key sizes get a memcmp of constant size, which compiles to
+ * a few loads instead of a call. */
+static inline int key_eq(const v6p_table *t, const void *a, const void *b)
+{
+    switch (t->key_size) {
+    case 16:
+        return memcmp(a, b, 16) == 0;
+    case 24:
+        return memcmp(a, b, 24) == 0;
+    case 32:
+        return memcmp(a, b, 32) == 0;
+    case 40:
+        return memcmp(a, b, 40) == 0;
+    default:
+        return memcmp(a, b, t->key_size) == 0;
+    }
+}
+
 /* The index position holding key, or the empty position where it would go. */
 static inline uint32_t find_pos(const v6p_table *t, const void *key, uint32_t tag)
 {
@@ -229,7 +252,7 @@ static inline uint32_t find_pos(const v6p_table *t, const void *key, uint32_t ta
         const ient *e = &t->index[pos];
         if (e->slot == NIL)
             return pos;
-        if (e->tag == tag && memcmp(key_of(t, e->slot), key, t->key_size) == 0)
+        if (e->tag == tag && key_eq(t, key_of(t, e->slot), key))
             return pos;
     }
 }

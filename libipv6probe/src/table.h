@@ -119,5 +119,7 @@ size_t v6p_table_memory(const v6p_table *t);
 /* SipHash-1-3 of data under a 128-bit key; exposed for trackers that need a
  * keyed hash of their own (sampling, sketches). */
 uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len);
+/* The same over exactly 16 bytes (an address), unrolled. */
+uint64_t v6p_siphash13_16(const uint64_t key[2], const void *data);
 
 #endif
