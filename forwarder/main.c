@@ -546,7 +546,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rt.n_inputs; i++)
         if (counter_get(&rt.inputs[i].st.read_errors))
             status = 1;
-    if (counter_get(&rt.ps.output_errors))
+    if (counter_get(&rt.ps.output_errors) || pipeline_failed(rt.pl))
         status = 1;
     stats_print_final(&rt, stderr);
     if (cfg.pid_file)

@@ -15,8 +15,12 @@
  *   flush        make every record written so far delivered or durable
  *                (stdout: written to the descriptor; HEC: acknowledged or in
  *                the spool), waiting at most timeout_ms.  0 when done; -1 when
- *                not done in time.  Checkpoints advance only after a flush
- *                that returned 0.
+ *                not done (yet).  Checkpoints advance only after a flush
+ *                that returned 0.  While running the worker calls it with
+ *                timeout 0 when the queue runs dry and every 100 ms under
+ *                load, so it must not block then: a -1 only holds the
+ *                checkpoints back.  At exit it is called once with the
+ *                shutdown deadline; a -1 then counts as an output error.
  *   stats        report the output's own counters through emit().
  *   reopen       SIGHUP: reopen files (logrotate), re-read token files.
  *   close        flush what can be flushed and free everything.

@@ -164,14 +164,20 @@ static void snapshot_output_stats(pipeline *pl)
 }
 
 /* Flush the outputs and, when they took everything, let the checkpoints
- * advance to what was read. */
-static void flush_all(pipeline *pl, unsigned timeout_ms)
+ * advance to what was read.  While running, flushes do not wait (timeout
+ * 0): an output that has not delivered yet only holds the checkpoints back
+ * until a later flush finds it done.  The last flush waits up to the
+ * shutdown deadline, and what it cannot deliver is an output error. */
+static void flush_all(pipeline *pl, unsigned timeout_ms, int final)
 {
     int ok = 1;
     for (size_t i = 0; i < pl->n_out; i++)
         if (pl->out[i].ops->flush(&pl->out[i], timeout_ms) != 0) {
             ok = 0;
-            counter_add(&pl->rt->ps.output_errors, 1);
+            if (final) {
+                counter_add(&pl->rt->ps.output_errors, 1);
+                atomic_store(&pl->failed, 1);
+            }
         }
     if (pl->dead_letter)
         fflush(pl->dead_letter);
@@ -364,7 +370,7 @@ static void take_reload(pipeline *pl)
     pl->next_tables = NULL;
     atomic_store(&pl->reload_pending, 0);
     pthread_mutex_unlock(&pl->lock);
-    flush_all(pl, 1000);
+    flush_all(pl, 0, 0);
     if (np) {
         v6p_parser_free(pl->parser);
         pl->parser = np;
@@ -403,7 +409,7 @@ static void *worker_main(void *arg)
         if (pl->unflushed || !b) {
             int64_t t = now_ms();
             if (t - pl->last_flush >= FLUSH_EVERY_MS || queue_depth(&rt->q) == 0)
-                flush_all(pl, (unsigned)rt->cfg->shutdown_deadline_ms);
+                flush_all(pl, 0, 0);
         }
         if (done)
             break;
@@ -411,7 +417,7 @@ static void *worker_main(void *arg)
     /* End of input: ladders still open are reported as they stand. */
     tagging_finish(pl->tags);
     tagging_drain(pl->tags, side_record, pl);
-    flush_all(pl, (unsigned)rt->cfg->shutdown_deadline_ms);
+    flush_all(pl, (unsigned)rt->cfg->shutdown_deadline_ms, 1);
     atomic_store(&pl->done, 1);
     /* Wake the main thread, which waits for signals. */
     pthread_kill(rt->main_thread, SIGUSR2);
