@@ -42,7 +42,10 @@ void *kmsg_main(void *arg)
         if (k > 0) {
             char *nl = memchr(buf, '\n', (size_t)k);
             size_t len = nl ? (size_t)(nl - buf) : (size_t)k;
-            if (emitter_line(&em, buf, len, 0, -1) != 0)
+            int cut = len > rt->cfg->max_line;
+            if (cut)
+                len = (size_t)rt->cfg->max_line;
+            if (emitter_line(&em, buf, len, cut, -1) != 0)
                 break;
             continue;
         }
