@@ -23,8 +23,13 @@
 
 #include "inputs.h"
 
+#include <linux/sock_diag.h>
+
 #ifndef SO_RXQ_OVFL
 #define SO_RXQ_OVFL 40
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
 #endif
 
 #define FRAME_HEADER_MAX 12 /* "4294967295 " */
@@ -56,6 +61,7 @@ typedef struct listener_state {
     emitter em;
     int paused;         /* UDP: a full batch waits for room; the socket is not read */
     uint32_t last_ovfl; /* the kernel's drop counter, last seen */
+    int meminfo;        /* SO_MEMINFO works: read the counter from it */
     unsigned open_conns;
 } listener_state;
 
@@ -254,6 +260,26 @@ static int conn_parse(server *sv, conn *c)
 
 static void udp_read(server *sv, input *in);
 
+/* The kernel's count of datagrams this socket dropped (receive buffer
+ * full).  SO_RXQ_OVFL reports it only on datagrams queued after the drops,
+ * so a burst lost while paused would be counted late or never; SO_MEMINFO
+ * reads it now.  Called every loop and at the end. */
+static void udp_count_drops(server *sv, input *in)
+{
+    listener_state *ls = &sv->ls[in - sv->rt->inputs];
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+    if (getsockopt(in->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+        ls->meminfo = 0; /* older kernel: SO_RXQ_OVFL on each datagram */
+        return;
+    }
+    uint32_t drops = mem[SK_MEMINFO_DROPS];
+    counter_add(&in->st.dropped, (uint32_t)(drops - ls->last_ovfl));
+    ls->last_ovfl = drops;
+    ls->meminfo = 1;
+}
+
 /* Hand a UDP listener's batch over without waiting.  When the queue is full
  * the batch is kept and the socket is no longer polled: datagrams then wait
  * in the socket's receive buffer, and what overflows it the kernel drops
@@ -342,8 +368,10 @@ static void drain_all(server *sv)
     }
     for (size_t i = 0; i < sv->rt->n_inputs; i++)
         if (sv->rt->inputs[i].kind == INPUT_SYSLOG &&
-            sv->rt->inputs[i].listener->proto == PROTO_UDP)
+            sv->rt->inputs[i].listener->proto == PROTO_UDP) {
             udp_read(sv, &sv->rt->inputs[i]);
+            udp_count_drops(sv, &sv->rt->inputs[i]);
+        }
 }
 
 static void udp_read(server *sv, input *in)
@@ -375,7 +403,7 @@ static void udp_read(server *sv, input *in)
         ssize_t k = recvmsg(in->fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
         if (k < 0)
             return;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); !ls->meminfo && cm; cm = CMSG_NXTHDR(&mh, cm))
             if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
                 uint32_t ovfl;
                 memcpy(&ovfl, CMSG_DATA(cm), sizeof(ovfl));
@@ -453,8 +481,11 @@ void *syslog_main(void *arg)
     while (!atomic_load(&rt->stopping)) {
         /* A paused UDP listener retries its batch soon. */
         int paused = 0;
-        for (size_t k = 0; k < rt->n_inputs; k++)
+        for (size_t k = 0; k < rt->n_inputs; k++) {
             paused |= sv.ls[k].paused;
+            if (rt->inputs[k].kind == INPUT_SYSLOG && rt->inputs[k].listener->proto == PROTO_UDP)
+                udp_count_drops(&sv, &rt->inputs[k]);
+        }
         int n = epoll_wait(sv.ep, evs, EPOLL_BATCH, paused ? 5 : 100);
         for (int i = 0; i < n; i++) {
             slot *s = evs[i].data.ptr;
