@@ -419,6 +419,72 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
     }
 }
 
+/* copy_short at a cursor: two overlapping fixed-size moves. */
+static inline char *copy_short(char *o, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        memcpy(o, s, 8);
+        memcpy(o + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(o, s, 4);
+        memcpy(o + n - 4, s + n - 4, 4);
+    } else {
+        memcpy(o, s, n);
+    }
+    return o + n;
+}
+
+/* The values of a known greatest size (numbers, addresses, MACs, stamps,
+ * names of enum values), written at o, within the room the caller
+ * reserved; returns the end, or NULL for a type that is not one of these.
+ * A local cursor rather than w->len: every byte stored through a char
+ * pointer may alias the writer, so each put_c reloads and stores w->len,
+ * a chain of memory round trips on the path every field takes. */
+static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_field_info *fi)
+{
+    const void *m = (const char *)ev + fi->offset;
+    switch ((v6p_field_type)fi->type) {
+    case V6P_T_NUM: {
+        uint64_t v = fi->size == 1   ? *(const uint8_t *)m
+                     : fi->size == 2 ? *(const uint16_t *)m
+                     : fi->size == 4 ? *(const uint32_t *)m
+                                     : *(const uint64_t *)m;
+        return o + fmt_u64(o, v);
+    }
+    case V6P_T_ADDR:
+        *o++ = '"';
+        o += v6p_addr_format(m, ev->protocol_version == 4, o);
+        *o++ = '"';
+        return o;
+    case V6P_T_ENUM: {
+        const char *name = enum_name(ev, f);
+        *o++ = '"';
+        if (name)
+            o = copy_short(o, name, strlen(name));
+        else
+            o += fmt_u64(o, *(const uint8_t *)m);
+        *o++ = '"';
+        return o;
+    }
+    case V6P_T_TIME: {
+        int64_t sec = ev->time_sec;
+        uint32_t usec = ev->time_usec;
+        if (sec < 0) {
+            *o++ = '-';
+            o += fmt_u64(o, (uint64_t)0 - (uint64_t)sec);
+        } else {
+            o += fmt_u64(o, (uint64_t)sec);
+        }
+        *o++ = '.';
+        for (int d = 100000; d >= 1; d /= 10)
+            *o++ = (char)('0' + usec / (unsigned)d % 10);
+        return o;
+    }
+    default:
+        return NULL;
+    }
+}
+
 int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out, size_t *out_len)
 {
     const v6p_field_info *table = v6p_field_table();
@@ -441,11 +507,18 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
              * flag lists reserve their own room. */
             if (!reserve(w, 1 + KEY_SLOT + 64))
                 break;
-            put_c(w, ',');
-            if (w->key_len[f]) {
-                memcpy(w->buf + w->len, w->keys[f], KEY_SLOT);
-                w->len += w->key_len[f];
+            unsigned kl = w->key_len[f];
+            if (kl) {
+                char *o = w->buf + w->len;
+                *o++ = ',';
+                memcpy(o, w->keys[f], KEY_SLOT);
+                o += kl;
+                char *e = put_fixed(o, ev, (v6p_field)f, &table[f]);
+                w->len = (size_t)((e ? e : o) - w->buf);
+                if (e)
+                    continue;
             } else {
+                put_c(w, ',');
                 put_cstr(w, table[f].name);
                 if (!reserve(w, 1 + 64))
                     break;
