@@ -95,6 +95,18 @@ size_t v6p_classify_count(const v6p_classify *c)
     return c ? c->n : 0;
 }
 
+void v6p_classify_prefetch(const v6p_classify *c, const struct in6_addr *a)
+{
+    if (c)
+        v6p_trie_prefetch(c->trie, a->s6_addr);
+}
+
+void v6p_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a)
+{
+    if (c)
+        v6p_trie_prefetch_node(c->trie, a->s6_addr);
+}
+
 const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a)
 {
     if (!c)

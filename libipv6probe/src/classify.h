@@ -13,4 +13,9 @@ v6p_classify *v6p_classify_clone(const v6p_classify *c);
  * with a reason in *why. */
 int v6p_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why);
 
+/* Start loading what a lookup of a reads first (see v6p_trie_prefetch). */
+void v6p_classify_prefetch(const v6p_classify *c, const struct in6_addr *a);
+/* The next step of that, some time later: the first node below the slot. */
+void v6p_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a);
+
 #endif

@@ -171,7 +171,9 @@ v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
     if (!block)
         return V6P_TABLE_ENOMEM;
     v6p_table *t = (v6p_table *)block;
-    memset(t, 0, sizeof(*t));
+    /* Every page written now: the table is at its cap from the start, and
+     * no event pays a page fault for a slot it is the first to use. */
+    memset(block, 0, total);
     t->capacity = cfg->capacity;
     t->key_size = (uint32_t)cfg->key_size;
     t->value_size = cfg->value_size;

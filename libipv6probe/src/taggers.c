@@ -225,7 +225,14 @@ static void classify(v6p_taggers *t, v6p_event *ev)
 
 int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev)
 {
+    /* The classification trie's first level loads while the ladder works,
+     * and its first node while the scan does. */
+    int src = v6p_event_has(ev, V6P_F_SRC);
+    if (src)
+        v6p_classify_prefetch(t->classify, &ev->src);
     v6p_ladder_apply(t->ladder, ev);
+    if (src)
+        v6p_classify_prefetch_node(t->classify, &ev->src);
     v6p_scan_apply(t->scan, ev);
     classify(t, ev);
     return 0;

@@ -195,6 +195,21 @@ uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *le
     return best;
 }
 
+void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16])
+{
+    unsigned slot = (unsigned)addr[0] << 8 | addr[1];
+    __builtin_prefetch(&t->root[slot]);
+    __builtin_prefetch(&t->base_val[slot]);
+    __builtin_prefetch(&t->base_len[slot]);
+}
+
+void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16])
+{
+    uint32_t ni = t->root[(unsigned)addr[0] << 8 | addr[1]];
+    if (ni)
+        __builtin_prefetch(&t->nodes[ni]);
+}
+
 size_t v6p_trie_memory(const v6p_trie *t)
 {
     return sizeof(*t) + (size_t)t->cap * sizeof(node);

@@ -31,6 +31,14 @@ int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t 
  * (may be NULL) gets that prefix's length. */
 uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *len_out);
 
+/* Start loading the first-level slot of addr, ahead of v6p_trie_lookup
+ * (those arrays are 640 kB: a random source misses the cache there). */
+void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16]);
+
+/* The next step, some time after v6p_trie_prefetch: start loading the
+ * subtree's first node (whose address the slot held). */
+void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16]);
+
 size_t v6p_trie_memory(const v6p_trie *t);
 
 #endif
