@@ -17,12 +17,21 @@ typedef struct lines_out {
     char *path; /* NULL for stdout */
     int fsync;
     char *buf;
-    unsigned long long records, bytes, errors;
+    unsigned long long records, bytes, errors, skipped;
 } lines_out;
 
 static int lines_write(output *o, const output_record *r)
 {
     lines_out *s = o->state;
+    /* A JSON-lines stream carries no sourcetype, so it takes only what its
+     * reader asked for: events, unparsed lines (--unparsed=raw) and counters
+     * (stats: events).  Taggers' summaries (ipv6probe:ladder, ...) would
+     * pass for events there; they go to outputs that label them (HEC). */
+    if (!r->event && strcmp(r->sourcetype, SOURCETYPE_UNPARSED) != 0 &&
+        strcmp(r->sourcetype, SOURCETYPE_STATS) != 0) {
+        s->skipped++;
+        return 0;
+    }
     /* putc_unlocked: only the worker thread writes, and the locked stdio
      * calls cost more than the copy on this path. */
     if (fwrite_unlocked(r->json, 1, r->len, s->f) != r->len || putc_unlocked('\n', s->f) == EOF) {
@@ -55,6 +64,7 @@ static void lines_stats(output *o, output_emit_fn emit, void *arg)
     emit(arg, "records", s->records);
     emit(arg, "bytes", s->bytes);
     emit(arg, "errors", s->errors);
+    emit(arg, "skipped_summaries", s->skipped);
 }
 
 static int open_path(lines_out *s)
