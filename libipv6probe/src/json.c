@@ -466,6 +466,19 @@ static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_fiel
         *o++ = '"';
         return o;
     }
+    case V6P_T_MAC: {
+        static const char hex[] = "0123456789abcdef";
+        const uint8_t *b = m;
+        *o++ = '"';
+        for (int i = 0; i < 6; i++) {
+            o[0] = hex[b[i] >> 4];
+            o[1] = hex[b[i] & 15];
+            o[2] = ':';
+            o += 3;
+        }
+        o[-1] = '"';
+        return o;
+    }
     case V6P_T_TIME: {
         int64_t sec = ev->time_sec;
         uint32_t usec = ev->time_usec;
