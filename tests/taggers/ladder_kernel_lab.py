@@ -422,9 +422,11 @@ def run_forwarder(fwd, path, problems):
         problems.append("forwarder exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
     events, summaries = [], []
     for o in read_json_lines(r.stdout, "forwarder", problems):
-        # Summary records come out as they are, without the sourcetype.
-        if o.get("kind") in ("probe", "time_exceeded") and "ladder_id" in o and "rungs" in o:
-            summaries.append(o)
+        # Records other than events come labelled:
+        # {"sourcetype": "ipv6probe:ladder", "time": ..., "event": {...}}.
+        if "sourcetype" in o and "event" in o:
+            if o["sourcetype"] == "ipv6probe:ladder":
+                summaries.append(o["event"])
         else:
             events.append(o)
     return events, summaries
