@@ -370,11 +370,20 @@ static void count_up(hec *h)
     STAT_SET(h, endpoints_up, n);
 }
 
+/* Keep a reason for the status line, cut to fit: a long one loses its tail,
+ * which snprintf would do too but with a warning that truncation may occur. */
+static void set_why(endpoint *ep, const char *why)
+{
+    size_t n = strnlen(why, sizeof(ep->why) - 1);
+    memcpy(ep->why, why, n);
+    ep->why[n] = '\0';
+}
+
 static void ep_down(hec *h, endpoint *ep, int64_t now, const char *why)
 {
     ep->fails++;
     ep->next_health = now + backoff(h, ep->fails);
-    snprintf(ep->why, sizeof(ep->why), "%s", why);
+    set_why(ep, why);
     if (ep->state == EP_UP) {
         ep->state = EP_DOWN;
         STAT_ADD(h, endpoint_down, 1);
@@ -399,7 +408,7 @@ static void ep_up(hec *h, endpoint *ep)
  * the data, and say so loudly now and then. */
 static void ep_hold(hec *h, endpoint *ep, int64_t now, const char *why)
 {
-    snprintf(ep->why, sizeof(ep->why), "%s", why);
+    set_why(ep, why);
     ep->next_health = now + (int64_t)h->o.auth_retry_ms;
     if (ep->state != EP_HELD) {
         ep->state = EP_HELD;
