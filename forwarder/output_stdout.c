@@ -17,24 +17,30 @@ typedef struct lines_out {
     char *path; /* NULL for stdout */
     int fsync;
     char *buf;
-    unsigned long long records, bytes, errors, skipped;
+    unsigned long long records, bytes, errors, labelled;
 } lines_out;
 
 static int lines_write(output *o, const output_record *r)
 {
     lines_out *s = o->state;
-    /* A JSON-lines stream carries no sourcetype, so it takes only what its
-     * reader asked for: events, unparsed lines (--unparsed=raw) and counters
-     * (stats: events).  Taggers' summaries (ipv6probe:ladder, ...) would
-     * pass for events there; they go to outputs that label them (HEC). */
-    if (!r->event && strcmp(r->sourcetype, SOURCETYPE_UNPARSED) != 0 &&
-        strcmp(r->sourcetype, SOURCETYPE_STATS) != 0) {
-        s->skipped++;
-        return 0;
+    /* Events, and unparsed lines (--unparsed=raw), as they are.  Other
+     * records (ipv6probe:ladder summaries, ipv6probe:stats) come labelled,
+     * as HEC would carry them, so that a reader of the stream cannot take
+     * them for events:  {"time":T,"sourcetype":"…","event":{…}} */
+    int plain = r->event || !strcmp(r->sourcetype, SOURCETYPE_UNPARSED);
+    int ok = 1;
+    if (!plain) {
+        ok = fprintf(s->f,
+                     "{\"time\":%lld.%06u,\"sourcetype\":\"%s\",\"event\":", (long long)r->time_sec,
+                     (unsigned)r->time_usec, r->sourcetype) > 0;
+        s->labelled++;
     }
-    /* putc_unlocked: only the worker thread writes, and the locked stdio
-     * calls cost more than the copy on this path. */
-    if (fwrite_unlocked(r->json, 1, r->len, s->f) != r->len || putc_unlocked('\n', s->f) == EOF) {
+    /* _unlocked: only the worker thread writes, and the locked stdio calls
+     * cost more than the copy on this path. */
+    ok = ok && fwrite_unlocked(r->json, 1, r->len, s->f) == r->len;
+    if (ok && !plain)
+        ok = putc_unlocked('}', s->f) != EOF;
+    if (!ok || putc_unlocked('\n', s->f) == EOF) {
         s->errors++;
         return -1;
     }
@@ -64,7 +70,7 @@ static void lines_stats(output *o, output_emit_fn emit, void *arg)
     emit(arg, "records", s->records);
     emit(arg, "bytes", s->bytes);
     emit(arg, "errors", s->errors);
-    emit(arg, "skipped_summaries", s->skipped);
+    emit(arg, "labelled_records", s->labelled);
 }
 
 static int open_path(lines_out *s)

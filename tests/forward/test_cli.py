@@ -141,7 +141,8 @@ fw = F.Forwarder(EXE, ["--config", conf], W)
 fw.wait_events(101, timeout=10)
 time.sleep(1.2)
 fw.stop()
-stats = [e for e in fw.events() if "uptime_s" in e]
+# Records other than events come labelled with their sourcetype.
+stats = [e["event"] for e in fw.events() if e.get("sourcetype") == "ipv6probe:stats"]
 if not stats or stats[-1]["lines"] != 100 or stats[-1]["inputs"][0]["name"] != a:
     F.die("no ipv6probe:stats record with the counters: %r" % stats[-1:])
 if "ipv6probe-forward: stats: lines=100 events=100" not in fw.stderr():
