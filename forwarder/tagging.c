@@ -3,7 +3,9 @@
  * Order matters and follows the event schema: the temporary-address tracker
  * first (it also fills the address block and IID kind, which the others
  * read), then the behaviour taggers (ladder, scan) and the classification
- * of the source.  Nothing else in the forwarder knows which taggers exist. */
+ * of the source, and last the harvester correlation, which reads what the
+ * tracker marked internal.  Nothing else in the forwarder knows which
+ * taggers exist. */
 #include "tagging.h"
 
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipv6probe/harvest.h"
 #include "ipv6probe/pe.h"
 #include "ipv6probe/taggers.h"
 
@@ -21,6 +24,7 @@
 struct tagging {
     v6p_pe_tracker *pe;
     v6p_taggers *taggers;
+    v6p_harvest *harvest; /* reads what the PE tracker marked internal */
 };
 
 struct tagging_tables {
@@ -137,6 +141,10 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
     tagging_tables_free(tb);
+    if (!(t->harvest = v6p_harvest_new(NULL, &e))) {
+        snprintf(err, errlen, "harvest: %s", e.message);
+        goto fail;
+    }
     return t;
 fail:
     tagging_free(t);
@@ -147,11 +155,13 @@ void tagging_apply(tagging *t, v6p_event *ev)
 {
     v6p_pe_tag(t->pe, ev);
     v6p_taggers_apply(t->taggers, ev);
+    v6p_harvest_observe(t->harvest, ev);
 }
 
 void tagging_drain(tagging *t, tagging_emit_fn emit, void *arg)
 {
     v6p_taggers_drain(t->taggers, emit, arg);
+    v6p_harvest_drain(t->harvest, emit, arg);
 }
 
 void tagging_finish(tagging *t)
@@ -186,12 +196,18 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "scan_evictions", ts.scan_evictions);
     emit(arg, "pair_evictions", ts.pair_evictions);
     emit(arg, "classification_entries", ts.classify_entries);
-    emit(arg, "memory_bytes", ps.memory + ts.memory);
+    v6p_harvest_stats hs;
+    v6p_harvest_get_stats(t->harvest, &hs);
+    emit(arg, "harvest_first_probes", hs.first_probes);
+    emit(arg, "harvest_suspects", hs.suspects_emitted);
+    emit(arg, "harvest_evictions",
+         hs.contact_evictions + hs.address_evictions + hs.remote_evictions);
+    emit(arg, "memory_bytes", ps.memory + ts.memory + hs.memory);
 }
 
 const char *tagging_describe(void)
 {
-    return "pe, ladder, scan, classification";
+    return "pe, ladder, scan, classification, harvest";
 }
 
 void tagging_free(tagging *t)
@@ -200,5 +216,6 @@ void tagging_free(tagging *t)
         return;
     v6p_pe_free(t->pe);
     v6p_taggers_free(t->taggers);
+    v6p_harvest_free(t->harvest);
     free(t);
 }
