@@ -107,6 +107,11 @@ void v6p_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a)
         v6p_trie_prefetch_node(c->trie, a->s6_addr);
 }
 
+uint32_t v6p_classify_prefetch_step(const v6p_classify *c, const struct in6_addr *a, uint32_t ni)
+{
+    return c ? v6p_trie_prefetch_step(c->trie, a->s6_addr, ni) : 0;
+}
+
 const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a)
 {
     if (!c)

@@ -17,5 +17,9 @@ int v6p_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, c
 void v6p_classify_prefetch(const v6p_classify *c, const struct in6_addr *a);
 /* The next step of that, some time later: the first node below the slot. */
 void v6p_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a);
+/* The walk below, one node per call (see v6p_trie_prefetch_step): first
+ * ni = V6P_CLASSIFY_START, then what the call before returned. */
+#define V6P_CLASSIFY_START UINT32_MAX
+uint32_t v6p_classify_prefetch_step(const v6p_classify *c, const struct in6_addr *a, uint32_t ni);
 
 #endif

@@ -345,17 +345,22 @@ static int ended(const v6p_ladder *l, const lad *s, int64_t t, v6p_ladder_end *w
     return 0;
 }
 
-static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, int64_t t)
+static void probe_key(lkey *k, const v6p_event *ev, int cls)
+{
+    memset(k, 0, sizeof(*k));
+    k->kind = V6P_LADDER_PROBE;
+    k->cls = (uint8_t)cls;
+    memcpy(k->src, ev->src.s6_addr, ev->protocol_version == 4 ? 16 : 8);
+    memcpy(k->dest, ev->dest.s6_addr, 16);
+}
+
+/* kh: the probe table's hash of the event's key. */
+static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, uint64_t kh, int64_t t)
 {
     lkey k;
-    memset(&k, 0, sizeof(k));
-    k.kind = V6P_LADDER_PROBE;
-    k.cls = (uint8_t)cls;
-    memcpy(k.src, ev->src.s6_addr, ev->protocol_version == 4 ? 16 : 8);
-    memcpy(k.dest, ev->dest.s6_addr, 16);
+    probe_key(&k, ev, cls);
     uint8_t h = ev->hop_limit;
 
-    uint64_t kh = v6p_table_hash(l->probes, &k);
     lad *s = v6p_table_get_h(l->probes, &k, kh);
     v6p_ladder_end why;
     if (s && ended(l, s, t, &why)) {
@@ -507,7 +512,41 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
         tag(ev, s, s->rungs, s->repeat, 0);
 }
 
-void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev)
+void v6p_ladder_prep_event(const v6p_ladder *l, const v6p_event *ev, v6p_ladder_prep *p)
+{
+    p->cls = probe_class(l, ev);
+    if (!p->cls)
+        return;
+    lkey k;
+    probe_key(&k, ev, p->cls);
+    p->h = v6p_table_hash(l->probes, &k);
+    v6p_table_prefetch(l->probes, p->h);
+}
+
+void v6p_ladder_prefetch(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p)
+{
+    if (!p->cls)
+        return;
+    lkey k;
+    probe_key(&k, ev, p->cls);
+    v6p_table_prefetch_entry(l->probes, &k, p->h);
+}
+
+void v6p_ladder_prefetch_links(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p)
+{
+    /* Only a probe that may start a ladder inserts: the others would
+     * prefetch for an eviction that does not happen. */
+    if (!p->cls)
+        return;
+    lkey k;
+    probe_key(&k, ev, p->cls);
+    if (ev->hop_limit <= l->max_start_hop || v6p_table_get_h(l->probes, &k, p->h))
+        v6p_table_prefetch_links(l->probes, &k, p->h);
+}
+
+/* The probe kind and hash come from p (computed from the event alone, so
+ * they are the same now as when p was filled); the table is read now. */
+void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *p)
 {
     int64_t t = ev->time_sec * 1000000 + ev->time_usec;
     if (t > l->now_us)
@@ -518,11 +557,22 @@ void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev)
         v6p_table_foreach(l->probes, expire_visit, l);
         v6p_table_foreach(l->sender, expire_visit, l);
     }
-    int cls = probe_class(l, ev);
-    if (cls)
-        apply_probe(l, ev, cls, t);
+    if (p->cls)
+        apply_probe(l, ev, p->cls, p->h, t);
     else if (is_time_exceeded(ev))
         apply_time_exceeded(l, ev, t);
+}
+
+void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev)
+{
+    v6p_ladder_prep p;
+    p.cls = probe_class(l, ev);
+    if (p.cls) {
+        lkey k;
+        probe_key(&k, ev, p.cls);
+        p.h = v6p_table_hash(l->probes, &k);
+    }
+    v6p_ladder_apply_prep(l, ev, &p);
 }
 
 uint64_t v6p_ladder_declared(const v6p_ladder *l)

@@ -46,6 +46,22 @@ v6p_ladder *v6p_ladder_new(const v6p_taggers_config *cfg, v6p_ladder_end_fn on_e
                            int *code);
 void v6p_ladder_free(v6p_ladder *l);
 void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev);
+
+/* The split form of v6p_ladder_apply, for tagging events in a pipeline:
+ * v6p_ladder_prep reads only the event (what kind of probe, the probe
+ * table's hash) and starts loading the table's index line; some events
+ * later v6p_ladder_prefetch loads the slot; v6p_ladder_apply_prep then does
+ * exactly what v6p_ladder_apply would, looking the key up for real, so the
+ * events applied in between may change the table freely. */
+typedef struct v6p_ladder_prep {
+    uint64_t h; /* the probe table's hash of the key, when cls */
+    int cls;    /* the probe kind, 0 when the event is no probe */
+} v6p_ladder_prep;
+void v6p_ladder_prep_event(const v6p_ladder *l, const v6p_event *ev, v6p_ladder_prep *p);
+void v6p_ladder_prefetch(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p);
+/* Later still, once the slot is in: the LRU neighbours it will write. */
+void v6p_ladder_prefetch_links(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p);
+void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *p);
 void v6p_ladder_flush(v6p_ladder *l);
 
 uint64_t v6p_ladder_declared(const v6p_ladder *l);

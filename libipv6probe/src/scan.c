@@ -336,31 +336,80 @@ static void mark(v6p_event *ev, uint32_t bit)
     v6p_event_mark(ev, V6P_F_TAGS);
 }
 
+/* The event's keys: the source at the sweep level, the (source /64,
+ * destination) pair. */
+static void scan_keys(const v6p_scan *s, const v6p_event *ev, skey *key, pkey *pk)
+{
+    int v4 = ev->protocol_version == 4;
+    memset(key, 0, sizeof(*key));
+    key->plen = v4 ? 128 : s->plen[0]; /* an IPv4 address is taken whole */
+    mask_into(key->prefix, &ev->src, key->plen);
+    mask_into(pk->src, &ev->src, v4 ? 128 : 64);
+    memcpy(pk->dest, ev->dest.s6_addr, 16);
+}
+
+void v6p_scan_prep_event(const v6p_scan *s, const v6p_event *ev, v6p_scan_prep *p)
+{
+    p->probe = is_probe(ev);
+    if (!p->probe)
+        return;
+    skey key;
+    pkey pk;
+    scan_keys(s, ev, &key, &pk);
+    p->h = v6p_table_hash(s->src, &key);
+    v6p_table_prefetch(s->src, p->h);
+    p->ph = v6p_table_hash(s->pairs, &pk);
+    v6p_table_prefetch(s->pairs, p->ph);
+    p->dh = (uint32_t)v6p_siphash13_16(s->hkey, ev->dest.s6_addr);
+}
+
+void v6p_scan_prefetch(const v6p_scan *s, const v6p_event *ev, const v6p_scan_prep *p)
+{
+    if (!p->probe)
+        return;
+    skey key;
+    pkey pk;
+    scan_keys(s, ev, &key, &pk);
+    v6p_table_prefetch_entry(s->src, &key, p->h);
+    v6p_table_prefetch_entry(s->pairs, &pk, p->ph);
+}
+
+void v6p_scan_prefetch_links(const v6p_scan *s, const v6p_event *ev, const v6p_scan_prep *p)
+{
+    if (!p->probe)
+        return;
+    skey key;
+    pkey pk;
+    scan_keys(s, ev, &key, &pk);
+    v6p_table_prefetch_links(s->src, &key, p->h);
+    v6p_table_prefetch_links(s->pairs, &pk, p->ph);
+}
+
 void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
 {
-    if (!is_probe(ev))
+    /* Both keys and hashes first, then both index lines, then both slots:
+     * the misses of the two tables overlap instead of following one
+     * another. */
+    v6p_scan_prep p;
+    v6p_scan_prep_event(s, ev, &p);
+    v6p_scan_prefetch(s, ev, &p);
+    v6p_scan_apply_prep(s, ev, &p);
+}
+
+/* The hashes come from p; every lookup is made here, against the tables as
+ * they are now. */
+void v6p_scan_apply_prep(v6p_scan *s, v6p_event *ev, const v6p_scan_prep *pr)
+{
+    if (!pr->probe)
         return;
     uint32_t now = (uint32_t)ev->time_sec;
     int v4 = ev->protocol_version == 4;
     int pe = v6p_event_has(ev, V6P_F_DEST_PE) && ev->dest_pe;
-
-    /* Both keys and hashes first, then both index lines, then both slots:
-     * the misses of the two tables overlap instead of following one
-     * another. */
     skey key;
-    memset(&key, 0, sizeof(key));
-    key.plen = v4 ? 128 : s->plen[0]; /* an IPv4 address is taken whole */
-    mask_into(key.prefix, &ev->src, key.plen);
-    uint64_t h = v6p_table_hash(s->src, &key);
-    v6p_table_prefetch(s->src, h);
     pkey pk;
-    mask_into(pk.src, &ev->src, v4 ? 128 : 64);
-    memcpy(pk.dest, ev->dest.s6_addr, 16);
-    uint64_t ph = v6p_table_hash(s->pairs, &pk);
-    v6p_table_prefetch(s->pairs, ph);
-    uint32_t dh = (uint32_t)v6p_siphash13_16(s->hkey, ev->dest.s6_addr);
-    v6p_table_prefetch_entry(s->src, &key, h);
-    v6p_table_prefetch_entry(s->pairs, &pk, ph);
+    scan_keys(s, ev, &key, &pk);
+    uint64_t h = pr->h, ph = pr->ph;
+    uint32_t dh = pr->dh;
 
     sval *v = v6p_table_put_h(s->src, &key, h, NULL);
     int sweep = sweep_add(v, s->sweep_threshold, dh, now, s->sweep_window);

@@ -278,6 +278,28 @@ void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h)
     __builtin_prefetch(p + 64, 1);
 }
 
+void v6p_table_prefetch_links(const v6p_table *t, const void *key, uint64_t h)
+{
+    uint32_t i = find(t, key, h);
+    if (i != NIL) {
+        /* Marking it newest unlinks it: its neighbours' headers are written. */
+        const slot_hdr *s = hdr(t, i);
+        if (s->prev != NIL)
+            __builtin_prefetch(hdr(t, s->prev), 1);
+        if (s->next != NIL)
+            __builtin_prefetch(hdr(t, s->next), 1);
+        return;
+    }
+    if (t->free_list != NIL || t->unused < t->capacity || t->oldest == NIL)
+        return;
+    /* A new key in a full table evicts the oldest: its index entry is
+     * deleted and the next oldest becomes the oldest. */
+    const slot_hdr *s = hdr(t, t->oldest);
+    __builtin_prefetch(&t->index[s->hash & t->index_mask], 1);
+    if (s->next != NIL)
+        __builtin_prefetch(hdr(t, s->next), 1);
+}
+
 static void lru_unlink(v6p_table *t, uint32_t i)
 {
     slot_hdr *s = hdr(t, i);

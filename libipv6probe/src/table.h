@@ -89,6 +89,9 @@ void *v6p_table_put(v6p_table *t, const void *key, bool *created);
 uint64_t v6p_table_hash(const v6p_table *t, const void *key);
 void v6p_table_prefetch(const v6p_table *t, uint64_t h);
 void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h);
+/* A third step, once the entry's line is in: prefetch what marking the key
+ * newest (or evicting for it) will write, the LRU neighbours' headers. */
+void v6p_table_prefetch_links(const v6p_table *t, const void *key, uint64_t h);
 void *v6p_table_get_h(const v6p_table *t, const void *key, uint64_t h);
 void *v6p_table_put_h(v6p_table *t, const void *key, uint64_t h, bool *created);
 /* Mark the key whose value this is (from get/put) most recently seen. */

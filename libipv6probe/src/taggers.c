@@ -238,6 +238,91 @@ int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev)
     return 0;
 }
 
+/* The batch pipeline.  Each event goes through these steps, the later ones
+ * for earlier events:
+ *   1. HASH_AHEAD events before its turn: read the event, hash its keys
+ *      (kept in a ring), start loading the tables' index lines and the
+ *      trie's first level;
+ *   2. SLOT_AHEAD before: read those index lines (in cache by now), start
+ *      loading the slots the keys have or will take, and the trie's first
+ *      node;
+ *   3. WALK_AHEAD before: one more node of the trie walk;
+ *   4. LINK_AHEAD before: read the slots, start loading the LRU neighbours
+ *      that marking them newest (or evicting for them) will write, and one
+ *      more trie node;
+ *   5. its turn: the work of v6p_taggers_apply, every lookup made then, so
+ *      the changes the events in between make (new keys, evictions moving
+ *      slots) are seen exactly as one event at a time would see them.  The
+ *      steps before only compute what depends on the event alone (hashes)
+ *      and give hints; a hint gone stale costs a miss, never a wrong tag.
+ * The trie does not change during a batch (a reload replaces it between
+ * calls), so its walk may run ahead.  The distances matter little (5/3/2/1
+ * and 12/8/5/2 measure the same in bench_taggers): past one event ahead a
+ * line has arrived. */
+enum { HASH_AHEAD = 5, SLOT_AHEAD = 3, WALK_AHEAD = 2, LINK_AHEAD = 1, RING = 8 };
+
+typedef struct prep {
+    v6p_ladder_prep ladder;
+    v6p_scan_prep scan;
+    uint32_t node; /* the trie walk: the node loading */
+} prep;
+
+static inline void step_hash(v6p_taggers *t, const v6p_event *ev, prep *p)
+{
+    v6p_ladder_prep_event(t->ladder, ev, &p->ladder);
+    v6p_scan_prep_event(t->scan, ev, &p->scan);
+    p->node = 0;
+    if (v6p_event_has(ev, V6P_F_SRC) && t->classify) {
+        v6p_classify_prefetch(t->classify, &ev->src);
+        p->node = V6P_CLASSIFY_START;
+    }
+}
+
+static inline void step_slot(v6p_taggers *t, const v6p_event *ev, prep *p)
+{
+    v6p_ladder_prefetch(t->ladder, ev, &p->ladder);
+    v6p_scan_prefetch(t->scan, ev, &p->scan);
+    if (p->node)
+        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+}
+
+static inline void step_walk(v6p_taggers *t, const v6p_event *ev, prep *p)
+{
+    if (p->node)
+        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+}
+
+static inline void step_link(v6p_taggers *t, const v6p_event *ev, prep *p)
+{
+    v6p_ladder_prefetch_links(t->ladder, ev, &p->ladder);
+    v6p_scan_prefetch_links(t->scan, ev, &p->scan);
+    if (p->node)
+        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+}
+
+size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
+{
+    prep ring[RING];
+    /* The next event for each step. */
+    size_t h = 0, s = 0, w = 0, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (; h < n && h <= i + HASH_AHEAD; h++)
+            step_hash(t, evs[h], &ring[h % RING]);
+        for (; s < n && s <= i + SLOT_AHEAD; s++)
+            step_slot(t, evs[s], &ring[s % RING]);
+        for (; w < n && w <= i + WALK_AHEAD; w++)
+            step_walk(t, evs[w], &ring[w % RING]);
+        for (; k < n && k <= i + LINK_AHEAD; k++)
+            step_link(t, evs[k], &ring[k % RING]);
+        v6p_event *ev = evs[i];
+        const prep *p = &ring[i % RING];
+        v6p_ladder_apply_prep(t->ladder, ev, &p->ladder);
+        v6p_scan_apply_prep(t->scan, ev, &p->scan);
+        classify(t, ev);
+    }
+    return n;
+}
+
 void v6p_taggers_flush(v6p_taggers *t)
 {
     v6p_ladder_flush(t->ladder);

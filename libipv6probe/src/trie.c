@@ -210,6 +210,25 @@ void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16])
         __builtin_prefetch(&t->nodes[ni]);
 }
 
+uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint32_t ni)
+{
+    if (ni == V6P_TRIE_START)
+        ni = t->root[(unsigned)addr[0] << 8 | addr[1]];
+    else if (ni) {
+        /* The node is (nearly) in cache: the walk's next step, as the
+         * lookup will take it. */
+        const node *n = &t->nodes[ni];
+        uint64_t hi = be64(addr), lo = be64(addr + 8), h = hi, l = lo;
+        mask_bits(&h, &l, n->len);
+        if (h != n->hi || l != n->lo || n->len == 128)
+            return 0;
+        ni = n->child[bit_at(hi, lo, n->len)];
+    }
+    if (ni)
+        __builtin_prefetch(&t->nodes[ni]);
+    return ni;
+}
+
 size_t v6p_trie_memory(const v6p_trie *t)
 {
     return sizeof(*t) + (size_t)t->cap * sizeof(node);

@@ -39,6 +39,13 @@ void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16]);
  * subtree's first node (whose address the slot held). */
 void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16]);
 
+/* The walk of a lookup, one node per call, for a caller that can do other
+ * work while each node loads: start with ni = V6P_TRIE_START (prefetches
+ * the subtree's first node), then pass back what it returned (reads that
+ * node, prefetches the next); 0 when the walk is over. */
+#define V6P_TRIE_START UINT32_MAX
+uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint32_t ni);
+
 size_t v6p_trie_memory(const v6p_trie *t);
 
 #endif
