@@ -298,6 +298,18 @@ static int uptime_stamp(const char *p, size_t len, size_t *i, uint64_t *usec)
     return 0;
 }
 
+/* The kernel's own uptime stamp at the start of a message, as klogd and
+ * rsyslog's imklog keep it under any syslog header: noted and skipped, so
+ * that it does not become part of the log prefix. */
+static size_t skip_uptime(const char *p, size_t len, size_t i, v6p_frame *f)
+{
+    size_t u = i;
+    if (uptime_stamp(p, len, &u, &f->boot_usec) != 0)
+        return i;
+    f->has_boot_time = 1;
+    return skip_spaces(p, len, u);
+}
+
 static int kmsg_record(const char *p, size_t len, v6p_frame *f)
 {
     /* prio,seq,usec,flags[,more];message */
@@ -408,7 +420,7 @@ static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6p_frame *f)
         (unsigned char)p[i + 2] == 0xbf)
         i += 3;
     f->kind = V6P_FRAMING_RFC5424;
-    f->body = i;
+    f->body = skip_uptime(p, len, i, f);
     return V6P_R_NONE;
 }
 
@@ -468,12 +480,6 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
     if (k < len && p[k] != ' ')
         return V6P_R_BAD_FRAMING;
     i = host_and_tag(p, len, k, f);
-    /* The kernel's own uptime stamp, as klogd and rsyslog's imklog keep it. */
-    size_t u = i;
-    if (uptime_stamp(p, len, &u, &f->boot_usec) == 0) {
-        f->has_boot_time = 1;
-        i = skip_spaces(p, len, u);
-    }
-    f->body = i;
+    f->body = skip_uptime(p, len, i, f);
     return V6P_R_NONE;
 }

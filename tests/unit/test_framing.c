@@ -81,6 +81,9 @@ static void rfc5424(void **state)
     expect("<4>1 2026-11-27T16:59:01Z gw3 kernel - - [meta sequenceId=\"7\" x=\"a]\\\"b\"] " BODY,
            T, 0, "\"dvc\":\"gw3\"");
     expect("<4>1 2026-11-27T16:59:01Z - kernel 12 ID47 - \xef\xbb\xbf" BODY, T, 0, NULL);
+    /* the kernel's uptime stamp in the message is not part of the prefix */
+    expect("<4>1 2026-11-27T16:59:01Z gw3 kernel - - - [86400.000123] " BODY, T, 0,
+           "\"dvc\":\"gw3\"");
 }
 
 static void kernel_records(void **state)
