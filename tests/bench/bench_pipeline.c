@@ -1,0 +1,189 @@
+/* What the taggers add to the pipeline, per event, on real-shaped log lines.
+ *
+ *   bench_pipeline [-r RUNS] [-t REF_EPOCH] [-c CLASSIFICATION.yaml] FILE
+ *
+ * In the forwarder an event is tagged right after it is parsed, while it is
+ * still in cache.  This measures that: the same lines are parsed alone, then
+ * parsed and tagged, each RUNS times on one thread (pin it with taskset);
+ * the taggers' cost is the difference of the medians, per parsed event.
+ * Tagger state is made new for every run, outside the clock.  Two tagged
+ * passes: the three behaviour taggers (ladder, scan, classification:
+ * v6p_taggers_apply), and everything the forwarder runs (the temporary-
+ * address tracker first, then those three, then the harvester). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipv6probe/harvest.h"
+#include "ipv6probe/ipv6probe.h"
+#include "ipv6probe/taggers.h"
+
+typedef struct line {
+    const char *p;
+    size_t n;
+} line;
+
+enum mode { PARSE, TAGGERS, ALL };
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)sz + 1);
+    if (buf && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+static line *split(char *buf, size_t len, size_t *n)
+{
+    size_t cap = 1024, k = 0;
+    line *v = malloc(cap * sizeof(*v));
+    char *p = buf, *end = buf + len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (k == cap)
+            v = realloc(v, (cap *= 2) * sizeof(*v));
+        v[k].p = p;
+        v[k++].n = l;
+        p += l + 1;
+    }
+    *n = k;
+    return v;
+}
+
+static void ignore(void *ud, const char *st, const char *json, size_t len, int64_t t)
+{
+    (void)st, (void)json, (void)t;
+    *(size_t *)ud += len;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One pass; returns CPU seconds and counts parsed events in *events. */
+static double run(enum mode m, const line *lines, size_t n, int64_t ref, const char *table,
+                  size_t *events, uint64_t *tagged)
+{
+    v6p_parser *p = v6p_parser_new(NULL, NULL);
+    v6p_taggers *tg = NULL;
+    v6p_pe_tracker *pe = NULL;
+    v6p_harvest *hv = NULL;
+    if (m != PARSE) {
+        tg = v6p_taggers_new(NULL, NULL);
+        if (table && v6p_classify_load_yaml(tg, table, NULL) != 0)
+            fprintf(stderr, "bench_pipeline: %s does not load\n", table);
+    }
+    if (m == ALL) {
+        v6p_pe_config pc;
+        v6p_pe_config_init(&pc);
+        v6p_pe_create(&pc, &pe);
+        v6p_pe_add_prefix_str(pe, "2001:db8::/32");
+        hv = v6p_harvest_new(NULL, NULL);
+    }
+    size_t sink = 0, ok = 0;
+    v6p_event ev;
+    double t0 = cpu_now();
+    for (size_t i = 0; i < n; i++) {
+        if (v6p_parse(p, lines[i].p, lines[i].n, ref, 0, &ev, NULL) != V6P_OK)
+            continue;
+        ok++;
+        if (m == ALL)
+            v6p_pe_tag(pe, &ev);
+        if (m != PARSE) {
+            v6p_taggers_apply(tg, &ev);
+            *tagged += ev.tags != 0;
+        }
+        if (m == ALL)
+            v6p_harvest_observe(hv, &ev);
+        if (m != PARSE && (i & 1023) == 0) {
+            v6p_taggers_drain(tg, ignore, &sink);
+            if (hv)
+                v6p_harvest_drain(hv, ignore, &sink);
+        }
+    }
+    if (tg) {
+        v6p_taggers_flush(tg);
+        v6p_taggers_drain(tg, ignore, &sink);
+    }
+    double secs = cpu_now() - t0;
+    *events = ok;
+    v6p_harvest_free(hv);
+    v6p_pe_free(pe);
+    v6p_taggers_free(tg);
+    v6p_parser_free(p);
+    return secs;
+}
+
+static double median_ns(enum mode m, const line *lines, size_t n, int64_t ref, const char *table,
+                        int runs, size_t *events, uint64_t *tagged)
+{
+    double *s = calloc((size_t)runs, sizeof(double));
+    run(m, lines, n, ref, table, events, tagged); /* warm-up */
+    *tagged = 0;
+    for (int r = 0; r < runs; r++)
+        s[r] = run(m, lines, n, ref, table, events, tagged);
+    qsort(s, (size_t)runs, sizeof(double), cmp_double);
+    double med = s[runs / 2] * 1e9 / (double)(*events ? *events : 1);
+    free(s);
+    return med;
+}
+
+int main(int argc, char **argv)
+{
+    int runs = 5;
+    int64_t ref = 1795800000;
+    const char *path = NULL, *table = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+            ref = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            table = argv[++i];
+        else
+            path = argv[i];
+    }
+    size_t len, n, events = 0;
+    char *buf = path ? slurp(path, &len) : NULL;
+    if (!buf || runs < 1) {
+        fprintf(stderr, "usage: bench_pipeline [-r RUNS] [-t REF] [-c TABLE.yaml] FILE\n");
+        return 2;
+    }
+    line *lines = split(buf, len, &n);
+    uint64_t tagged = 0;
+    double parse = median_ns(PARSE, lines, n, ref, table, runs, &events, &tagged);
+    double tag = median_ns(TAGGERS, lines, n, ref, table, runs, &events, &tagged);
+    uint64_t tagged3 = tagged;
+    double all = median_ns(ALL, lines, n, ref, table, runs, &events, &tagged);
+    printf("file: %s, %zu lines, %zu events, medians of %d\n", path, n, events, runs);
+    printf("parse:                  %.1f ns/event\n", parse);
+    printf("parse+ladder/scan/class: %.1f ns/event -> taggers add %.1f ns/event (%.1f%% tagged)\n",
+           tag, tag - parse, 100.0 * (double)tagged3 / ((double)events * runs));
+    printf("parse+all tagging:      %.1f ns/event -> pe+taggers+harvest add %.1f ns/event\n", all,
+           all - parse);
+    free(lines);
+    free(buf);
+    return 0;
+}
