@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "ipv6probe/event.h"
@@ -637,8 +638,9 @@ static const key_spec tls_keys[] = {KB("verify", hec.tls.verify),
 static const key_spec batch_keys[] = {KU("events", hec.batch.events, 1, 1000000),
                                       KZ("bytes", hec.batch.bytes, 1024, 1LL << 30),
                                       KU("time_ms", hec.batch.time_ms, 0, 3600000), KEND};
-static const key_spec acks_keys[] = {KB("enabled", hec.acks.enabled),
-                                     KU("timeout_ms", hec.acks.timeout_ms, 1, 86400000), KEND};
+static const key_spec acks_keys[] = {
+    KB("enabled", hec.acks.enabled), KU("timeout_ms", hec.acks.timeout_ms, 1, 86400000),
+    KU("poll_interval_ms", hec.acks.poll_interval_ms, 10, 3600000), KEND};
 static const key_spec retry_keys[] = {
     KU("initial_backoff_ms", hec.retry.initial_backoff_ms, 1, 3600000),
     KU("max_backoff_ms", hec.retry.max_backoff_ms, 1, 86400000), KEND};
@@ -671,12 +673,42 @@ static const key_spec hec_keys[] = {KL("endpoints", hec.endpoints, hec.n_endpoin
                                     KSEC("retry", retry_keys),
                                     KSEC("spool", spool_keys),
                                     KU("timeout_ms", hec.timeout_ms, 1, 3600000),
+                                    KU("health_interval_ms", hec.health_interval_ms, 0, 86400000),
+                                    KU("max_in_flight", hec.max_in_flight, 1, 64),
+                                    KS("dead_letter", hec.dead_letter),
+                                    KB("allow_insecure_http", hec.allow_insecure_http),
                                     KS("index", hec.index),
                                     KS("source", hec.source),
                                     KS("sourcetype", hec.sourcetype),
                                     KS("host", hec.host),
                                     KC("indexed_fields", set_indexed_fields),
                                     KEND};
+
+/* An http:// URL whose host is loopback; https:// URLs pass too.  The same
+ * rule as the client's, here so that --check-config reports it. */
+static int is_loopback_url(const char *url)
+{
+    if (strncmp(url, "http://", 7))
+        return 1;
+    const char *h = url + 7, *e;
+    char host[256];
+    if (*h == '[') {
+        e = strchr(++h, ']');
+    } else {
+        e = h + strcspn(h, ":/?#");
+    }
+    if (!e || (size_t)(e - h) >= sizeof(host))
+        return 0;
+    memcpy(host, h, (size_t)(e - h));
+    host[e - h] = 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcasecmp(host, "localhost"))
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
 
 static int set_hec(ctx *c, yaml_node_t *n, void *base)
 {
@@ -693,6 +725,12 @@ static int set_hec(ctx *c, yaml_node_t *n, void *base)
         if (strncmp(e, "https://", 8) && strncmp(e, "http://", 7))
             return fail(c, n, "hec endpoint \"%s\" must start with https:// or http://", e);
     }
+    for (size_t i = 0; i < cfg->hec.n_endpoints && !cfg->hec.allow_insecure_http; i++)
+        if (!is_loopback_url(cfg->hec.endpoints[i]))
+            return fail(c, n,
+                        "hec endpoint \"%s\": plain http would send the token and events in "
+                        "clear text to another host; use https, or set allow_insecure_http: true",
+                        cfg->hec.endpoints[i]);
     if (!cfg->hec.token_file == !cfg->hec.token_env)
         return fail(c, n, "hec needs exactly one of \"token_file\" and \"token_env\"");
     if (cfg->hec.retry.initial_backoff_ms > cfg->hec.retry.max_backoff_ms)
@@ -799,7 +837,12 @@ void config_defaults(fwd_config *c)
     c->hec.batch.bytes = 1 << 20;
     c->hec.batch.time_ms = 200;
     c->hec.gzip = 0;
-    c->hec.acks.timeout_ms = 30000;
+    /* A real indexer can take minutes to acknowledge at low volume; a
+     * shorter wait only resends (duplicates) what is on its way. */
+    c->hec.acks.timeout_ms = 300000;
+    c->hec.acks.poll_interval_ms = 1000;
+    c->hec.health_interval_ms = 30000;
+    c->hec.max_in_flight = 4;
     c->hec.retry.initial_backoff_ms = 500;
     c->hec.retry.max_backoff_ms = 60000;
     c->hec.spool.max_bytes = 1ULL << 30;
@@ -1016,6 +1059,13 @@ void config_print_summary(const fwd_config *c, FILE *f)
                 yn(c->hec.tls.verify));
         for (size_t i = 0; i < c->hec.n_endpoints; i++)
             fprintf(f, "    endpoint %s\n", c->hec.endpoints[i]);
+        fprintf(f, "    acks %s (timeout %llu ms), gzip %llu, spool %s\n", yn(c->hec.acks.enabled),
+                (unsigned long long)c->hec.acks.timeout_ms, (unsigned long long)c->hec.gzip,
+                c->hec.spool.dir ? c->hec.spool.dir : "in memory");
+        if (c->hec.dead_letter || c->hec.spool.dir)
+            fprintf(f, "    dead letters: %s%s\n",
+                    c->hec.dead_letter ? c->hec.dead_letter : c->hec.spool.dir,
+                    c->hec.dead_letter ? "" : "/dead-letter.jsonl");
     }
     if (c->user)
         fprintf(f, "  runs as: %s\n", c->user);

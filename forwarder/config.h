@@ -90,6 +90,7 @@ typedef struct cfg_hec {
     struct {
         int enabled;
         uint64_t timeout_ms;
+        uint64_t poll_interval_ms;
     } acks;
     struct {
         uint64_t initial_backoff_ms, max_backoff_ms;
@@ -100,7 +101,11 @@ typedef struct cfg_hec {
         spool_fsync fsync;
         spool_full_policy full_policy;
     } spool;
-    uint64_t timeout_ms; /* per request */
+    uint64_t timeout_ms;         /* per request */
+    uint64_t health_interval_ms; /* health check of endpoints in rotation; 0 = never */
+    uint64_t max_in_flight;      /* requests at once per endpoint */
+    char *dead_letter;           /* NULL: <spool.dir>/dead-letter.jsonl, or none */
+    int allow_insecure_http;     /* plain http:// to a host other than loopback */
     char *index, *source, *sourcetype, *host;
     char **indexed_fields; /* event fields sent as HEC indexed fields */
     size_t n_indexed_fields;

@@ -80,8 +80,12 @@ static void opts_from_config(hec_opts *o, const cfg_hec *c, const char *dead_pat
     o->batch_bytes = c->batch.bytes;
     o->batch_time_ms = c->batch.time_ms;
     o->gzip_level = (int)c->gzip;
+    o->allow_insecure_http = c->allow_insecure_http;
     o->acks = c->acks.enabled;
     o->ack_timeout_ms = c->acks.timeout_ms;
+    o->ack_poll_ms = c->acks.poll_interval_ms;
+    o->health_interval_ms = c->health_interval_ms;
+    o->max_inflight = (unsigned)c->max_in_flight;
     o->backoff_initial_ms = c->retry.initial_backoff_ms;
     o->backoff_max_ms = c->retry.max_backoff_ms;
     o->timeout_ms = c->timeout_ms;
@@ -123,7 +127,11 @@ static int ho_open(output *o, const fwd_config *cfg, char *err, size_t errlen)
         return -1;
     }
     s->cfg = cfg;
-    if (c->spool.dir && asprintf(&s->dead_path, "%s/dead-letter.jsonl", c->spool.dir) < 0)
+    /* Without a path of its own or a spool dir to keep it in, a rejected
+     * event is only counted (and logged by the client). */
+    if (c->dead_letter)
+        s->dead_path = strdup(c->dead_letter);
+    else if (c->spool.dir && asprintf(&s->dead_path, "%s/dead-letter.jsonl", c->spool.dir) < 0)
         s->dead_path = NULL;
     if (open_spool(s, c, err, errlen) != 0) {
         hec_out_free(s);
@@ -255,6 +263,22 @@ static int ho_reopen(output *o)
     return 0;
 }
 
+typedef struct sumbuf {
+    char p[2048];
+    size_t len;
+} sumbuf;
+
+static void sum_emit(void *arg, const char *name, unsigned long long v)
+{
+    sumbuf *b = arg;
+    /* Only what happened: a run without faults gives a short line. */
+    if (!v || b->len >= sizeof(b->p))
+        return;
+    int n = snprintf(b->p + b->len, sizeof(b->p) - b->len, " %s=%llu", name, v);
+    if (n > 0)
+        b->len += (size_t)n;
+}
+
 static void ho_close(output *o)
 {
     hec_out *s = o->state;
@@ -268,6 +292,13 @@ static void ho_close(output *o)
         fprintf(stderr, "ipv6probe-forward: hec: %llu events not yet delivered at exit; %s\n",
                 (unsigned long long)spool_pending(s->sp),
                 s->disk ? "they stay in the spool" : "they are lost");
+    /* The counters as they stand at exit: the last stats event may be a
+     * minute old, and what was resent or replayed matters after a crash. */
+    sumbuf b;
+    b.len = 0;
+    b.p[0] = 0;
+    ho_stats(o, sum_emit, &b);
+    fprintf(stderr, "ipv6probe-forward: hec at exit:%s\n", b.p);
     spool_wake_all(s->sp);
     hec_out_free(s);
     o->state = NULL;

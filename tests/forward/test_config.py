@@ -48,6 +48,14 @@ CASES = [
     (HEC + "    tls:\n      verfy: false\n",
      '6:7: unknown key "verfy" in tls (did you mean "verify"?)'),
     (HEC + "    gzip: 11\n", '5:11: "gzip" must be from 0 to 9, not 11'),
+    (HEC + "    max_in_flight: 0\n", '5:20: "max_in_flight" must be from 1 to 64, not 0'),
+    (HEC + "    acks:\n      poll_interval_ms: fast\n",
+     '6:25: "poll_interval_ms" must be a whole number, not "fast"'),
+    (HEC + "    allow_insecure_http: sometimes\n",
+     '5:26: "allow_insecure_http" must be true or false, not "sometimes"'),
+    ('outputs:\n  hec:\n    endpoints: [ "http://192.0.2.7:8088" ]\n    token_env: T\n',
+     '3:5: hec endpoint "http://192.0.2.7:8088": plain http would send the token and events '
+     'in clear text to another host; use https, or set allow_insecure_http: true'),
     ("inputs: [ stdin ]\n", "1:9: inputs must be a mapping of keys to values"),
     ("inputs:\n  stdin: true\n  stdin: false\n",
      '3:3: key "stdin" given twice in inputs (first at line 2)'),
@@ -101,7 +109,8 @@ secret = "d6f1a2b3-5e4c-4d3b-9a8f-0123456789ab"
 tok = os.path.join(W, "token")
 with open(tok, "w") as f:
     f.write(secret + "\n")
-for extra in ("", "    gzip: 42\n"):
+for extra in ("", "    gzip: 42\n", "    dead_letter: %s.dl\n    allow_insecure_http: true\n"
+              "    acks: {enabled: true, poll_interval_ms: 50}\n" % tok):
     p = os.path.join(W, "hec.yaml")
     with open(p, "w") as f:
         f.write('outputs:\n  hec:\n    endpoints: [ "https://127.0.0.1:8088" ]\n'
