@@ -1066,6 +1066,7 @@ static void on_ack_reply(hec *h, hreq *q, long status, int64_t now)
     if (status == 401 || status == 403) {
         char why[256];
         reply_text(why, sizeof(why), status, &r, q, CURLE_OK);
+        STAT_ADD(h, auth_failures, 1);
         ep_hold(h, ep, now, why);
     }
 }
@@ -1088,6 +1089,8 @@ static void on_health_reply(hec *h, hreq *q, long status, CURLcode cc, int64_t n
     int auth = status == 401 || status == 403 ||
                (status == 400 && r.has_code && (r.code == 21 || r.code == 22));
     if (auth) {
+        /* A refusal is one whether a batch or the health check met it. */
+        STAT_ADD(h, auth_failures, 1);
         ep_hold(h, ep, now, why);
     } else if (ep->state == EP_HELD) {
         ep->next_health = now + (int64_t)h->o.auth_retry_ms;
