@@ -22,6 +22,9 @@
  * pfSense's IPv4 echo prints the sequence number glued to the ICMP length with
  * no separator, so the sequence number is not taken from it. */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "field.h"
 #include "formats.h"
@@ -51,25 +54,46 @@ static inline int fld_prefix(const fld *f, const char *lit, size_t n)
 }
 #define PREFIX(f, lit) fld_prefix(f, lit, sizeof(lit) - 1)
 
-/* Split on commas; returns the count, or -1 past MAX_FIELDS. */
+/* Split on commas; returns the count, or -1 past MAX_FIELDS.  With SSE2 the
+ * commas of sixteen bytes at a time come out as a bit mask, so a record of
+ * forty short fields costs a few compares instead of a branch per byte. */
 static int split(const char *p, size_t len, fld *out)
 {
     int n = 0;
-    const char *end = p + len, *s = p;
-    /* fields are short: a plain loop beats a memchr call per field */
-    for (;;) {
-        const char *e = s;
-        while (e < end && *e != ',')
-            e++;
+    const char *end = p + len, *s = p, *q = p;
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(',');
+    while (end - q >= 16) {
+        unsigned mask =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)q), comma));
+        while (mask) {
+            const char *e = q + __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (n == MAX_FIELDS)
+                return -1;
+            out[n].p = s;
+            out[n].n = (uint32_t)(e - s);
+            n++;
+            s = e + 1;
+        }
+        q += 16;
+    }
+#endif
+    for (; q < end; q++) {
+        if (*q != ',')
+            continue;
         if (n == MAX_FIELDS)
             return -1;
         out[n].p = s;
-        out[n].n = (uint32_t)(e - s);
+        out[n].n = (uint32_t)(q - s);
         n++;
-        if (e == end)
-            return n;
-        s = e + 1;
+        s = q + 1;
     }
+    if (n == MAX_FIELDS)
+        return -1;
+    out[n].p = s;
+    out[n].n = (uint32_t)(end - s);
+    return n + 1;
 }
 
 static v6p_reason dec(v6p_event *ev, v6p_field f, const fld *x)

@@ -24,6 +24,26 @@ static const v6p_body_format formats[] = {
     {v6p_sniff_pflog, v6p_parse_pflog},
 };
 
+static int tag_is(const v6p_span *tag, const char *name)
+{
+    size_t n = strlen(name);
+    return tag->len == n && memcmp(tag->ptr, name, n) == 0;
+}
+
+/* Index in formats[] of the format a syslog program writes (0 when unknown:
+ * the order of the table then stands). */
+static size_t format_for_tag(const v6p_span *tag)
+{
+    if (tag->len == 0)
+        return 0;
+    if (tag_is(tag, "filterlog"))
+        return 1;
+    if (tag_is(tag, "pflogd") || tag_is(tag, "pflog") || tag_is(tag, "tcpdump") ||
+        tag_is(tag, "pf"))
+        return 2;
+    return 0;
+}
+
 static const struct {
     v6p_pattern_kind kind;
     const char *regex;
@@ -187,7 +207,12 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
     ctx.reference_sec = fallback_sec;
     ctx.local_utc_offset = p->opts.local_utc_offset;
 
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+    /* The program that logged the line names its format; trying that one
+     * first spares the others' sniffs a walk over the whole line. */
+    const size_t nformats = sizeof(formats) / sizeof(formats[0]);
+    size_t first = format_for_tag(&fr.tag);
+    for (size_t k = 0; k < nformats; k++) {
+        size_t i = k == 0 ? first : k <= first ? k - 1 : k;
         if (!formats[i].sniff(body, blen, &ctx))
             continue;
         v6p_body_result br = formats[i].parse(body, blen, ev, &ctx);
