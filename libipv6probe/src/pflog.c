@@ -491,28 +491,16 @@ static int host_port(const char *p, size_t n, int *fam, struct in6_addr *a, uint
 
 static v6p_reason addresses(cur *c, pkt *k)
 {
-    const char *gt = NULL;
-    for (const char *q = c->p; q + 2 < c->end; q++) {
-        if (*q == ' ' && q[1] == '>' && q[2] == ' ') {
-            gt = q;
-            break;
-        }
-        if (*q == ' ')
-            break; /* the source address has no space in it */
-    }
-    if (!gt)
+    /* `SRC > DST: `: neither address holds a space, so the first space ends
+     * each of them (found by memchr, which reads a word at a time). */
+    const char *gt = memchr(c->p, ' ', (size_t)(c->end - c->p));
+    if (!gt || c->end - gt < 3 || gt[1] != '>' || gt[2] != ' ')
         return V6P_R_TRUNCATED;
-    const char *ds = gt + 3, *de = NULL;
-    for (const char *q = ds; q + 1 < c->end; q++) {
-        if (*q == ':' && q[1] == ' ') {
-            de = q;
-            break;
-        }
-        if (*q == ' ')
-            break;
-    }
-    if (!de)
+    const char *ds = gt + 3;
+    const char *dsp = memchr(ds, ' ', (size_t)(c->end - ds));
+    if (!dsp || dsp == ds || dsp[-1] != ':')
         return V6P_R_TRUNCATED;
+    const char *de = dsp - 1;
     struct in6_addr s, d;
     uint64_t sp = 0, dp = 0;
     int fs, fd;
