@@ -3,25 +3,13 @@
  *
  * Optional: without libmaxminddb at build time every call says ENOTSUP, and
  * events simply carry no src_asn / src_as_org; nothing is guessed. */
+#include "error.h"
 #include "asn.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void set_err(v6p_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    err->code = code;
-    err->offset = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-}
 
 #ifdef V6P_HAVE_MAXMINDDB
 #include <arpa/inet.h>
@@ -36,13 +24,13 @@ v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
 {
     v6p_asn *a = calloc(1, sizeof(*a));
     if (!a) {
-        set_err(err, ENOMEM, "out of memory");
+        v6p_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &a->db);
     if (rc != MMDB_SUCCESS) {
         int code = rc == MMDB_IO_ERROR ? (errno ? errno : EIO) : EINVAL;
-        set_err(err, code, "%s: %s", path, MMDB_strerror(rc));
+        v6p_error_set(err, code, "%s: %s", path, MMDB_strerror(rc));
         free(a);
         return NULL;
     }
@@ -116,7 +104,7 @@ struct v6p_asn {
 
 v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
 {
-    set_err(err, ENOTSUP, "%s: this build has no libmaxminddb support", path);
+    v6p_error_set(err, ENOTSUP, "%s: this build has no libmaxminddb support", path);
     return NULL;
 }
 

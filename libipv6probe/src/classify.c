@@ -32,6 +32,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "error.h"
 #include "classify.h"
 #include "trie.h"
 
@@ -45,18 +46,6 @@ struct v6p_classify {
     size_t n, cap;
     v6p_trie *trie;
 };
-
-static void set_err(v6p_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    err->code = code;
-    err->offset = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-}
 
 v6p_classify *v6p_classify_new(void)
 {
@@ -240,19 +229,20 @@ int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org, const
     unsigned len;
     const char *why;
     if (!prefix || v6p_prefix_parse(prefix, strlen(prefix), addr, &len, &why) != 0) {
-        set_err(err, EINVAL, "%s: %s", prefix ? prefix : "(null)", prefix ? why : "no prefix");
+        v6p_error_set(err, EINVAL, "%s: %s", prefix ? prefix : "(null)",
+                      prefix ? why : "no prefix");
         return -1;
     }
     if (!org || !*org || !category || !category_ok(category) || !source) {
-        set_err(err, EINVAL, "%s: org, category (lower_snake_case) and source are required",
-                prefix);
+        v6p_error_set(err, EINVAL, "%s: org, category (lower_snake_case) and source are required",
+                      prefix);
         return -1;
     }
     v6p_classify_entry e = {strdup(org), strdup(category), strdup(source), NULL, 0};
     if (!e.org || !e.category || !e.source || push(c, addr, len, &e) != 0) {
         if (!e.org || !e.category || !e.source)
             entry_free(&e);
-        set_err(err, ENOMEM, "out of memory");
+        v6p_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     return 0;
@@ -286,7 +276,7 @@ static int yerr(yctx *y, yaml_mark_t m, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* libyaml counts from 0; editors count from 1. */
-    set_err(y->err, EINVAL, "%s:%zu:%zu: %s", y->file, m.line + 1, m.column + 1, msg);
+    v6p_error_set(y->err, EINVAL, "%s:%zu:%zu: %s", y->file, m.line + 1, m.column + 1, msg);
     return -1;
 }
 
@@ -297,7 +287,7 @@ static int ynext(yctx *y)
     y->have = 0;
     if (!yaml_parser_parse(&y->p, &y->ev)) {
         if (y->p.error == YAML_MEMORY_ERROR) {
-            set_err(y->err, ENOMEM, "%s: out of memory", y->file);
+            v6p_error_set(y->err, ENOMEM, "%s: out of memory", y->file);
             return -1;
         }
         return yerr(y, y->p.problem_mark, "%s%s%s", y->p.problem ? y->p.problem : "bad YAML",
@@ -393,7 +383,7 @@ static int parse_entry(yctx *y)
         val[k] = strdup(sval(y));
         mark[k] = y->ev.start_mark;
         if (!val[k]) {
-            set_err(y->err, ENOMEM, "out of memory");
+            v6p_error_set(y->err, ENOMEM, "out of memory");
             goto out;
         }
     }
@@ -422,7 +412,7 @@ static int parse_entry(yctx *y)
         size_t ncap = y->cap ? y->cap * 2 : 64;
         pending *ni = realloc(y->items, ncap * sizeof(*ni));
         if (!ni) {
-            set_err(y->err, ENOMEM, "out of memory");
+            v6p_error_set(y->err, ENOMEM, "out of memory");
             goto out;
         }
         y->items = ni;
@@ -528,7 +518,7 @@ static int check_duplicates(yctx *y)
         return 0;
     const pending **ix = malloc(y->n * sizeof(*ix));
     if (!ix) {
-        set_err(y->err, ENOMEM, "out of memory");
+        v6p_error_set(y->err, ENOMEM, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < y->n; i++)
@@ -553,7 +543,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        set_err(err, e, "%s:0:0: %s", path, strerror(e));
+        v6p_error_set(err, e, "%s:0:0: %s", path, strerror(e));
         return -1;
     }
     yctx y;
@@ -562,7 +552,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     y.err = err;
     if (!yaml_parser_initialize(&y.p)) {
         fclose(f);
-        set_err(err, ENOMEM, "out of memory");
+        v6p_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     yaml_parser_set_input_file(&y.p, f);
@@ -577,7 +567,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     if (rc == 0) {
         for (; i < y.n; i++) {
             if (push(c, y.items[i].addr, y.items[i].len, &y.items[i].e) != 0) {
-                set_err(err, ENOMEM, "%s: out of memory", path);
+                v6p_error_set(err, ENOMEM, "%s: out of memory", path);
                 rc = -1;
                 i++;
                 break;

@@ -17,6 +17,7 @@
 
 #include "ipv6probe/harvest.h"
 #include "ipv6probe/json.h"
+#include "error.h"
 #include "table.h"
 
 #define RING 16
@@ -91,15 +92,6 @@ static v6p_table *make_table(size_t cap, size_t ks, size_t vs, const uint64_t se
     return t;
 }
 
-static void set_err(v6p_error *err, int code, const char *msg)
-{
-    if (!err)
-        return;
-    err->code = code;
-    err->offset = 0;
-    snprintf(err->message, sizeof(err->message), "%s", msg);
-}
-
 v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
 {
     v6p_harvest_config c;
@@ -108,12 +100,12 @@ v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
     else
         v6p_harvest_config_init(&c);
     if (!c.contact_capacity || !c.address_capacity || !c.remote_capacity || !c.summary_queue) {
-        set_err(err, EINVAL, "harvest: every capacity must be at least 1");
+        v6p_error_set(err, EINVAL, "harvest: every capacity must be at least 1");
         return NULL;
     }
     v6p_harvest *h = calloc(1, sizeof(*h));
     if (!h) {
-        set_err(err, ENOMEM, "out of memory");
+        v6p_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     h->cfg = c;
@@ -125,7 +117,7 @@ v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
     h->g = yajl_gen_alloc(NULL);
     if (bad || !h->queue || !h->g) {
         v6p_harvest_free(h);
-        set_err(err, ENOMEM, "harvest: cannot allocate its tables");
+        v6p_error_set(err, ENOMEM, "harvest: cannot allocate its tables");
         return NULL;
     }
     yajl_gen_config(h->g, yajl_gen_validate_utf8, 0);

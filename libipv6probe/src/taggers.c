@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "asn.h"
 #include "classify.h"
 #include "ipv6probe/json.h"
@@ -73,24 +74,12 @@ void v6p_taggers_config_init(v6p_taggers_config *c)
     c->visit_gap_sec = 1800;
 }
 
-static void set_err(v6p_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    err->code = code;
-    err->offset = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-}
-
 static int check_config(const v6p_taggers_config *c, v6p_error *err)
 {
 #define NEED(cond, what)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            set_err(err, EINVAL, "tagger configuration: %s", what);                                \
+            v6p_error_set(err, EINVAL, "tagger configuration: %s", what);                          \
             return -1;                                                                             \
         }                                                                                          \
     } while (0)
@@ -147,7 +136,7 @@ v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err)
         return NULL;
     v6p_taggers *t = calloc(1, sizeof(*t));
     if (!t) {
-        set_err(err, ENOMEM, "out of memory");
+        v6p_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     int code = 0;
@@ -161,7 +150,7 @@ v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err)
     if (!code)
         t->scan = v6p_scan_new(cfg, &code);
     if (code) {
-        set_err(err, code, "tagger tables: %s", strerror(code));
+        v6p_error_set(err, code, "tagger tables: %s", strerror(code));
         v6p_taggers_free(t);
         return NULL;
     }
@@ -455,7 +444,7 @@ int v6p_classify_load_yaml(v6p_taggers *t, const char *path, v6p_error *err)
 {
     v6p_classify *next = v6p_classify_clone(t->classify);
     if (!next) {
-        set_err(err, ENOMEM, "%s: out of memory", path);
+        v6p_error_set(err, ENOMEM, "%s: out of memory", path);
         return -1;
     }
     if (v6p_classify_add_yaml(next, path, err) != 0) {
