@@ -74,8 +74,11 @@ if [ "${V6P_ONLY:-}" != plain ]; then
     for fz in "$fdir"/tests/fuzz/fuzz_*; do
       [ -f "$fz" ] && [ -x "$fz" ] || continue
       name=$(basename "$fz")
-      seeds="$here/tests/fuzz/seeds/${name#fuzz_}"
-      [ "$name" = fuzz_parse ] && seeds="$here/tests/fuzz/seeds"
+      case "$name" in
+        fuzz_parse) seeds="$here/tests/fuzz/seeds" ;;
+        fuzz_pflog | fuzz_filterlog) seeds="$here/tests/fuzz/seeds/pf" ;;
+        *) seeds="$here/tests/fuzz/seeds/${name#fuzz_}" ;;
+      esac
       secs=${V6P_FUZZ_SECONDS:-60}
       [ "$name" = fuzz_parse ] || secs=$(( (secs + 2) / 3 ))
       work=$(mktemp -d)

@@ -1,12 +1,18 @@
-/* libFuzzer target: any bytes through the filterlog body parser alone (its own
- * sniff skipped), then through the whole parse call.  A crash, a sanitizer
- * report, or an offset past the input is a finding. */
+/* libFuzzer target: any bytes through one body parser alone (its own sniff
+ * skipped), then through the whole parse call.  A crash, a sanitizer report,
+ * or an offset past the input is a finding.  Built once per format, with
+ * FUZZ_BODY_PARSER naming the parser (v6p_parse_pflog, v6p_parse_filterlog,
+ * v6p_parse_netfilter). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
 #include "ipv6probe/ipv6probe.h"
+
+#ifndef FUZZ_BODY_PARSER
+#error "define FUZZ_BODY_PARSER"
+#endif
 
 static v6p_parser *parser;
 
@@ -27,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&ctx, 0, sizeof(ctx));
     ctx.reference_sec = 1795798800;
     ctx.has_time = size > 0 && (data[0] & 1);
-    v6p_body_result br = v6p_parse_filterlog(line, size, &ev, &ctx);
+    v6p_body_result br = FUZZ_BODY_PARSER(line, size, &ev, &ctx);
     if (br.status == V6P_MALFORMED && br.offset > size)
         abort();
     v6p_result res;
