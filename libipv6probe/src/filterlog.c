@@ -152,41 +152,9 @@ static v6p_reason tcp(v6p_event *ev, const fld *t)
         return r;
     if (v6p_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
         return V6P_R_BAD_NUMBER;
-    v6p_event_mark(ev, V6P_F_TCP_FLAG);
-    for (uint32_t i = 0; i < t[3].n; i++) {
-        unsigned bit;
-        switch (t[3].p[i]) {
-        case 'F':
-            bit = V6P_TCP_FIN;
-            break;
-        case 'S':
-            bit = V6P_TCP_SYN;
-            break;
-        case 'R':
-            bit = V6P_TCP_RST;
-            break;
-        case 'P':
-            bit = V6P_TCP_PSH;
-            break;
-        case 'A':
-            bit = V6P_TCP_ACK;
-            break;
-        case 'U':
-            bit = V6P_TCP_URG;
-            break;
-        case 'E':
-            bit = V6P_TCP_ECE;
-            break;
-        case 'C':
-        case 'W':
-            bit = V6P_TCP_CWR;
-            break;
-        default:
-            return V6P_R_UNEXPECTED_TOKEN;
-        }
-        if ((r = v6p_set_flag(ev, V6P_F_TCP_FLAG, bit)))
-            return r;
-    }
+    v6p_event_mark(ev, V6P_F_TCP_FLAG); /* an empty flags field is `[]`, not absent */
+    if ((r = v6p_pf_tcp_flags(ev, t[3].p, t[3].n, 0)))
+        return r;
     if (t[4].n) {
         const char *colon = memchr(t[4].p, ':', t[4].n);
         size_t n1 = colon ? (size_t)(colon - t[4].p) : t[4].n;

@@ -62,4 +62,59 @@ static inline v6p_reason v6p_pf_verdict(v6p_event *ev, const char *act, size_t a
                         ifn);
 }
 
+/* TCP flags written as letters, one per flag: filterlog writes
+ * `FSRPAUEC` (CWR also as W), tcpdump `FSRP.UEWe` ('.' for ACK, 'e' for
+ * the AE bit).  Each letter sets its bit through the field writer, so a
+ * letter given twice is refused there. */
+static inline v6p_reason v6p_pf_tcp_flags(v6p_event *ev, const char *p, size_t n, int tcpdump)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned bit;
+        switch (p[i]) {
+        case 'F':
+            bit = V6P_TCP_FIN;
+            break;
+        case 'S':
+            bit = V6P_TCP_SYN;
+            break;
+        case 'R':
+            bit = V6P_TCP_RST;
+            break;
+        case 'P':
+            bit = V6P_TCP_PSH;
+            break;
+        case 'U':
+            bit = V6P_TCP_URG;
+            break;
+        case 'E':
+            bit = V6P_TCP_ECE;
+            break;
+        case 'W':
+            bit = V6P_TCP_CWR;
+            break;
+        case '.':
+            bit = tcpdump ? V6P_TCP_ACK : 0;
+            break;
+        case 'A':
+            bit = tcpdump ? 0 : V6P_TCP_ACK;
+            break;
+        case 'C':
+            bit = tcpdump ? 0 : V6P_TCP_CWR;
+            break;
+        case 'e':
+            bit = tcpdump ? V6P_TCP_AE : 0;
+            break;
+        default:
+            bit = 0;
+            break;
+        }
+        if (!bit)
+            return V6P_R_UNEXPECTED_TOKEN;
+        v6p_reason r = v6p_set_flag(ev, V6P_F_TCP_FLAG, bit);
+        if (r)
+            return r;
+    }
+    return V6P_R_NONE;
+}
+
 #endif

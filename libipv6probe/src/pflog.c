@@ -759,43 +759,9 @@ static v6p_reason tcp_flags(cur *c, v6p_event *ev)
         c->p = close + 1;
         return V6P_R_NONE;
     }
-    for (const char *q = c->p; q < close; q++) {
-        unsigned bit;
-        switch (*q) {
-        case 'F':
-            bit = V6P_TCP_FIN;
-            break;
-        case 'S':
-            bit = V6P_TCP_SYN;
-            break;
-        case 'R':
-            bit = V6P_TCP_RST;
-            break;
-        case 'P':
-            bit = V6P_TCP_PSH;
-            break;
-        case '.':
-            bit = V6P_TCP_ACK;
-            break;
-        case 'U':
-            bit = V6P_TCP_URG;
-            break;
-        case 'E':
-            bit = V6P_TCP_ECE;
-            break;
-        case 'W':
-            bit = V6P_TCP_CWR;
-            break;
-        case 'e':
-            bit = V6P_TCP_AE;
-            break;
-        default:
-            return V6P_R_UNEXPECTED_TOKEN;
-        }
-        v6p_reason r = v6p_set_flag(ev, V6P_F_TCP_FLAG, bit);
-        if (r)
-            return r;
-    }
+    v6p_reason r = v6p_pf_tcp_flags(ev, c->p, (size_t)(close - c->p), 1);
+    if (r)
+        return r;
     c->p = close + 1;
     return V6P_R_NONE;
 }
