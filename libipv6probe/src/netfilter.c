@@ -77,26 +77,20 @@ static inline v6p_reason nf_set_dec(v6p_event *ev, v6p_field f, const char *v, s
     return v6p_set_num(ev, f, x);
 }
 
+/* The names the kernel prints after PROTO=; anything else is a number. */
+static const struct {
+    const char *name;
+    uint8_t len, number;
+} proto_names[] = {
+    {"TCP", 3, 6},  {"UDP", 3, 17}, {"ICMPv6", 6, 58}, {"ICMP", 4, 1},  {"UDPLITE", 7, 136},
+    {"ESP", 3, 50}, {"AH", 2, 51},  {"SCTP", 4, 132},  {"DCCP", 4, 33},
+};
+
 static int proto_from_name(const char *v, size_t n)
 {
-    if (n == 3 && memcmp(v, "TCP", 3) == 0)
-        return 6;
-    if (n == 3 && memcmp(v, "UDP", 3) == 0)
-        return 17;
-    if (n == 6 && memcmp(v, "ICMPv6", 6) == 0)
-        return 58;
-    if (n == 4 && memcmp(v, "ICMP", 4) == 0)
-        return 1;
-    if (n == 7 && memcmp(v, "UDPLITE", 7) == 0)
-        return 136;
-    if (n == 3 && memcmp(v, "ESP", 3) == 0)
-        return 50;
-    if (n == 2 && memcmp(v, "AH", 2) == 0)
-        return 51;
-    if (n == 4 && memcmp(v, "SCTP", 4) == 0)
-        return 132;
-    if (n == 4 && memcmp(v, "DCCP", 4) == 0)
-        return 33;
+    for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+        if (n == proto_names[i].len && memcmp(v, proto_names[i].name, n) == 0)
+            return proto_names[i].number;
     uint64_t num;
     if (v6p_parse_dec(v, n, 255, &num) == 0)
         return (int)num;
