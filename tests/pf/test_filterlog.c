@@ -7,22 +7,6 @@
 #define OPN "<134>1 2026-11-27T16:59:01+00:00 fw.example filterlog 76404 - [meta sequenceId=\"1\"] "
 #define LBL "fae559338f65e11c53669fc3642c93c2"
 
-static v6p_parser *P;
-
-static int setup(void **state)
-{
-    (void)state;
-    P = test_parser();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    v6p_parser_free(P);
-    return 0;
-}
-
 static void ok(const char *line, v6p_event *ev)
 {
     v6p_result r;
@@ -312,5 +296,5 @@ int main(void)
         cmocka_unit_test(v4_branches),    cmocka_unit_test(refused),
         cmocka_unit_test(not_firewall),   cmocka_unit_test(headerless_5424),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, parser_setup, parser_teardown);
 }

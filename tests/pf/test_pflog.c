@@ -4,22 +4,6 @@
 #define HDR "rule 3/0(match): block in on em0: "
 #define ECHO "3fff::1 > 2001:db8::2: ICMP6, echo request, id 7, seq 1, length 64"
 
-static v6p_parser *P;
-
-static int setup(void **state)
-{
-    (void)state;
-    P = test_parser();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    v6p_parser_free(P);
-    return 0;
-}
-
 static void ok(const char *line, v6p_event *ev)
 {
     v6p_result r;
@@ -198,5 +182,5 @@ int main(void)
         cmocka_unit_test(packets),
         cmocka_unit_test(refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, parser_setup, parser_teardown);
 }

@@ -6,22 +6,6 @@
     "DST=2001:0db8:0002:0000:0000:0000:0000:0002 LEN=64 TC=0 HOPLIMIT=9 FLOWLBL=0 "                \
     "PROTO=ICMPv6 TYPE=128 CODE=0 ID=1 SEQ=2 "
 
-static v6p_parser *P;
-
-static int setup(void **state)
-{
-    (void)state;
-    P = test_parser();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    v6p_parser_free(P);
-    return 0;
-}
-
 static void expect(const char *line, int64_t sec, uint32_t usec, const char *dvc_json)
 {
     v6p_event ev;
@@ -176,5 +160,5 @@ int main(void)
         cmocka_unit_test(local_zone_offset),
         cmocka_unit_test(damaged_stamps),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, parser_setup, parser_teardown);
 }

@@ -9,22 +9,6 @@
         " LEN=104 TC=0 HOPLIMIT=57 FLOWLBL=246417 PROTO=ICMPv6 TYPE=128 CODE=0 "                   \
         "ID=2914 SEQ=1 "
 
-static v6p_parser *P;
-
-static int setup(void **state)
-{
-    (void)state;
-    P = test_parser();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    v6p_parser_free(P);
-    return 0;
-}
-
 static void echo_request_fields(void **state)
 {
     (void)state;
@@ -522,5 +506,5 @@ int main(void)
         cmocka_unit_test(patterns_decide_action_and_direction),
         cmocka_unit_test(default_actions),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, parser_setup, parser_teardown);
 }

@@ -29,6 +29,23 @@ static inline v6p_parser *test_parser(void)
     return p;
 }
 
+/* The parser of a test group: made before its tests, freed after. */
+static v6p_parser *P;
+
+static inline int parser_setup(void **state)
+{
+    (void)state;
+    P = test_parser();
+    return 0;
+}
+
+static inline int parser_teardown(void **state)
+{
+    (void)state;
+    v6p_parser_free(P);
+    return 0;
+}
+
 /* Parse a NUL-terminated line (length from strlen) and return the status. */
 static inline v6p_status parse_str(v6p_parser *p, const char *line, v6p_event *ev, v6p_result *r)
 {
