@@ -397,6 +397,10 @@ class HecClientTest(unittest.TestCase):
         self.assertGreater(n1, 0)
         self.assertGreater(n2, 0)  # spread over both
         r2.set_faults("unhealthy; busy")  # the second one fails and says so on /health
+        # Give the health check (every 200 ms) time to see it before the rest
+        # comes: on a loaded machine the second half could otherwise all be
+        # sent before any request reaches the failing endpoint.
+        time.sleep(1.0)
         d.feed(lines[4000:])
         rc = d.finish()
         self.assertEqual(rc, 0, d.stderr())
