@@ -1048,8 +1048,13 @@ static void on_ack_reply(hec *h, hreq *q, long status, int64_t now)
     hec_reply r;
     if (status == 200) {
         ack_ctx c = {h, q->ep};
-        if (hec_ack_parse(q->resp, q->rlen, on_ack, &c) >= 0)
+        if (hec_ack_parse(q->resp, q->rlen, on_ack, &c) >= 0) {
+            /* An indexer that answers ack polls is back, even when nothing
+             * else is left to send there to show it. */
+            if (ep->state == EP_DOWN)
+                ep_up(h, ep);
             return;
+        }
     }
     hec_reply_parse(q->resp, q->rlen, &r);
     if (status == 400 && r.has_code && r.code == 14) {
