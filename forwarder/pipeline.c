@@ -42,6 +42,7 @@ struct pipeline {
     FILE *dead_letter;
     unsigned stderr_reports;
     pending_ckpt *pending;
+    unsigned long long replaced_seen; /* v6p_json_writer_replaced, last read */
     char *raw; /* buffer for unparsed records */
     size_t raw_cap;
     int64_t last_flush;
@@ -319,6 +320,10 @@ static void process_lines(pipeline *pl, batch *b)
     counter_add(&rt->ps.not_firewall, notfw);
     counter_add(&rt->ps.malformed, bad);
     counter_add(&rt->ps.ipv4, v4);
+    /* The writer counts in all; the counter takes what this batch added. */
+    unsigned long long rep = v6p_json_writer_replaced(pl->json);
+    counter_add(&rt->ps.invalid_utf8, rep - pl->replaced_seen);
+    pl->replaced_seen = rep;
     for (uint32_t t = tag_seen; t; t &= t - 1)
         counter_add(&rt->ps.tagged[__builtin_ctz(t)], tag_n[__builtin_ctz(t)]);
     if (b->src && b->end_offset >= 0) {
