@@ -249,6 +249,7 @@ static void ho_stats(output *o, output_emit_fn emit, void *arg)
     EMIT("ack_polls", h->ack_polls);
     EMIT("acks", h->acks_true);
     EMIT("ack_timeouts", h->ack_timeouts);
+    EMIT("ack_id_missing", h->ack_id_missing);
     EMIT("endpoint_down", h->endpoint_down);
     EMIT("endpoint_up", h->endpoint_up);
     EMIT("endpoints_up", h->endpoints_up);

@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
+#include "privs.h"
 #include "tagging.h"
 
 #define MAX_OUTPUTS 4
@@ -358,7 +359,7 @@ static void reopen_files(pipeline *pl)
                     pl->out[i].ops->name, strerror(errno));
     const char *dl = pl->rt->cfg->unparsed_file;
     if (pl->dead_letter && dl) {
-        FILE *f = fopen(dl, "ae");
+        FILE *f = fopen_private_append(dl);
         if (f) {
             fclose(pl->dead_letter);
             pl->dead_letter = f;
@@ -451,7 +452,7 @@ pipeline *pipeline_new(runtime *rt, char *err, size_t errlen)
     if (!(pl->tags = tagging_init(rt->cfg, err, errlen)))
         goto fail;
     if (rt->cfg->unparsed == UNPARSED_FILE) {
-        pl->dead_letter = fopen(rt->cfg->unparsed_file, "ae");
+        pl->dead_letter = fopen_private_append(rt->cfg->unparsed_file);
         if (!pl->dead_letter) {
             snprintf(err, errlen, "%s: %s", rt->cfg->unparsed_file, strerror(errno));
             goto fail;

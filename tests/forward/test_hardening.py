@@ -89,8 +89,95 @@ def test_invalid_utf8():
         F.die("invalid_utf8 counter: %r, want 10" % m)
 
 
+def test_cli_numbers():
+    """Each number flag: out of its YAML key's range or overflowing is an
+    error naming the flag, exit 2; in range is taken."""
+    f = os.path.join(W, "one.log")
+    with open(f, "w") as fh:
+        fh.write(F.line(1) + "\n")
+    bad = [("stats-interval", "-1"), ("stats-interval", "86401"),
+           ("stats-interval", "9223372036854775807"), ("stats-interval", "99999999999999999999"),
+           ("boot-time", "9223372036854775807"), ("boot-time", "-5"),
+           ("utc-offset", "-86401"), ("utc-offset", "86401"), ("utc-offset", "1x")]
+    for flag, v in bad:
+        rc, out, err = run(["--stdout", "--%s=%s" % (flag, v), f])
+        if rc != 2 or "--" + flag not in err or out:
+            F.die("--%s=%s: exit %d, stderr %r" % (flag, v, rc, err))
+    for flag, v in [("stats-interval", "0"), ("boot-time", "1700000000"), ("utc-offset", "-86400")]:
+        rc, out, err = run(["--stdout", "--%s=%s" % (flag, v), f])
+        if rc != 0 or len(strict_json_lines(out, flag)) != 1:
+            F.die("--%s=%s refused: exit %d, %r" % (flag, v, rc, err))
+
+
+def test_checkpoint_save_fails():
+    """A checkpoint that cannot be saved is a failure: exit non-zero."""
+    f = os.path.join(W, "ck.log")
+    with open(f, "w") as fh:
+        fh.write(F.line(1) + "\n")
+    ro = os.path.join(W, "ro")
+    os.mkdir(ro)
+    ck = os.path.join(ro, "offsets")
+    # Made unwritable by a file where its temporary file must go.
+    os.mkdir(ck + ".tmp")
+    rc, out, err = run(["--stdout", "--checkpoint=" + ck, f])
+    if rc == 0 or ck not in err:
+        F.die("failed checkpoint save: exit %d, stderr %r" % (rc, err))
+
+
+def test_file_modes():
+    """umask 0: outputs, checkpoints and the pid file are 0640, the
+    unparsed dead-letter file 0600."""
+    d = os.path.join(W, "modes")
+    os.mkdir(d)
+    f = os.path.join(d, "in.log")
+    with open(f, "w") as fh:
+        fh.write(F.line(1) + "\nnot a firewall line\n")
+    cfg = os.path.join(d, "c.yaml")
+    with open(cfg, "w") as fh:
+        fh.write("pid_file: %s/pid\n" % d)
+    paths = {"out.jsonl": 0o640, "offsets": 0o640, "dead.log": 0o600}
+    old = os.umask(0)
+    try:
+        fw = F.Forwarder(EXE, ["-c", cfg, "--output-file=%s/out.jsonl" % d, "-F",
+                               "--checkpoint=%s/offsets" % d, "--unparsed=%s/dead.log" % d, f], W)
+    finally:
+        os.umask(old)
+    # The pid file exists while it runs.
+    for _ in range(200):
+        if os.path.exists(os.path.join(d, "pid")) and os.path.exists(os.path.join(d, "dead.log")):
+            break
+        time.sleep(0.05)
+    modes = {"pid": stat_mode(os.path.join(d, "pid"))}
+    fw.stop()
+    for name in paths:
+        modes[name] = stat_mode(os.path.join(d, name))
+    paths["pid"] = 0o640
+    if modes != paths:
+        F.die("file modes under umask 0: %s, want %s" % (
+            {k: oct(v) for k, v in modes.items()}, {k: oct(v) for k, v in paths.items()}))
+
+
+def stat_mode(p):
+    import stat as S
+    return S.S_IMODE(os.stat(p).st_mode) if os.path.exists(p) else None
+
+
+def test_yaml_depth():
+    """A YAML file nested 100,000 deep: refused at once with file:line:col."""
+    p = os.path.join(W, "deep.yaml")
+    with open(p, "w") as fh:
+        fh.write("inputs: " + "[" * 100000 + "]" * 100000 + "\n")
+    rc, out, err = run(["-c", p, "--check-config"])
+    if rc == 0 or not re.search(re.escape(p) + r":1:\d+: nested more than \d+ levels", err):
+        F.die("deep YAML: exit %d, stderr %r" % (rc, err[:300]))
+
+
 def main():
     test_invalid_utf8()
+    test_cli_numbers()
+    test_checkpoint_save_fails()
+    test_file_modes()
+    test_yaml_depth()
     print("ok")
 
 
