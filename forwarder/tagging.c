@@ -94,15 +94,18 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     return tb;
 }
 
+/* The configured set replaces the one in force as a whole (a reload
+ * neither adds the same prefixes again nor keeps removed ones). */
 static int add_prefixes(tagging *t, const tagging_tables *tb, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < tb->n_prefixes; i++) {
-        v6p_pe_status st = v6p_pe_add_prefix_str(t->pe, tb->prefixes[i]);
-        if (st != V6P_PE_OK) {
-            snprintf(err, errlen, "internal_prefixes: \"%s\": %s", tb->prefixes[i],
-                     st == V6P_PE_EFULL ? "too many prefixes" : "not an IPv6 prefix");
-            return -1;
-        }
+    size_t bad = 0;
+    v6p_pe_status st =
+        v6p_pe_set_prefixes(t->pe, (const char *const *)tb->prefixes, tb->n_prefixes, &bad);
+    if (st != V6P_PE_OK) {
+        snprintf(err, errlen, "internal_prefixes: \"%s\": %s",
+                 bad < tb->n_prefixes ? tb->prefixes[bad] : "", 
+                 st == V6P_PE_EFULL ? "too many prefixes" : "not an IPv6 prefix");
+        return -1;
     }
     return 0;
 }

@@ -108,6 +108,30 @@ v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix
     return V6P_PE_OK;
 }
 
+v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
+                                  size_t *bad)
+{
+    if (!t || (n && !texts))
+        return V6P_PE_EINVAL;
+    /* Built aside and copied over: a reload replaces the set as a whole,
+     * and a bad text leaves the old set in force. */
+    pe_prefix old[V6P_PE_MAX_PREFIXES];
+    unsigned nold = t->nprefixes;
+    memcpy(old, t->prefixes, sizeof(old));
+    t->nprefixes = 0;
+    for (size_t i = 0; i < n; i++) {
+        v6p_pe_status st = v6p_pe_add_prefix_str(t, texts[i]);
+        if (st != V6P_PE_OK) {
+            memcpy(t->prefixes, old, sizeof(old));
+            t->nprefixes = nold;
+            if (bad)
+                *bad = i;
+            return st;
+        }
+    }
+    return V6P_PE_OK;
+}
+
 v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text)
 {
     char buf[INET6_ADDRSTRLEN + 8];

@@ -322,6 +322,33 @@ static void test_prefixes(void **state)
     v6p_pe_free(t);
 }
 
+/* A reload replaces the set as a whole: again and again without filling
+ * up, a removed prefix no longer internal, a bad text changes nothing. */
+static void test_set_prefixes(void **state)
+{
+    (void)state;
+    v6p_pe_tracker *t = tracker(7 * DAY);
+    const char *both[] = {"2001:db8:1::/48", "2001:db8:2::/48"};
+    const char *one[] = {"2001:db8:2::/48"};
+    const char *bad[] = {"2001:db8:3::/48", "nonsense"};
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(v6p_pe_set_prefixes(t, both, 2, NULL), V6P_PE_OK);
+    struct in6_addr a1, a2, a3;
+    inet_pton(AF_INET6, "2001:db8:1::1", &a1);
+    inet_pton(AF_INET6, "2001:db8:2::1", &a2);
+    inet_pton(AF_INET6, "2001:db8:3::1", &a3);
+    assert_true(v6p_pe_is_internal(t, &a1));
+    assert_int_equal(v6p_pe_set_prefixes(t, one, 1, NULL), V6P_PE_OK);
+    assert_false(v6p_pe_is_internal(t, &a1));
+    assert_true(v6p_pe_is_internal(t, &a2));
+    size_t at = 99;
+    assert_int_equal(v6p_pe_set_prefixes(t, bad, 2, &at), V6P_PE_EPARSE);
+    assert_int_equal(at, 1);
+    assert_false(v6p_pe_is_internal(t, &a3));
+    assert_true(v6p_pe_is_internal(t, &a2));
+    v6p_pe_free(t);
+}
+
 /* A replayed log gives the same tags. */
 static void test_replay_deterministic(void **state)
 {
@@ -420,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_lifetimes_configurable),
         cmocka_unit_test(test_learning),
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_set_prefixes),
         cmocka_unit_test(test_replay_deterministic),
         cmocka_unit_test(test_flood_bounded),
     };

@@ -172,12 +172,42 @@ def test_yaml_depth():
         F.die("deep YAML: exit %d, stderr %r" % (rc, err[:300]))
 
 
+def test_reload_prefixes():
+    """70 SIGHUPs with internal prefixes: every one taken (the set is
+    replaced, not added to, so it never fills up)."""
+    import signal
+    cfg = os.path.join(W, "reload.yaml")
+    with open(cfg, "w") as fh:
+        fh.write("internal_prefixes: [2001:db8:1::/48, 2001:db8:2::/48]\n")
+    f = os.path.join(W, "reload.log")
+    with open(f, "w") as fh:
+        fh.write(F.line(1) + "\n")
+    fw = F.Forwarder(EXE, ["-c", cfg, "--stdout", "-F", f], W)
+    fw.wait_events(1)
+    # One at a time (signals sent together are taken as one reload): 70
+    # reloads, past the 64 prefixes the tracker holds.
+    taken = 0
+    for i in range(70):
+        fw.signal(signal.SIGHUP)
+        for _ in range(400):
+            n = fw.stderr().count("configuration reloaded")
+            if n > taken or "reload" in fw.stderr().replace("configuration reloaded", ""):
+                break
+            time.sleep(0.01)
+        taken = fw.stderr().count("configuration reloaded")
+    fw.stop()
+    err = fw.stderr()
+    if taken != 70 or "too many prefixes" in err:
+        F.die("%d of 70 reloads taken; stderr %r" % (taken, err[-400:]))
+
+
 def main():
     test_invalid_utf8()
     test_cli_numbers()
     test_checkpoint_save_fails()
     test_file_modes()
     test_yaml_depth()
+    test_reload_prefixes()
     print("ok")
 
 

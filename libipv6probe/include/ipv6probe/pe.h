@@ -70,6 +70,12 @@ v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix
 /* The same from text, "2001:db8:1::/48" (no length = /64). */
 v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text);
 
+/* Replace every declared prefix by texts[0..n) (as v6p_pe_add_prefix_str
+ * reads them), all or nothing: on an error (*bad is the index of the text
+ * at fault) the set in force is left as it was.  Learned /64s stay. */
+v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
+                                  size_t *bad);
+
 /* Whether addr is internal: in a declared prefix, or in a learned /64. */
 bool v6p_pe_is_internal(const v6p_pe_tracker *t, const struct in6_addr *addr);
 
