@@ -179,6 +179,14 @@ static void accept_all(server *sv, input *in)
 
 static int emit(server *sv, input *in, const char *msg, size_t len, int cut)
 {
+    /* A cut frame (a length past max_message, or past the end of the
+     * stream) may hold what were other messages: the record ends at its
+     * first line, so that it never carries headers and lines merged. */
+    if (cut) {
+        const char *nl = memchr(msg, '\n', len);
+        if (nl)
+            len = (size_t)(nl - msg);
+    }
     /* Trailing CR/LF and NULs are framing, not message. */
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == 0))
         len--;
@@ -256,6 +264,24 @@ static int conn_parse(server *sv, conn *c)
         c->len -= p;
     }
     return rc;
+}
+
+/* At EOF: what is left is one message.  An octet-counted frame cut short
+ * (its length said more than came) is its body alone, passed on cut and
+ * counted: never the header with the next frames' bytes inside. */
+static void emit_tail(server *sv, conn *c)
+{
+    const char *s = c->buf;
+    size_t i = 0;
+    while (i < c->len && i < FRAME_HEADER_MAX && s[i] >= '0' && s[i] <= '9')
+        i++;
+    if (i > 0 && s[0] != '0' && i < c->len && s[i] == ' ' && i < FRAME_HEADER_MAX - 1) {
+        size_t body = c->len - i - 1, max = c->in->listener->max_message;
+        if (emit(sv, c->in, s + i + 1, body < max ? body : max, 1) == 0 && body == 0)
+            counter_add(&c->in->st.cut, 1); /* nothing to pass on, still a cut frame */
+        return;
+    }
+    emit(sv, c->in, c->buf, c->len, 0);
 }
 
 static void udp_read(server *sv, input *in);
@@ -349,7 +375,7 @@ static int conn_read(server *sv, conn *c)
             return 0;
         /* EOF or error: a last message without its LF still counts. */
         if (k == 0 && c->len && !c->skip && !c->skip_to_lf)
-            emit(sv, c->in, c->buf, c->len, 0);
+            emit_tail(sv, c);
         conn_close(sv, c);
         return -1;
     }

@@ -201,6 +201,35 @@ def test_reload_prefixes():
         F.die("%d of 70 reloads taken; stderr %r" % (taken, err[-400:]))
 
 
+def test_octet_frame_cut_at_eof():
+    """"4294967296 <line>" and more lines, then close: one cut record, the
+    first line alone, counted; never one record with everything inside."""
+    import socket
+    import signal
+    port = F.free_port()
+    fw = F.Forwarder(EXE, ["--stdout", "--unparsed=raw", "-l", "tcp://127.0.0.1:%d" % port], W)
+    if not F.wait_port("127.0.0.1", port):
+        F.die("listener did not start")
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(("4294967296 %s\n%s\n" % (F.line(1), F.line(2))).encode())
+    s.close()
+    evs = fw.wait_events(1)
+    time.sleep(0.3)
+    fw.signal(signal.SIGUSR1)
+    for _ in range(100):
+        m = re.search(r"input syslog tcp://127.0.0.1:%d: lines (\d+) bytes \d+ cut (\d+)" % port,
+                      fw.stderr())
+        if m:
+            break
+        time.sleep(0.05)
+    fw.stop()
+    evs = fw.events()
+    if len(evs) != 1 or "unparsed" in evs[0] or F.key(evs[0]) != (1, 1):
+        F.die("a cut frame at EOF: %r" % evs)
+    if not m or m.group(2) != "1":
+        F.die("cut frame not counted: %r" % (m and m.group(0)))
+
+
 def main():
     test_invalid_utf8()
     test_cli_numbers()
@@ -208,6 +237,7 @@ def main():
     test_file_modes()
     test_yaml_depth()
     test_reload_prefixes()
+    test_octet_frame_cut_at_eof()
     print("ok")
 
 
