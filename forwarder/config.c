@@ -408,7 +408,32 @@ static const key_spec listener_keys[] = {
      0},
     {"idle_timeout_ms", K_UINT, offsetof(cfg_listener, idle_timeout_ms), 0, 86400000, NULL, NULL,
      NULL, 0},
+    {"min_bytes_per_minute", K_UINT, offsetof(cfg_listener, min_bytes_per_minute), 0, 1 << 30,
+     NULL, NULL, NULL, 0},
+    {"max_connections_per_source", K_UINT, offsetof(cfg_listener, max_connections_per_source), 1,
+     1000000, NULL, NULL, NULL, 0},
+    {"peer_buffer_budget", K_SIZE, offsetof(cfg_listener, peer_buffer_budget), 1024, 1LL << 40,
+     NULL, NULL, NULL, 0},
+    {"buffer_budget", K_SIZE, offsetof(cfg_listener, buffer_budget), 1024, 1LL << 40, NULL, NULL,
+     NULL, 0},
     {NULL, 0, 0, 0, 0, NULL, NULL, NULL, 0}};
+
+/* Defaults that keep one peer from taking the listener: a silent
+ * connection goes after 5 minutes, one trickling an unfinished message
+ * (slowloris) after a minute below 120 bytes; a peer address holds at most
+ * 64 connections and 4 MiB of buffers, the listener 64 MiB. */
+static void listener_defaults(cfg_listener *l)
+{
+    if (!l->max_message)
+        l->max_message = 64 * 1024;
+    if (!l->max_connections)
+        l->max_connections = 1024;
+    l->idle_timeout_ms = 300000;
+    l->min_bytes_per_minute = 120;
+    l->max_connections_per_source = 64;
+    l->peer_buffer_budget = 4u << 20;
+    l->buffer_budget = 64u << 20;
+}
 
 static int add_listener(fwd_config *cfg)
 {
@@ -418,9 +443,7 @@ static int add_listener(fwd_config *cfg)
     cfg->listeners = a;
     cfg_listener *l = &a[cfg->n_listeners++];
     memset(l, 0, sizeof(*l));
-    l->max_message = 64 * 1024;
-    l->max_connections = 1024;
-    l->idle_timeout_ms = 0;
+    listener_defaults(l);
     return 0;
 }
 
@@ -453,15 +476,18 @@ static int set_syslog(ctx *c, yaml_node_t *n, void *base)
                     at = yaml_document_get_node(c->doc, pr->value);
         }
         char why[200];
-        uint64_t mm = l->max_message, mc = l->max_connections, rb = l->receive_buffer,
-                 it_ms = l->idle_timeout_ms;
+        cfg_listener keep = *l; /* the limits given: parsing the address resets them */
         char *text = l->listen;
         if (config_parse_listen(text, l, why, sizeof(why)))
             return fail(c, at, "%s", why);
-        l->max_message = mm;
-        l->max_connections = mc;
-        l->receive_buffer = rb;
-        l->idle_timeout_ms = it_ms;
+        l->max_message = keep.max_message;
+        l->max_connections = keep.max_connections;
+        l->receive_buffer = keep.receive_buffer;
+        l->idle_timeout_ms = keep.idle_timeout_ms;
+        l->min_bytes_per_minute = keep.min_bytes_per_minute;
+        l->max_connections_per_source = keep.max_connections_per_source;
+        l->peer_buffer_budget = keep.peer_buffer_budget;
+        l->buffer_budget = keep.buffer_budget;
         l->line = (int)at->start_mark.line + 1;
         l->column = (int)at->start_mark.column + 1;
     }
@@ -1022,10 +1048,8 @@ int config_parse_listen(const char *text, cfg_listener *l, char *err, size_t err
         }
         l->line = -1;
     }
-    if (!l->max_message)
-        l->max_message = 64 * 1024;
-    if (!l->max_connections)
-        l->max_connections = 1024;
+    if (!l->max_message || !l->buffer_budget)
+        listener_defaults(l); /* from the command line: the same defaults */
     return 0;
 }
 

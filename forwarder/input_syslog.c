@@ -4,7 +4,13 @@
  *
  * One thread serves every listening socket and connection with epoll.  Each
  * connection holds at most max_message bytes (plus a frame header); longer
- * messages are cut to that size, counted, and the rest skipped.  When the
+ * messages are cut to that size, counted, and the rest skipped.  No peer
+ * can take the listener: a peer address has at most
+ * max_connections_per_source connections and peer_buffer_budget bytes of
+ * buffers, the listener buffer_budget bytes (past a budget the message a
+ * connection holds is cut, counted, and the connection closed); a silent
+ * connection goes after idle_timeout_ms, and one that brings an unfinished
+ * message more slowly than min_bytes_per_minute after a minute.  When the
  * queue is full the thread waits (TCP senders then wait in their turn, and
  * the kernel counts what UDP loses); UDP batches that find the queue full
  * are dropped and counted instead, so datagrams never hold up streams. */
@@ -35,6 +41,7 @@
 #define FRAME_HEADER_MAX 12 /* "4294967295 " */
 #define READ_CHUNK 65536
 #define EPOLL_BATCH 64
+#define RATE_WINDOW_MS 10000 /* min_bytes_per_minute is checked over 10 s windows */
 
 enum framing { FRAME_NONE = 0, FRAME_OCTET, FRAME_LF };
 
@@ -53,6 +60,9 @@ typedef struct conn {
     uint64_t skip;   /* bytes of an over-long octet-counted message left */
     int skip_to_lf;  /* inside an over-long LF-framed message */
     int64_t last_ms; /* last activity, for idle_timeout_ms */
+    struct in6_addr peer; /* IPv4 as mapped */
+    int64_t window_ms;    /* start of the window min_bytes_per_minute is checked over */
+    uint64_t window_bytes;
     struct conn *prev, *next;
 } conn;
 
@@ -63,6 +73,7 @@ typedef struct listener_state {
     uint32_t last_ovfl; /* the kernel's drop counter, last seen */
     int meminfo;        /* SO_MEMINFO works: read the counter from it */
     unsigned open_conns;
+    uint64_t buf_bytes; /* capacity of every connection's buffer */
 } listener_state;
 
 typedef struct server {
@@ -135,19 +146,54 @@ static void conn_close(server *sv, conn *c)
     if (c->next)
         c->next->prev = c->prev;
     ls->open_conns--;
+    ls->buf_bytes -= c->cap;
     counter_add(&c->in->st.open_connections, (unsigned long long)-1);
     free(c->buf);
     free(c);
+}
+
+static void peer_addr(const struct sockaddr_storage *ss, struct in6_addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (ss->ss_family == AF_INET6) {
+        *a = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+    } else if (ss->ss_family == AF_INET) {
+        a->s6_addr[10] = a->s6_addr[11] = 0xff;
+        memcpy(a->s6_addr + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    }
+}
+
+/* Connections and buffer bytes a peer address holds on this listener (a
+ * walk over the connections: accepts and buffer growth are rare next to
+ * reads, and there are at most max_connections). */
+static void peer_usage(server *sv, const input *in, const struct in6_addr *a, unsigned *n,
+                       uint64_t *bytes)
+{
+    *n = 0;
+    *bytes = 0;
+    for (conn *c = sv->conns; c; c = c->next)
+        if (c->in == in && memcmp(&c->peer, a, sizeof(*a)) == 0) {
+            (*n)++;
+            *bytes += c->cap;
+        }
 }
 
 static void accept_all(server *sv, input *in)
 {
     listener_state *ls = &sv->ls[in - sv->rt->inputs];
     for (;;) {
-        int fd = accept4(in->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(in->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             return; /* EAGAIN, or EMFILE: try again on the next event */
-        if (ls->open_conns >= in->listener->max_connections) {
+        struct in6_addr peer;
+        peer_addr(&ss, &peer);
+        unsigned from_peer;
+        uint64_t peer_bytes;
+        peer_usage(sv, in, &peer, &from_peer, &peer_bytes);
+        if (ls->open_conns >= in->listener->max_connections ||
+            from_peer >= in->listener->max_connections_per_source) {
             counter_add(&in->st.rejected_connections, 1);
             close(fd);
             continue;
@@ -160,7 +206,8 @@ static void accept_all(server *sv, input *in)
         c->s = (slot){SLOT_CONN, in};
         c->fd = fd;
         c->in = in;
-        c->last_ms = now_ms();
+        c->peer = peer;
+        c->last_ms = c->window_ms = now_ms();
         struct epoll_event ev = {EPOLLIN | EPOLLRDHUP, {.ptr = c}};
         if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
             close(fd);
@@ -269,7 +316,20 @@ static int conn_parse(server *sv, conn *c)
 /* At EOF: what is left is one message.  An octet-counted frame cut short
  * (its length said more than came) is its body alone, passed on cut and
  * counted: never the header with the next frames' bytes inside. */
+static void emit_tail_at(server *sv, conn *c, int cut);
+
 static void emit_tail(server *sv, conn *c)
+{
+    emit_tail_at(sv, c, 0);
+}
+
+/* The same for a message that is known to be cut (over budget). */
+static void emit_tail_cut(server *sv, conn *c)
+{
+    emit_tail_at(sv, c, 1);
+}
+
+static void emit_tail_at(server *sv, conn *c, int cut)
 {
     const char *s = c->buf;
     size_t i = 0;
@@ -281,7 +341,7 @@ static void emit_tail(server *sv, conn *c)
             counter_add(&c->in->st.cut, 1); /* nothing to pass on, still a cut frame */
         return;
     }
-    emit(sv, c->in, c->buf, c->len, 0);
+    emit(sv, c->in, c->buf, c->len, cut);
 }
 
 static void udp_read(server *sv, input *in);
@@ -338,33 +398,59 @@ static int udp_push(server *sv, input *in)
 
 /* Read what the connection has: 1 = read something (there may be more),
  * 0 = nothing more for now, -1 = closed. */
+/* Whether the connection may take `more` bytes of buffer: within its
+ * peer's budget and the listener's. */
+static int budget_allows(server *sv, conn *c, size_t more)
+{
+    const cfg_listener *l = c->in->listener;
+    listener_state *ls = &sv->ls[c->in - sv->rt->inputs];
+    if (ls->buf_bytes + more > l->buffer_budget)
+        return 0;
+    unsigned n;
+    uint64_t peer_bytes;
+    peer_usage(sv, c->in, &c->peer, &n, &peer_bytes);
+    return peer_bytes + more <= l->peer_buffer_budget;
+}
+
+/* Out of budget: the message held so far is passed on cut (and counted),
+ * and the connection closed; the sender may come back when it has less in
+ * flight. */
+static int conn_over_budget(server *sv, conn *c)
+{
+    counter_add(&c->in->st.budget_cut, 1);
+    if (c->len && !c->skip && !c->skip_to_lf)
+        emit_tail_cut(sv, c);
+    conn_close(sv, c);
+    return -1;
+}
+
+static int conn_grow(server *sv, conn *c, size_t n)
+{
+    if (!budget_allows(sv, c, n - c->cap))
+        return -1;
+    char *b = realloc(c->buf, n);
+    if (!b)
+        return -1;
+    sv->ls[c->in - sv->rt->inputs].buf_bytes += n - c->cap;
+    c->buf = b;
+    c->cap = n;
+    return 0;
+}
+
 static int conn_read(server *sv, conn *c)
 {
     size_t max = c->in->listener->max_message + FRAME_HEADER_MAX;
-    if (!c->buf) {
-        /* Allocated on first data: idle connections cost only their struct. */
-        c->cap = max < READ_CHUNK ? max : READ_CHUNK;
-        c->buf = malloc(c->cap);
-        if (!c->buf) {
-            conn_close(sv, c);
-            return -1;
-        }
-    }
+    if (!c->buf && conn_grow(sv, c, max < READ_CHUNK ? max : READ_CHUNK) != 0)
+        return conn_over_budget(sv, c); /* idle connections cost only their struct */
     for (int rounds = 0; rounds < 16; rounds++) {
-        if (c->len == c->cap && c->cap < max) {
-            size_t n = c->cap * 2 < max ? c->cap * 2 : max;
-            char *b = realloc(c->buf, n);
-            if (!b) {
-                conn_close(sv, c);
-                return -1;
-            }
-            c->buf = b;
-            c->cap = n;
-        }
+        if (c->len == c->cap && c->cap < max &&
+            conn_grow(sv, c, c->cap * 2 < max ? c->cap * 2 : max) != 0)
+            return conn_over_budget(sv, c);
         ssize_t k = read(c->fd, c->buf + c->len, c->cap - c->len);
         if (k > 0) {
             c->len += (size_t)k;
             c->last_ms = now_ms();
+            c->window_bytes += (uint64_t)k;
             if (conn_parse(sv, c) != 0)
                 return 0; /* the queue was aborted */
             if ((size_t)k < READ_CHUNK / 2)
@@ -473,9 +559,25 @@ static void expire_idle(server *sv)
     int64_t t = now_ms();
     for (conn *c = sv->conns, *n; c; c = n) {
         n = c->next;
-        uint64_t idle = c->in->listener->idle_timeout_ms;
-        if (idle && t - c->last_ms > (int64_t)idle)
+        const cfg_listener *l = c->in->listener;
+        if (l->idle_timeout_ms && t - c->last_ms > (int64_t)l->idle_timeout_ms) {
             conn_close(sv, c);
+            continue;
+        }
+        if (t - c->window_ms < RATE_WINDOW_MS)
+            continue;
+        /* A window is over: an unfinished message that came slower than
+         * the minimum rate is a peer holding a slot and a buffer with a
+         * byte now and then (slowloris); its message is passed on cut. */
+        if (c->len && c->window_bytes * 60000 < l->min_bytes_per_minute * RATE_WINDOW_MS) {
+            counter_add(&c->in->st.slow_closed, 1);
+            if (!c->skip && !c->skip_to_lf)
+                emit_tail_cut(sv, c);
+            conn_close(sv, c);
+            continue;
+        }
+        c->window_ms = t;
+        c->window_bytes = 0;
     }
 }
 

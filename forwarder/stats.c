@@ -84,8 +84,10 @@ void stats_dump(runtime *rt, FILE *f)
                 kind_name(in->kind), in->name, counter_get(&s->lines), counter_get(&s->bytes),
                 counter_get(&s->cut), counter_get(&s->dropped), counter_get(&s->read_errors));
         if (in->kind == INPUT_SYSLOG)
-            fprintf(f, " connections %llu open %llu rejected %llu", counter_get(&s->connections),
-                    counter_get(&s->open_connections), counter_get(&s->rejected_connections));
+            fprintf(f, " connections %llu open %llu rejected %llu slow_closed %llu budget_cut %llu",
+                    counter_get(&s->connections), counter_get(&s->open_connections),
+                    counter_get(&s->rejected_connections), counter_get(&s->slow_closed),
+                    counter_get(&s->budget_cut));
         if (in->kind == INPUT_FILE)
             fprintf(f, " rotations %llu truncations %llu", counter_get(&s->rotations),
                     counter_get(&s->truncations));

@@ -23,6 +23,7 @@ typedef struct input_stats {
     counter lines, bytes, cut; /* read by the input thread */
     counter dropped;           /* lost: UDP queue full, kernel drops, EPIPE on kmsg */
     counter connections, open_connections, rejected_connections;
+    counter slow_closed, budget_cut; /* TCP: slowloris closed; messages cut for memory */
     counter rotations, truncations;
     counter read_errors;
 } input_stats;

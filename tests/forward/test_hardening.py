@@ -230,6 +230,87 @@ def test_octet_frame_cut_at_eof():
         F.die("cut frame not counted: %r" % (m and m.group(0)))
 
 
+def input_line(fw, port):
+    """The SIGUSR1 counters of the TCP listener on port, as a dict."""
+    import signal
+    fw.signal(signal.SIGUSR1)
+    for _ in range(100):
+        m = re.findall(r"input syslog tcp://127.0.0.1:%d: (.*)" % port, fw.stderr())
+        if m:
+            w = m[-1].split()
+            return {w[i]: int(w[i + 1]) for i in range(0, len(w) - 1, 2)}
+        time.sleep(0.05)
+    F.die("no counters for the listener")
+
+
+def test_listener_limits():
+    """One peer cannot take the listener: a per-source connection limit,
+    a buffer budget per peer, a minimum rate for unfinished messages."""
+    import socket
+    port = F.free_port()
+    cfg = os.path.join(W, "limits.yaml")
+    with open(cfg, "w") as fh:
+        fh.write("inputs:\n  syslog:\n    - listen: tcp://127.0.0.1:%d\n"
+                 "      max_connections_per_source: 3\n      peer_buffer_budget: 96KiB\n"
+                 "      min_bytes_per_minute: 600\n" % port)
+    fw = F.Forwarder(EXE, ["-c", cfg, "--stdout"], W)
+    if not F.wait_port("127.0.0.1", port):
+        F.die("listener did not start")
+    time.sleep(0.2)  # the probe connection of wait_port is gone
+
+    def conn(src):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+        return s
+
+    held = [conn("127.0.0.2") for _ in range(4)]  # the 4th is refused
+    other = conn("127.0.0.3")
+    other.sendall((F.line(7) + "\n").encode())
+    evs = fw.wait_events(1)
+    c = input_line(fw, port)
+    if c.get("rejected") != 1 or [F.key(e) for e in evs] != [(1, 7)]:
+        F.die("per-source limit: %r, events %r" % (c, evs))
+    for s in held:
+        s.close()
+    # Budget: two connections of one peer, 60 KiB each unfinished; the
+    # second cannot have its buffer within 96 KiB: cut, counted, closed.
+    a, b = conn("127.0.0.4"), conn("127.0.0.4")
+    a.sendall(b"x" * 60000)
+    time.sleep(0.3)
+    b.sendall(b"y" * 60000)
+    deadline = time.time() + 10
+    while input_line(fw, port).get("budget_cut", 0) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    a.sendall(("\n" + F.line(8) + "\n").encode())
+    evs = fw.wait_events(2)
+    c = input_line(fw, port)
+    if c.get("budget_cut") != 1 or (1, 8) not in [F.key(e) for e in evs]:
+        F.die("peer budget: %r" % c)
+    a.close()
+    b.close()
+    # Slowloris: 1 byte a second of a message that never ends (below 600
+    # bytes a minute): closed within two windows, counted.
+    s = conn("127.0.0.5")
+    t0 = time.time()
+    closed = False
+    while time.time() - t0 < 40:
+        try:
+            s.send(b"z")
+        except OSError:
+            closed = True
+            break
+        if input_line(fw, port).get("slow_closed", 0) >= 1:
+            closed = True
+            break
+        time.sleep(1)
+    s.close()
+    c = input_line(fw, port)
+    fw.stop()
+    if not closed or c.get("slow_closed") != 1:
+        F.die("slowloris not closed: %r" % c)
+
+
 def main():
     test_invalid_utf8()
     test_cli_numbers()
@@ -238,6 +319,7 @@ def main():
     test_yaml_depth()
     test_reload_prefixes()
     test_octet_frame_cut_at_eof()
+    test_listener_limits()
     print("ok")
 
 
