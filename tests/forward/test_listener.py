@@ -33,6 +33,7 @@ with open(CONF, "w") as f:
     - listen: "tcp://[::1]:%d"
       max_message: %d
       max_connections: 4000
+      max_connections_per_source: 4000  # every client here is loopback
     - listen: "tcp://127.0.0.1:%d"
       max_message: %d
     - listen: "udp://[::1]:%d"
