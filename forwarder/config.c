@@ -408,8 +408,8 @@ static const key_spec listener_keys[] = {
      0},
     {"idle_timeout_ms", K_UINT, offsetof(cfg_listener, idle_timeout_ms), 0, 86400000, NULL, NULL,
      NULL, 0},
-    {"min_bytes_per_minute", K_UINT, offsetof(cfg_listener, min_bytes_per_minute), 0, 1 << 30,
-     NULL, NULL, NULL, 0},
+    {"min_bytes_per_minute", K_UINT, offsetof(cfg_listener, min_bytes_per_minute), 0, 1 << 30, NULL,
+     NULL, NULL, 0},
     {"max_connections_per_source", K_UINT, offsetof(cfg_listener, max_connections_per_source), 1,
      1000000, NULL, NULL, NULL, 0},
     {"peer_buffer_budget", K_SIZE, offsetof(cfg_listener, peer_buffer_budget), 1024, 1LL << 40,
@@ -914,9 +914,8 @@ static int check_depth(ctx *c, yaml_parser_t *p)
         yaml_event_type_t t = ev.type;
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
             if (++depth > CFG_MAX_DEPTH) {
-                snprintf(c->err, c->errlen, "%s:%zu:%zu: nested more than %d levels deep",
-                         c->file, ev.start_mark.line + 1, ev.start_mark.column + 1,
-                         CFG_MAX_DEPTH);
+                snprintf(c->err, c->errlen, "%s:%zu:%zu: nested more than %d levels deep", c->file,
+                         ev.start_mark.line + 1, ev.start_mark.column + 1, CFG_MAX_DEPTH);
                 rc = -1;
             }
         } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {

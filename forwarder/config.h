@@ -42,10 +42,10 @@ typedef struct cfg_listener {
     uint64_t receive_buffer;  /* SO_RCVBUF; 0 = the system's */
     uint64_t idle_timeout_ms; /* TCP: close connections silent this long; 0 = never */
     /* TCP, against one peer taking everything: */
-    uint64_t min_bytes_per_minute;     /* an unfinished message slower than this: closed */
+    uint64_t min_bytes_per_minute;       /* an unfinished message slower than this: closed */
     uint64_t max_connections_per_source; /* per peer address; more are refused */
-    uint64_t peer_buffer_budget;       /* message buffers of one peer address, in all */
-    uint64_t buffer_budget;            /* message buffers of the whole listener */
+    uint64_t peer_buffer_budget;         /* message buffers of one peer address, in all */
+    uint64_t buffer_budget;              /* message buffers of the whole listener */
 } cfg_listener;
 
 typedef struct cfg_pattern {

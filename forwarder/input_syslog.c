@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "inputs.h"
+#include "syslog_frame.h"
 
 #include <linux/sock_diag.h>
 
@@ -38,7 +39,6 @@
 #define SO_MEMINFO 55
 #endif
 
-#define FRAME_HEADER_MAX 12 /* "4294967295 " */
 #define READ_CHUNK 65536
 #define EPOLL_BATCH 64
 #define RATE_WINDOW_MS 10000 /* min_bytes_per_minute is checked over 10 s windows */
@@ -57,9 +57,8 @@ typedef struct conn {
     input *in;
     char *buf;
     size_t len, cap;
-    uint64_t skip;   /* bytes of an over-long octet-counted message left */
-    int skip_to_lf;  /* inside an over-long LF-framed message */
-    int64_t last_ms; /* last activity, for idle_timeout_ms */
+    frame_state fr;
+    int64_t last_ms;      /* last activity, for idle_timeout_ms */
     struct in6_addr peer; /* IPv4 as mapped */
     int64_t window_ms;    /* start of the window min_bytes_per_minute is checked over */
     uint64_t window_bytes;
@@ -224,88 +223,29 @@ static void accept_all(server *sv, input *in)
     }
 }
 
-static int emit(server *sv, input *in, const char *msg, size_t len, int cut)
+typedef struct conn_emit_ctx {
+    server *sv;
+    conn *c;
+} conn_emit_ctx;
+
+/* The framing state machine (syslog_frame.c) hands each message here. */
+static int conn_emit(void *arg, const char *msg, size_t len, int cut)
 {
-    /* A cut frame (a length past max_message, or past the end of the
-     * stream) may hold what were other messages: the record ends at its
-     * first line, so that it never carries headers and lines merged. */
-    if (cut) {
-        const char *nl = memchr(msg, '\n', len);
-        if (nl)
-            len = (size_t)(nl - msg);
-    }
-    /* Trailing CR/LF and NULs are framing, not message. */
-    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == 0))
-        len--;
-    if (!len)
+    conn_emit_ctx *x = arg;
+    if (!len) { /* a frame cut before its first byte: nothing to pass on */
+        counter_add(&x->c->in->st.cut, 1);
         return 0;
-    return emitter_line(&sv->ls[in - sv->rt->inputs].em, msg, len, cut, -1);
+    }
+    return emitter_line(&x->sv->ls[x->c->in - x->sv->rt->inputs].em, msg, len, cut, -1);
 }
 
 /* Take every complete message out of the connection's buffer. */
 static int conn_parse(server *sv, conn *c)
 {
-    size_t max = c->in->listener->max_message;
-    size_t p = 0;
+    conn_emit_ctx x = {sv, c};
     int rc = 0;
-    while (p < c->len && rc == 0) {
-        char *s = c->buf + p;
-        size_t avail = c->len - p;
-        if (c->skip) {
-            size_t k = avail < c->skip ? avail : (size_t)c->skip;
-            c->skip -= k;
-            p += k;
-            continue;
-        }
-        if (c->skip_to_lf) {
-            char *nl = memchr(s, '\n', avail);
-            p += nl ? (size_t)(nl - s) + 1 : avail;
-            c->skip_to_lf = !nl;
-            continue;
-        }
-        if (*s == '\n' || *s == '\r' || *s == 0 || *s == ' ') {
-            p++; /* between frames */
-            continue;
-        }
-        if (*s >= '1' && *s <= '9') {
-            /* Octet counting when digits are followed by a space. */
-            size_t i = 0;
-            uint64_t n = 0;
-            while (i < avail && i < FRAME_HEADER_MAX && s[i] >= '0' && s[i] <= '9')
-                n = n * 10 + (uint64_t)(s[i++] - '0');
-            if (i == avail && i < FRAME_HEADER_MAX)
-                break; /* the header is not complete yet */
-            if (i < avail && s[i] == ' ' && i < FRAME_HEADER_MAX - 1) {
-                size_t body = i + 1;
-                if (n <= max) {
-                    if (avail - body < n)
-                        break;
-                    rc = emit(sv, c->in, s + body, (size_t)n, 0);
-                    p += body + (size_t)n;
-                } else {
-                    if (avail - body < max)
-                        break;
-                    rc = emit(sv, c->in, s + body, max, 1);
-                    c->skip = n - max;
-                    p += body + max;
-                }
-                continue;
-            }
-            /* Not a frame header: an LF-terminated message that starts
-             * with a digit. */
-        }
-        char *nl = memchr(s, '\n', avail < max + 1 ? avail : max + 1);
-        if (nl) {
-            rc = emit(sv, c->in, s, (size_t)(nl - s), 0);
-            p += (size_t)(nl - s) + 1;
-        } else if (avail >= max) {
-            rc = emit(sv, c->in, s, max, 1);
-            c->skip_to_lf = 1;
-            p += max;
-        } else {
-            break;
-        }
-    }
+    size_t p =
+        frame_parse(&c->fr, c->buf, c->len, c->in->listener->max_message, conn_emit, &x, &rc);
     if (p) {
         memmove(c->buf, c->buf + p, c->len - p);
         c->len -= p;
@@ -313,35 +253,12 @@ static int conn_parse(server *sv, conn *c)
     return rc;
 }
 
-/* At EOF: what is left is one message.  An octet-counted frame cut short
- * (its length said more than came) is its body alone, passed on cut and
- * counted: never the header with the next frames' bytes inside. */
-static void emit_tail_at(server *sv, conn *c, int cut);
-
-static void emit_tail(server *sv, conn *c)
+/* At EOF (or when the connection must go: cut): what is left is one
+ * message. */
+static void conn_tail(server *sv, conn *c, int cut)
 {
-    emit_tail_at(sv, c, 0);
-}
-
-/* The same for a message that is known to be cut (over budget). */
-static void emit_tail_cut(server *sv, conn *c)
-{
-    emit_tail_at(sv, c, 1);
-}
-
-static void emit_tail_at(server *sv, conn *c, int cut)
-{
-    const char *s = c->buf;
-    size_t i = 0;
-    while (i < c->len && i < FRAME_HEADER_MAX && s[i] >= '0' && s[i] <= '9')
-        i++;
-    if (i > 0 && s[0] != '0' && i < c->len && s[i] == ' ' && i < FRAME_HEADER_MAX - 1) {
-        size_t body = c->len - i - 1, max = c->in->listener->max_message;
-        if (emit(sv, c->in, s + i + 1, body < max ? body : max, 1) == 0 && body == 0)
-            counter_add(&c->in->st.cut, 1); /* nothing to pass on, still a cut frame */
-        return;
-    }
-    emit(sv, c->in, c->buf, c->len, cut);
+    conn_emit_ctx x = {sv, c};
+    frame_eof(&c->fr, c->buf, c->len, c->in->listener->max_message, conn_emit, &x, cut);
 }
 
 static void udp_read(server *sv, input *in);
@@ -418,8 +335,7 @@ static int budget_allows(server *sv, conn *c, size_t more)
 static int conn_over_budget(server *sv, conn *c)
 {
     counter_add(&c->in->st.budget_cut, 1);
-    if (c->len && !c->skip && !c->skip_to_lf)
-        emit_tail_cut(sv, c);
+    conn_tail(sv, c, 1);
     conn_close(sv, c);
     return -1;
 }
@@ -460,8 +376,8 @@ static int conn_read(server *sv, conn *c)
         if (k < 0 && (errno == EAGAIN || errno == EINTR))
             return 0;
         /* EOF or error: a last message without its LF still counts. */
-        if (k == 0 && c->len && !c->skip && !c->skip_to_lf)
-            emit_tail(sv, c);
+        if (k == 0)
+            conn_tail(sv, c, 0);
         conn_close(sv, c);
         return -1;
     }
@@ -571,8 +487,7 @@ static void expire_idle(server *sv)
          * byte now and then (slowloris); its message is passed on cut. */
         if (c->len && c->window_bytes * 60000 < l->min_bytes_per_minute * RATE_WINDOW_MS) {
             counter_add(&c->in->st.slow_closed, 1);
-            if (!c->skip && !c->skip_to_lf)
-                emit_tail_cut(sv, c);
+            conn_tail(sv, c, 1);
             conn_close(sv, c);
             continue;
         }

@@ -88,8 +88,7 @@ static void usage(FILE *f)
 
 /* The same ranges as the YAML keys (config.c): a number outside is an error
  * with its reason, never a silent exit or an overflow later. */
-static int parse_number(const char *opt, const char *s, long long lo, long long hi,
-                        long long *out)
+static int parse_number(const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
@@ -99,8 +98,8 @@ static int parse_number(const char *opt, const char *s, long long lo, long long 
         return -1;
     }
     if (errno == ERANGE || v < lo || v > hi) {
-        fprintf(stderr, "ipv6probe-forward: --%s: %s is out of range (%lld to %lld)\n", opt, s,
-                lo, hi);
+        fprintf(stderr, "ipv6probe-forward: --%s: %s is out of range (%lld to %lld)\n", opt, s, lo,
+                hi);
         return -1;
     }
     *out = v;

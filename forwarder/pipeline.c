@@ -44,7 +44,7 @@ struct pipeline {
     unsigned stderr_reports;
     pending_ckpt *pending;
     unsigned long long replaced_seen; /* v6p_json_writer_replaced, last read */
-    char *raw; /* buffer for unparsed records */
+    char *raw;                        /* buffer for unparsed records */
     size_t raw_cap;
     int64_t last_flush;
     unsigned long long unflushed;

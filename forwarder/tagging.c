@@ -103,7 +103,7 @@ static int add_prefixes(tagging *t, const tagging_tables *tb, char *err, size_t 
         v6p_pe_set_prefixes(t->pe, (const char *const *)tb->prefixes, tb->n_prefixes, &bad);
     if (st != V6P_PE_OK) {
         snprintf(err, errlen, "internal_prefixes: \"%s\": %s",
-                 bad < tb->n_prefixes ? tb->prefixes[bad] : "", 
+                 bad < tb->n_prefixes ? tb->prefixes[bad] : "",
                  st == V6P_PE_EFULL ? "too many prefixes" : "not an IPv6 prefix");
         return -1;
     }

@@ -26,7 +26,7 @@
 struct v6p_json_writer {
     char *buf;
     size_t len, cap;
-    int failed; /* a grow failed: the event is lost, the writer is not */
+    int failed;                  /* a grow failed: the event is lost, the writer is not */
     unsigned long long replaced; /* invalid UTF-8 bytes replaced, in all */
     /* `"key":` of every field, built once from the field table, in slots of
      * a fixed size so that copying one is a few vector moves (a copy of

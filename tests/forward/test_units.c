@@ -15,6 +15,7 @@
 #include "config.h"
 #include "linereader.h"
 #include "queue.h"
+#include "syslog_frame.h"
 
 static char tmpdir[] = "/tmp/v6p-units-XXXXXX";
 
@@ -277,6 +278,70 @@ static void checkpoint_roundtrip(void **state)
     checkpoints_close(&c);
 }
 
+/* ---- syslog TCP framing ---- */
+
+typedef struct frames {
+    char text[512]; /* messages joined by '|', a cut one marked '!' */
+    size_t len;
+} frames;
+
+static int collect(void *arg, const char *msg, size_t len, int cut)
+{
+    frames *f = arg;
+    assert_true(f->len + len + 2 < sizeof(f->text));
+    memcpy(f->text + f->len, msg, len);
+    f->len += len;
+    f->text[f->len++] = cut ? '!' : '|';
+    f->text[f->len] = 0;
+    return 0;
+}
+
+/* Feeds s in reads of `chunk` bytes through a buffer of max + header, as
+ * the listener does, then ends the stream. */
+static void feed(const char *s, size_t max, size_t chunk, frames *f)
+{
+    char buf[256];
+    size_t len = 0, n = strlen(s), off = 0;
+    frame_state st;
+    memset(&st, 0, sizeof(st));
+    memset(f, 0, sizeof(*f));
+    while (off < n) {
+        size_t k = chunk < n - off ? chunk : n - off;
+        if (k > max + FRAME_HEADER_MAX - len)
+            k = max + FRAME_HEADER_MAX - len;
+        memcpy(buf + len, s + off, k);
+        len += k;
+        off += k;
+        int rc;
+        size_t p = frame_parse(&st, buf, len, max, collect, f, &rc);
+        memmove(buf, buf + p, len - p);
+        len -= p;
+    }
+    frame_eof(&st, buf, len, max, collect, f, 0);
+}
+
+static void syslog_framing(void **state)
+{
+    (void)state;
+    frames f;
+    /* A message of exactly max bytes is whole however it arrives (the
+     * fuzzer found it cut when it came a byte at a time). */
+    for (size_t chunk = 1; chunk < 40; chunk++) {
+        feed("0123456789abcdef\nnext\n", 16, chunk, &f);
+        assert_string_equal(f.text, "0123456789abcdef|next|");
+    }
+    /* Longer than max: cut once, the rest skipped, the next whole. */
+    feed("0123456789abcdefXYZ\nnext\n", 16, 3, &f);
+    assert_string_equal(f.text, "0123456789abcdef!next|");
+    /* Octet counting, a line feed inside a frame is the message's. */
+    feed("7 a\nb c d3 xyz", 16, 2, &f);
+    assert_string_equal(f.text, "a\nb c d|xyz|");
+    /* A length past the end of the stream: the body to its first line,
+     * cut; never the header with the next lines inside. */
+    feed("4294967296 first\nsecond\n", 64, 5, &f);
+    assert_string_equal(f.text, "first!");
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir))
@@ -285,6 +350,7 @@ int main(void)
         cmocka_unit_test(config_values),         cmocka_unit_test(config_suggestions),
         cmocka_unit_test(listen_addresses),      cmocka_unit_test(batches),
         cmocka_unit_test(reader_cut_and_follow), cmocka_unit_test(checkpoint_roundtrip),
+        cmocka_unit_test(syslog_framing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[600];

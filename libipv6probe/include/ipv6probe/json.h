@@ -28,7 +28,7 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
 unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w);
 
 /* The greatest length v6p_json_quote writes for n bytes. */
-#define V6P_JSON_QUOTE_MAX(n) ((n) * 6 + 2)
+#define V6P_JSON_QUOTE_MAX(n) ((n)*6 + 2)
 
 /* Write src[0..n) as a JSON string, quotes included, at dst (room for
  * V6P_JSON_QUOTE_MAX(n) bytes, not NUL-terminated); returns the length.
