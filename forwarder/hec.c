@@ -499,10 +499,14 @@ static int batch_ensure_raw(hbatch *b)
         return HEC_ENOMEM;
     size_t cap = b->gzlen * 4 + 4096, len = 0;
     char *out = malloc(cap);
+    if (!out) {
+        inflateEnd(&zs);
+        return HEC_ENOMEM;
+    }
     int zrc = Z_OK;
     zs.next_in = (Bytef *)b->gz;
     zs.avail_in = (uInt)b->gzlen;
-    while (out && zrc == Z_OK) {
+    while (zrc == Z_OK) {
         if (len == cap) {
             char *n = realloc(out, cap * 2);
             if (!n)

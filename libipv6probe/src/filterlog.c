@@ -281,13 +281,13 @@ static v6p_reason icmp_opnsense(v6p_event *ev, const fld *t, int n, int v6)
         if ((r = dec(ev, V6P_F_ICMP_CODE, &t[2])))
             return r;
     } else {
-        size_t i, nc = sizeof(icmp_codes) / sizeof(icmp_codes[0]);
-        for (i = 0; i < nc; i++)
+        int code = -1;
+        for (size_t i = 0; i < sizeof(icmp_codes) / sizeof(icmp_codes[0]) && code < 0; i++)
             if (icmp_codes[i].type == type && fld_is(&t[2], icmp_codes[i].name))
-                break;
-        if (i == nc)
+                code = icmp_codes[i].code;
+        if (code < 0)
             return V6P_R_UNEXPECTED_TOKEN;
-        if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, icmp_codes[i].code)))
+        if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, (uint64_t)code)))
             return r;
     }
     if (t[3].n && (r = dec(ev, V6P_F_ICMP_ID, &t[3])))

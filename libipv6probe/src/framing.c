@@ -214,7 +214,7 @@ static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6p_frame_o
             fill_year_cache(c, o, (unsigned)mo, d);
         /* infer_year's test, candidate by candidate, on the cached days:
          * the time of day still decides near the reference time. */
-        int64_t tod = (int64_t)(h * 3600 + mi * 60 + s);
+        int64_t tod = (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)s;
         int n = 0;
         while (n < 2 && c->days[n] * 86400 + tod - o->local_utc_offset > o->reference_sec + 86400)
             n++;

@@ -130,8 +130,7 @@ int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out)
             uint32_t h = ntohl(a.s_addr);
             words[nwords++] = (uint16_t)(h >> 16);
             words[nwords++] = (uint16_t)h;
-            i = n;
-            break;
+            break; /* the tail ends the address */
         }
         if (i == start || i - start > 4 || nwords == 8)
             return -1;
