@@ -213,7 +213,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
         v6p_set_span(ev, V6P_F_DVC, fr.host.ptr, fr.host.len);
 
     const char *body = line + fr.body;
-    size_t blen = len - fr.body;
+    size_t blen = (fr.body_end ? fr.body_end : len) - fr.body;
     v6p_body_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.tag = fr.tag;
