@@ -562,8 +562,7 @@ static int set_internal_interfaces(ctx *c, yaml_node_t *n, void *base)
         size_t len = strlen(cfg->internal_interfaces[i]);
         if (len == 0 || len > 63 || strpbrk(cfg->internal_interfaces[i], " \t/")) {
             yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
-            return fail(c, item,
-                        "\"%s\" is not an interface name or glob such as lan0 or br-*",
+            return fail(c, item, "\"%s\" is not an interface name or glob such as lan0 or br-*",
                         cfg->internal_interfaces[i]);
         }
     }

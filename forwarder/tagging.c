@@ -31,7 +31,7 @@ struct tagging {
     v6p_taggers *taggers;
     v6p_harvest *harvest; /* reads what the PE tracker marked internal */
     v6p_site *site;
-    v6p_dedupe *dedupe; /* NULL when turned off */
+    v6p_dedupe *dedupe;                /* NULL when turned off */
     unsigned long long forward_events; /* direction "forward": no site described */
 };
 

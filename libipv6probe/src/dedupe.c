@@ -35,15 +35,23 @@ typedef struct dd_value {
  * presence bits go in too, so an absent field never equals a zero one. */
 typedef struct dd_fields {
     uint64_t present;
-    uint32_t flow_label, bytes, tcp_seq, ip_id, frag_id, frag_offset;
+    uint32_t flow_label, bytes, tcp_seq, ip_id, frag_id, frag_offset, icmp_mtu;
     uint16_t src_port, dest_port, icmp_id, icmp_seq;
-    uint8_t protocol_number, hop_limit, icmp_type, icmp_code, protocol_version, pad[3];
+    /* An ICMPv6 error carries no id of its own: the packet it quotes tells
+     * two Time Exceeded messages for two probes apart. */
+    uint16_t inner_src_port, inner_dest_port, inner_icmp_id, inner_icmp_seq;
+    uint8_t protocol_number, hop_limit, icmp_type, icmp_code, protocol_version, inner_hop_limit;
+    uint8_t pad[2];
+    uint8_t inner_dest[16];
 } dd_fields;
 
 static const v6p_field key_fields[] = {
-    V6P_F_PROTOCOL_NUMBER, V6P_F_HOP_LIMIT, V6P_F_FLOW_LABEL, V6P_F_BYTES,  V6P_F_SRC_PORT,
-    V6P_F_DEST_PORT,       V6P_F_ICMP_TYPE, V6P_F_ICMP_CODE,  V6P_F_ICMP_ID, V6P_F_ICMP_SEQ,
-    V6P_F_TCP_SEQ,         V6P_F_IP_ID,     V6P_F_FRAG_ID,    V6P_F_FRAG_OFFSET};
+    V6P_F_PROTOCOL_NUMBER, V6P_F_HOP_LIMIT,     V6P_F_FLOW_LABEL,     V6P_F_BYTES,
+    V6P_F_SRC_PORT,        V6P_F_DEST_PORT,     V6P_F_ICMP_TYPE,      V6P_F_ICMP_CODE,
+    V6P_F_ICMP_ID,         V6P_F_ICMP_SEQ,      V6P_F_TCP_SEQ,        V6P_F_IP_ID,
+    V6P_F_FRAG_ID,         V6P_F_FRAG_OFFSET,   V6P_F_ICMP_MTU,       V6P_F_INNER_SRC_PORT,
+    V6P_F_INNER_DEST_PORT, V6P_F_INNER_ICMP_ID, V6P_F_INNER_ICMP_SEQ, V6P_F_INNER_HOP_LIMIT,
+    V6P_F_INNER_DEST};
 
 void v6p_dedupe_config_init(v6p_dedupe_config *cfg)
 {
@@ -73,8 +81,8 @@ v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err)
         return NULL;
     }
     d->cfg = *cfg;
-    v6p_table_config tc = {cfg->capacity, sizeof(dd_key), sizeof(dd_value),
-                           {cfg->seed[0], cfg->seed[1]}, NULL, NULL};
+    v6p_table_config tc = {
+        cfg->capacity, sizeof(dd_key), sizeof(dd_value), {cfg->seed[0], cfg->seed[1]}, NULL, NULL};
     if (v6p_table_create(&tc, &d->seen) != V6P_TABLE_OK) {
         free(d);
         v6p_error_set(err, ENOMEM, "out of memory");
@@ -116,6 +124,13 @@ static void make_key(const v6p_dedupe *d, const v6p_event *ev, dd_key *k)
     f.icmp_type = ev->icmp_type;
     f.icmp_code = ev->icmp_code;
     f.protocol_version = ev->protocol_version;
+    f.icmp_mtu = ev->icmp_mtu;
+    f.inner_src_port = ev->inner_src_port;
+    f.inner_dest_port = ev->inner_dest_port;
+    f.inner_icmp_id = ev->inner_icmp_id;
+    f.inner_icmp_seq = ev->inner_icmp_seq;
+    f.inner_hop_limit = ev->inner_hop_limit;
+    memcpy(f.inner_dest, ev->inner_dest.s6_addr, 16);
     memcpy(k->src, ev->src.s6_addr, 16);
     memcpy(k->dest, ev->dest.s6_addr, 16);
     k->digest = v6p_siphash13(d->idkey, &f, sizeof(f));

@@ -152,8 +152,8 @@ v6p_direction v6p_site_direction(v6p_site *s, v6p_event *ev)
         return ev->direction;
     enum side src = place(s, ev, V6P_F_SRC, &ev->src, V6P_F_SRC_INTERFACE, &ev->src_interface,
                           ev->hook == V6P_HOOK_OUTPUT);
-    enum side dst = place(s, ev, V6P_F_DEST, &ev->dest, V6P_F_DEST_INTERFACE,
-                          &ev->dest_interface, ev->hook == V6P_HOOK_INPUT);
+    enum side dst = place(s, ev, V6P_F_DEST, &ev->dest, V6P_F_DEST_INTERFACE, &ev->dest_interface,
+                          ev->hook == V6P_HOOK_INPUT);
     v6p_direction d;
     if (src == SIDE_INSIDE)
         d = dst == SIDE_INSIDE ? V6P_DIR_LATERAL : V6P_DIR_OUTBOUND;

@@ -260,7 +260,7 @@ typedef struct v6p_event {
     uint64_t ladder_id;
     uint32_t ladder_rung, ladder_rungs, ladder_repeat;
     uint64_t packet_id, duplicate_of; /* below 2^53: exact as a JSON number */
-    uint32_t tags; /* V6P_TAG_* */
+    uint32_t tags;                    /* V6P_TAG_* */
 } v6p_event;
 
 /* Clear an event for reuse. */
@@ -287,8 +287,8 @@ const char *v6p_field_name(v6p_field f);
 /* Look a field up by its JSON key; returns V6P_F_COUNT_ when unknown. */
 v6p_field v6p_field_by_name(const char *name, size_t len);
 
-const char *v6p_format_name(v6p_format f);  /* "linux:iptables" … */
-const char *v6p_action_name(v6p_action a);  /* "blocked" … */
+const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
+const char *v6p_action_name(v6p_action a); /* "blocked" … */
 const char *v6p_direction_name(v6p_direction d);
 const char *v6p_hook_name(v6p_hook h); /* "input" … */
 
