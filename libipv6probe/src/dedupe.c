@@ -33,18 +33,11 @@ typedef struct dd_value {
 
 /* Everything but the addresses that tells one packet from another; the
  * presence bits go in too, so an absent field never equals a zero one. */
-typedef struct dd_fields {
-    uint64_t present;
-    uint32_t flow_label, bytes, tcp_seq, ip_id, frag_id, frag_offset, icmp_mtu;
-    uint16_t src_port, dest_port, icmp_id, icmp_seq;
-    /* An ICMPv6 error carries no id of its own: the packet it quotes tells
-     * two Time Exceeded messages for two probes apart. */
-    uint16_t inner_src_port, inner_dest_port, inner_icmp_id, inner_icmp_seq;
-    uint8_t protocol_number, hop_limit, icmp_type, icmp_code, protocol_version, inner_hop_limit;
-    uint8_t pad[2];
-    uint8_t inner_dest[16];
-} dd_fields;
-
+/* Everything but the addresses that tells one packet from another, packed
+ * into four words; presence bits too, so an absent field never equals a
+ * zero one.  An ICMPv6 error carries no id of its own: the packet it quotes
+ * (ports, ICMP id and sequence, hop limit) tells two Time Exceeded messages
+ * for two probes apart. */
 static const v6p_field key_fields[] = {
     V6P_F_PROTOCOL_NUMBER, V6P_F_HOP_LIMIT,     V6P_F_FLOW_LABEL,     V6P_F_BYTES,
     V6P_F_SRC_PORT,        V6P_F_DEST_PORT,     V6P_F_ICMP_TYPE,      V6P_F_ICMP_CODE,
@@ -53,10 +46,38 @@ static const v6p_field key_fields[] = {
     V6P_F_INNER_DEST_PORT, V6P_F_INNER_ICMP_ID, V6P_F_INNER_ICMP_SEQ, V6P_F_INNER_HOP_LIMIT,
     V6P_F_INNER_DEST};
 
+static void pack_fields(const v6p_event *ev, uint64_t w[6])
+{
+    uint64_t present = 0;
+    for (size_t i = 0; i < sizeof(key_fields) / sizeof(key_fields[0]); i++)
+        present |= (uint64_t)v6p_event_has(ev, key_fields[i]) << i;
+    w[0] = present | (uint64_t)ev->protocol_number << 32 | (uint64_t)ev->hop_limit << 40 |
+           (uint64_t)ev->icmp_type << 48 | (uint64_t)ev->icmp_code << 56;
+    w[1] = (uint64_t)ev->flow_label | (uint64_t)ev->bytes << 32;
+    w[2] = (uint64_t)ev->src_port | (uint64_t)ev->dest_port << 16 | (uint64_t)ev->icmp_id << 32 |
+           (uint64_t)ev->icmp_seq << 48;
+    w[3] = (uint64_t)ev->tcp_seq | (uint64_t)ev->ip_id << 32;
+    w[4] = (uint64_t)ev->frag_id | (uint64_t)ev->frag_offset << 32;
+    w[5] = 0;
+    /* The rest is set only on ICMP errors and fragments: skip it otherwise. */
+    if (present >> 14) {
+        uint64_t in[4];
+        memcpy(in, ev->inner_dest.s6_addr, 16);
+        in[2] = (uint64_t)ev->inner_src_port | (uint64_t)ev->inner_dest_port << 16 |
+                (uint64_t)ev->inner_icmp_id << 32 | (uint64_t)ev->inner_icmp_seq << 48;
+        in[3] = (uint64_t)ev->inner_hop_limit | (uint64_t)ev->icmp_mtu << 8 |
+                (uint64_t)ev->protocol_version << 40;
+        w[5] = in[0] ^ (in[1] * 0x9e3779b97f4a7c15ull) ^ (in[2] * 0xc2b2ae3d27d4eb4full) ^
+               (in[3] * 0x165667b19e3779f9ull);
+    }
+}
+
 void v6p_dedupe_config_init(v6p_dedupe_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->capacity = 65536;
+    /* Lines of one packet come together: a table that stays in cache is
+     * enough, and much cheaper than a large one. */
+    cfg->capacity = 4096;
     /* Two rules logging one packet write within microseconds; a TCP SYN is
      * first retransmitted after a second, and must stay a new packet. */
     cfg->window_ms = 500;
@@ -105,35 +126,31 @@ void v6p_dedupe_free(v6p_dedupe *d)
 
 static void make_key(const v6p_dedupe *d, const v6p_event *ev, dd_key *k)
 {
-    dd_fields f;
-    memset(&f, 0, sizeof(f));
-    for (size_t i = 0; i < sizeof(key_fields) / sizeof(key_fields[0]); i++)
-        f.present |= (uint64_t)v6p_event_has(ev, key_fields[i]) << i;
-    f.flow_label = ev->flow_label;
-    f.bytes = ev->bytes;
-    f.tcp_seq = ev->tcp_seq;
-    f.ip_id = ev->ip_id;
-    f.frag_id = ev->frag_id;
-    f.frag_offset = ev->frag_offset;
-    f.src_port = ev->src_port;
-    f.dest_port = ev->dest_port;
-    f.icmp_id = ev->icmp_id;
-    f.icmp_seq = ev->icmp_seq;
-    f.protocol_number = ev->protocol_number;
-    f.hop_limit = ev->hop_limit;
-    f.icmp_type = ev->icmp_type;
-    f.icmp_code = ev->icmp_code;
-    f.protocol_version = ev->protocol_version;
-    f.icmp_mtu = ev->icmp_mtu;
-    f.inner_src_port = ev->inner_src_port;
-    f.inner_dest_port = ev->inner_dest_port;
-    f.inner_icmp_id = ev->inner_icmp_id;
-    f.inner_icmp_seq = ev->inner_icmp_seq;
-    f.inner_hop_limit = ev->inner_hop_limit;
-    memcpy(f.inner_dest, ev->inner_dest.s6_addr, 16);
+    uint64_t w[6];
+    pack_fields(ev, w);
     memcpy(k->src, ev->src.s6_addr, 16);
     memcpy(k->dest, ev->dest.s6_addr, 16);
-    k->digest = v6p_siphash13(d->idkey, &f, sizeof(f));
+    k->digest = v6p_siphash13(d->idkey, w, sizeof(w));
+}
+
+/* A packet's id: its key and first time, mixed with the instance's secret
+ * (a finalizer, not a second SipHash: ids need to differ, not to resist). */
+static uint64_t packet_id(const v6p_dedupe *d, const dd_key *k, int64_t t)
+{
+    uint64_t a, b, c, e;
+    memcpy(&a, k->src + 8, 8);
+    memcpy(&b, k->dest + 8, 8);
+    memcpy(&c, k->src, 8);
+    memcpy(&e, k->dest, 8);
+    uint64_t h = k->digest ^ d->idkey[1] ^ (a * 0x9e3779b97f4a7c15ull) ^
+                 (b * 0xc2b2ae3d27d4eb4full) ^ (c * 0x165667b19e3779f9ull) ^
+                 (e * 0xd6e8feb86659fd93ull) ^ ((uint64_t)t * 0xff51afd7ed558ccdull);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (h & ID_MASK) | 1; /* never 0 */
 }
 
 bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
@@ -162,13 +179,9 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
             return true;
         }
     }
-    struct {
-        dd_key k;
-        int64_t t;
-    } idin = {k, now_us};
     v->first_us = now_us;
     v->whole_seconds = ev->time_usec == 0;
-    v->packet_id = v6p_siphash13(d->idkey, &idin, sizeof(idin)) & ID_MASK;
+    v->packet_id = packet_id(d, &k, now_us);
     ev->packet_id = v->packet_id;
     v6p_event_mark(ev, V6P_F_PACKET_ID);
     d->packets++;

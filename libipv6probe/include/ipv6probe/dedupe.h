@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 typedef struct v6p_dedupe_config {
-    size_t capacity;    /* packets remembered at once (default 65536) */
+    size_t capacity;    /* packets remembered at once (default 4096) */
     uint32_t window_ms; /* a repeat further apart than this is a new packet
                            (default 500; stamps of whole seconds allow 1 s) */
     uint64_t seed[2];   /* hash seed; all zero = random */
