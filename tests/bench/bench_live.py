@@ -12,7 +12,10 @@ ipv6probe-forward --stdout > /dev/null in two ways, runs interleaved:
              waits with poll and a 100 ms idle timeout), duplicates marked.
 
 The figure is the forwarder's CPU time (user + system, from wait4) per
-line, median of --runs runs each, and the cost of `live` over `baseline`.
+line, median of --runs runs each, and the cost over `baseline`; done for a
+log where every packet is logged once (duplicate detection all cost, no
+gain) and for one where every packet is logged twice (repeats then skip the
+trackers).
 
 usage: bench_live.py [--lines N] [--runs R] path/to/ipv6probe-forward"""
 import argparse
@@ -27,13 +30,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import fwdlib as F  # noqa: E402
 
 
-def make_file(path, n):
-    """n lines: n/2 packets, each written by rule A then rule B."""
+def make_file(path, n, twice):
+    """n lines: n/2 packets each written by rule A then rule B (twice), or
+    n packets each logged once (the worst case: every lookup a new key)."""
     with open(path, "w") as f:
-        for i in range(n // 2):
+        for i in range(n // 2 if twice else n):
             ln = F.line(i % 2000000, tag=1 + i // 2000000)
             f.write(ln + "\n")
-            f.write(ln.replace("IPT6-DROP:", "NFT6-DROP:") + "\n")
+            if twice:
+                f.write(ln.replace("IPT6-DROP:", "NFT6-DROP:") + "\n")
 
 
 def cpu_of(cmd, stdin_path=None):
@@ -56,36 +61,41 @@ def cpu_of(cmd, stdin_path=None):
     return ru.ru_utime + ru.ru_stime, wall, err
 
 
+def measure(exe, log, off, runs, n, label):
+    base, dedupe, live = [], [], []
+    for _ in range(runs):
+        base.append(cpu_of([exe, "-c", off, "--stdout", log])[:2])
+        dedupe.append(cpu_of([exe, "--stdout", log])[:2])
+        live.append(cpu_of([exe, "--stdout"], stdin_path=log)[:2])
+    bc = statistics.median(c for c, _ in base)
+    dc = statistics.median(c for c, _ in dedupe)
+    lc = statistics.median(c for c, _ in live)
+    print("%s, %d lines:" % (label, n))
+    print("  baseline (file, no dedupe):        %5.0f ns CPU/line, %.0f lines/CPU-s" %
+          (bc / n * 1e9, n / bc))
+    print("  file, duplicates marked:           %5.0f ns CPU/line (%+.1f%%)" %
+          (dc / n * 1e9, (dc / bc - 1) * 100))
+    print("  pipe + idle flush, dups marked:    %5.0f ns CPU/line (%+.1f%%)" %
+          (lc / n * 1e9, (lc / bc - 1) * 100))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--lines", type=int, default=600000)
+    ap.add_argument("--lines", type=int, default=400000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("exe")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="v6p-bench-live-")
-    log = os.path.join(d, "gw.log")
-    make_file(log, a.lines)
     off = os.path.join(d, "off.yaml")
     with open(off, "w") as f:
         f.write("dedupe:\n  enabled: false\n")
-    base, dedupe, live = [], [], []
-    for _ in range(a.runs):
-        base.append(cpu_of([a.exe, "-c", off, "--stdout", log])[:2])
-        dedupe.append(cpu_of([a.exe, "--stdout", log])[:2])
-        live.append(cpu_of([a.exe, "--stdout"], stdin_path=log)[:2])
-    n = a.lines
-    bc = statistics.median(c for c, _ in base)
-    dc = statistics.median(c for c, _ in dedupe)
-    lc = statistics.median(c for c, _ in live)
-    print("lines per run: %d (%d packets, each logged twice)" % (n, n // 2))
-    print("baseline (file, no dedupe): %.0f ns CPU/line, %.0f lines/CPU-s, wall median %.2f s" %
-          (bc / n * 1e9, n / bc, statistics.median(w for _, w in base)))
-    print("dedupe (file, duplicates marked): %.0f ns CPU/line (%+.1f%%)" %
-          (dc / n * 1e9, (dc / bc - 1) * 100))
-    print("live (pipe + idle flush, dedupe): %.0f ns CPU/line, %.0f lines/CPU-s, "
-          "wall median %.2f s" % (lc / n * 1e9, n / lc, statistics.median(w for _, w in live)))
-    print("cost: %+.1f%% CPU per line" % ((lc / bc - 1) * 100))
-    os.unlink(log)
+    log = os.path.join(d, "gw.log")
+    for twice, label in ((False, "every packet logged once (all lookups miss)"),
+                         (True, "every packet logged by two rules")):
+        make_file(log, a.lines, twice)
+        measure(a.exe, log, off, a.runs, a.lines, label)
+        os.unlink(log)
+    os.rmdir(d) if not os.listdir(d) else None
 
 
 if __name__ == "__main__":
