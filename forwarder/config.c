@@ -576,6 +576,25 @@ static int set_internal_prefixes(ctx *c, yaml_node_t *n, void *base)
     return 0;
 }
 
+/* "lan0", "br-*", "igb1.*": names as the kernel prints them (at most 15
+ * bytes) or fnmatch globs over them. */
+static int set_internal_interfaces(ctx *c, yaml_node_t *n, void *base)
+{
+    fwd_config *cfg = base;
+    if (parse_strlist(c, n, "internal_interfaces", &cfg->internal_interfaces,
+                      &cfg->n_internal_interfaces))
+        return -1;
+    for (size_t i = 0; i < cfg->n_internal_interfaces; i++) {
+        size_t len = strlen(cfg->internal_interfaces[i]);
+        if (len == 0 || len > 63 || strpbrk(cfg->internal_interfaces[i], " \t/")) {
+            yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+            return fail(c, item, "\"%s\" is not an interface name or glob such as lan0 or br-*",
+                        cfg->internal_interfaces[i]);
+        }
+    }
+    return 0;
+}
+
 static const char *const unparsed_names[] = {"stderr", "drop", "raw", "file", NULL};
 
 static const key_spec unparsed_keys[] = {
@@ -826,6 +845,9 @@ static const key_spec scan_keys[] = {K32("max_sources", taggers.scan_capacity, 1
 static const key_spec classification_keys[] = {
     KL("tables", classification.tables, classification.n_tables),
     KB("builtin", classification.builtin), KS("asn_database", classification.asn_database), KEND};
+static const key_spec dedupe_keys[] = {KB("enabled", dedupe_enabled),
+                                       K32("window_ms", dedupe.window_ms, 1, 60000),
+                                       KST("max_packets", dedupe.capacity, 16, 100000000), KEND};
 static const key_spec pipeline_keys[] = {KU("queue_batches", queue_batches, 2, 65536),
                                          KZ("batch_bytes", batch_bytes, 4096, 64 << 20), KEND};
 static const key_spec stats_keys[] = {KU("interval_s", stats_interval_s, 0, 86400),
@@ -836,6 +858,8 @@ static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
                                     KSEC("parser", parser_keys),
                                     KC("unparsed", set_unparsed),
                                     KC("internal_prefixes", set_internal_prefixes),
+                                    KC("internal_interfaces", set_internal_interfaces),
+                                    KSEC("dedupe", dedupe_keys),
                                     KSEC("pe", pe_keys),
                                     KSEC("ladder", ladder_keys),
                                     KSEC("scan", scan_keys),
@@ -860,6 +884,8 @@ void config_defaults(fwd_config *c)
     c->checkpoint_interval_ms = 1000;
     c->follow_poll_ms = 250;
     c->default_patterns = 1;
+    c->dedupe_enabled = 1;
+    v6p_dedupe_config_init(&c->dedupe);
     c->max_line = 64 * 1024;
     c->unparsed = UNPARSED_STDERR;
     v6p_pe_config_init(&c->pe);
@@ -1086,6 +1112,7 @@ void config_free(fwd_config *c)
     free(c->files);
     free(c->patterns);
     free(c->internal_prefixes);
+    free(c->internal_interfaces);
     free(c->classification.tables);
     free(c->hec.endpoints);
     free(c->hec.indexed_fields);
@@ -1117,6 +1144,11 @@ void config_print_summary(const fwd_config *c, FILE *f)
     fprintf(f, "  patterns: %zu configured, defaults %s\n", c->n_patterns, yn(c->default_patterns));
     fprintf(f, "  internal prefixes: %zu; classification tables: %zu (builtin %s)\n",
             c->n_internal_prefixes, c->classification.n_tables, yn(c->classification.builtin));
+    fprintf(f, "  internal interfaces: %zu; direction: %s; duplicate packets: %s\n",
+            c->n_internal_interfaces,
+            c->n_internal_prefixes || c->n_internal_interfaces ? "site-relative"
+                                                               : "the device's (hook)",
+            c->dedupe_enabled ? "marked" : "not looked for");
     if (c->out_stdout)
         fprintf(f, "  output: stdout\n");
     if (c->out_file)

@@ -242,7 +242,7 @@ static void first_probe(v6p_harvest *h, addr_val *av, const v6p_event *ev, int64
 int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev)
 {
     if (!v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST) ||
-        ev->protocol_version != 6 || !v6p_event_has(ev, V6P_F_TIME))
+        ev->protocol_version != 6 || !v6p_event_has(ev, V6P_F_TIME) || v6p_event_is_duplicate(ev))
         return 0;
     int src_internal = v6p_event_has(ev, V6P_F_SRC_PE);
     int dest_internal = v6p_event_has(ev, V6P_F_DEST_PE);

@@ -369,6 +369,8 @@ static const char *enum_name(const v6p_event *ev, v6p_field f)
         return v6p_action_name(ev->action);
     case V6P_F_DIRECTION:
         return v6p_direction_name(ev->direction);
+    case V6P_F_HOOK:
+        return v6p_hook_name(ev->hook);
     case V6P_F_TRANSPORT:
         return v6p_transport_name(ev->protocol_number, ev->protocol_version);
     case V6P_F_INNER_TRANSPORT:
