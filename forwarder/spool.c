@@ -321,6 +321,8 @@ static int sync_last(spool *s)
 }
 
 /* Segments wholly done go, except the one being written. */
+static int flush_or_roll(spool *s);
+
 static void trim_done(spool *s)
 {
     int removed = 0;
@@ -328,8 +330,13 @@ static void trim_done(spool *s)
         seg_remove(s, 0);
         removed = 1;
     }
-    if (removed)
-        pthread_cond_broadcast(&s->space);
+    if (!removed)
+        return;
+    /* The disk has room again: write what waits in memory now, without
+     * waiting for the next append (there may be none: the input ended). */
+    if (s->stalled)
+        flush_or_roll(s);
+    pthread_cond_broadcast(&s->space);
 }
 
 static int roll(spool *s)

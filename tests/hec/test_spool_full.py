@@ -90,7 +90,9 @@ def main():
     fails = []
     try:
         for policy in ("block", "drop_newest", "drop_oldest"):
+            t0 = time.monotonic()
             rc, err, c, got = run(policy, work)
+            print("%s: %.1f s" % (policy, time.monotonic() - t0))
             uniq = set(got)
             dropped = c["spool_dropped_new"] + c["spool_dropped_oldest"] + c["lost_at_exit"]
             print("%s: sent %d, delivered %d (%d distinct), counted drops %d, write errors %d, "
