@@ -2,6 +2,7 @@
  * written as the only segment of a fresh spool directory (with a done mark
  * taken from its first bytes); opening it and reading every record must
  * neither crash nor return a record that is not whole. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,12 +29,28 @@ static void put_file(const char *name, const void *p, size_t n)
     close(fd);
 }
 
+/* The scratch directory goes when the fuzzer exits. */
+static void cleanup(void)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
         snprintf(dir, sizeof(dir), "/tmp/fuzz-spool-XXXXXX");
         if (!mkdtemp(dir))
             abort();
+        atexit(cleanup);
     }
     /* 16 bytes of done mark (often damaged), the rest one segment. */
     size_t dn = size < 16 ? size : 16;
