@@ -20,6 +20,7 @@
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
 #include "pipeline.h"
+#include "preflight.h"
 #include "privs.h"
 #include "runtime.h"
 #include "stats.h"
@@ -31,7 +32,7 @@
 /* Command-line options, kept to be applied again over a reloaded file. */
 typedef struct cli {
     const char *config;
-    int check_config;
+    int check_config, check_output;
     int out_stdout; /* -1 = not given */
     const char *out_file;
     const char *unparsed;
@@ -58,7 +59,10 @@ static void usage(FILE *f)
                "/dev/kmsg, and writes one tagged JSON event per firewall line.\n"
                "\n"
                "  -c, --config=FILE       YAML configuration (see ipv6probe-forward(1))\n"
-               "      --check-config      check the configuration, print a summary, and exit\n"
+               "      --check-config      check the configuration and what it names (files,\n"
+               "                          directories, token, ports) as the service user\n"
+               "      --check-output      also ask each HEC endpoint for its health and\n"
+               "                          whether it takes the token (implies --check-config)\n"
                "      --stdout            write events as JSON lines to standard output (the\n"
                "                          default when no other output is configured)\n"
                "      --output-file=FILE  append events as JSON lines to FILE\n"
@@ -107,6 +111,7 @@ static int parse_args(int argc, char **argv, cli *o)
         O_BOOT,
         O_UTC,
         O_CHECK,
+        O_CHECK_OUTPUT,
         O_OUTFILE,
         O_CKPT,
         O_KMSG,
@@ -121,6 +126,7 @@ static int parse_args(int argc, char **argv, cli *o)
                                              {"utc-offset", required_argument, NULL, O_UTC},
                                              {"config", required_argument, NULL, 'c'},
                                              {"check-config", no_argument, NULL, O_CHECK},
+                                             {"check-output", no_argument, NULL, O_CHECK_OUTPUT},
                                              {"output-file", required_argument, NULL, O_OUTFILE},
                                              {"listen", required_argument, NULL, 'l'},
                                              {"follow", no_argument, NULL, 'F'},
@@ -164,6 +170,9 @@ static int parse_args(int argc, char **argv, cli *o)
             break;
         case O_CHECK:
             o->check_config = 1;
+            break;
+        case O_CHECK_OUTPUT:
+            o->check_config = o->check_output = 1;
             break;
         case O_OUTFILE:
             o->out_file = optarg;
@@ -269,29 +278,42 @@ static int build_config(const cli *o, fwd_config *c, char *err, size_t errlen)
     return config_finish(c, err, errlen);
 }
 
-/* --check-config: everything that can be checked without binding ports. */
-static int check_config(const fwd_config *c)
+/* --check-config: the file, then the environment it names; with
+ * --check-output the HEC endpoints too.  Exit statuses in preflight.h. */
+static int check_config(const fwd_config *c, int outputs)
 {
     char err[CFG_ERR_MAX];
     v6p_parser *p = pipeline_build_parser(c, err, sizeof(err));
     if (!p) {
         fprintf(stderr, "ipv6probe-forward: %s\n", err);
-        return 1;
+        return PREFLIGHT_CONFIG;
     }
     v6p_parser_free(p);
     tagging *t = tagging_init(c, err, sizeof(err));
     if (!t) {
         fprintf(stderr, "ipv6probe-forward: %s\n", err);
-        return 1;
+        return PREFLIGHT_CONFIG;
     }
     tagging_free(t);
     if (c->hec.enabled && !output_lookup("hec")) {
         fprintf(stderr, "ipv6probe-forward: outputs: hec is configured but this build has no HEC "
                         "output\n");
-        return 1;
+        return PREFLIGHT_CONFIG;
     }
     config_print_summary(c, stdout);
-    return 0;
+    int n = preflight_environment(c, stdout);
+    fflush(stdout);
+    if (n) {
+        fprintf(stderr, "ipv6probe-forward: error: %d problem%s with the environment\n", n,
+                n == 1 ? "" : "s");
+        return PREFLIGHT_ENV;
+    }
+    if (outputs && preflight_outputs(c, stdout) != 0) {
+        fflush(stdout);
+        fprintf(stderr, "ipv6probe-forward: error: an output is not ready\n");
+        return PREFLIGHT_OUTPUT;
+    }
+    return PREFLIGHT_OK;
 }
 
 static void reload(runtime *rt, const cli *o)
@@ -475,7 +497,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.check_config) {
-        int rc = check_config(&cfg);
+        int rc = check_config(&cfg, o.check_output);
         config_free(&cfg);
         free(o.listen);
         return rc;

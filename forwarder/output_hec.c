@@ -13,6 +13,7 @@
 #include "hec.h"
 #include "hec_envelope.h"
 #include "output.h"
+#include "preflight.h"
 #include "spool.h"
 
 #define COMMIT_EVERY_MS 50
@@ -309,4 +310,20 @@ static const output_ops ops = {"hec", ho_open, ho_write, ho_flush, ho_stats, ho_
 const output_ops *output_hec_ops(void)
 {
     return &ops;
+}
+
+static void probe_report(void *ctx, int good, const char *msg)
+{
+    fprintf(ctx, "  %s: hec %s\n", good ? "ok" : "error", msg);
+}
+
+int output_hec_check(const cfg_hec *c, FILE *out)
+{
+    hec_opts o;
+    char err[512];
+    opts_from_config(&o, c, NULL);
+    int failed = hec_probe(&o, probe_report, out, err, sizeof(err));
+    if (failed < 0)
+        fprintf(out, "  error: hec: %s\n", err);
+    return failed;
 }

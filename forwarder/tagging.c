@@ -34,8 +34,8 @@ struct tagging_tables {
 };
 
 /* The table shipped with ipv6probe: installed, or in the source tree when
- * running from a build directory. */
-static const char *builtin_table(void)
+ * running from a build directory.  NULL when neither is there. */
+const char *tagging_builtin_table(void)
 {
     if (access(FWD_TABLE_INSTALLED, R_OK) == 0)
         return FWD_TABLE_INSTALLED;
@@ -69,8 +69,17 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     v6p_error e;
     memset(&e, 0, sizeof(e));
     if (cfg->classification.builtin) {
-        const char *b = builtin_table();
-        if (b && v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+        /* Missing, the source classification would be silently lost. */
+        const char *b = tagging_builtin_table();
+        if (!b) {
+            snprintf(err, errlen,
+                     "classification: the built-in table %s is missing; reinstall "
+                     "ipv6probe, or set classification: builtin: false",
+                     FWD_TABLE_INSTALLED);
+            tagging_tables_free(tb);
+            return NULL;
+        }
+        if (v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
