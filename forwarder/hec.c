@@ -1107,7 +1107,7 @@ static void on_health_reply(hec *h, hreq *q, long status, CURLcode cc, int64_t n
     }
 }
 
-static void reap(hec *h, int64_t now)
+static void reap(hec *h)
 {
     CURLMsg *m;
     int left;
@@ -1120,6 +1120,9 @@ static void reap(hec *h, int64_t now)
         long status = 0;
         if (cc == CURLE_OK)
             curl_easy_getinfo(q->e, CURLINFO_RESPONSE_CODE, &status);
+        /* Waits (Retry-After, backoff) count from the moment this answer
+         * is taken: handling an earlier one may have taken a while. */
+        int64_t now = now_ms();
         if (q->kind == R_EVENT) {
             count_status(h, status);
             on_event_reply(h, q, status, cc, now);
@@ -1283,7 +1286,7 @@ static void *run(void *arg)
         endpoint_chores(h, now);
         int running;
         curl_multi_perform(h->multi, &running);
-        reap(h, now_ms());
+        reap(h);
         int timeout = h->forming && h->forming->n > 0 ? 20 : 100;
         curl_multi_poll(h->multi, NULL, 0, timeout, NULL);
     }
