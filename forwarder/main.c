@@ -206,7 +206,8 @@ static int parse_args(int argc, char **argv, cli *o)
             usage(stdout);
             return 1;
         case 'V':
-            printf("ipv6probe-forward %s (taggers: %s)\n", V6P_VERSION_STRING, tagging_describe());
+            printf("ipv6probe-forward %s\nlibipv6probe %s\ntaggers: %s\n", V6P_VERSION_STRING,
+                   v6p_version(), tagging_describe());
             return 1;
         default:
             usage(stderr);
