@@ -17,6 +17,9 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "inputs.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
 #include "pipeline.h"
@@ -48,6 +51,7 @@ typedef struct cli {
     long long boot_time, utc_offset;
     int have_boot_time, have_utc_offset;
     int progress; /* -1 = not given */
+    const char *log_level;
 } cli;
 
 static void usage(FILE *f)
@@ -83,10 +87,12 @@ static void usage(FILE *f)
                "      --boot-time=EPOCH   when the logging host booted, for /dev/kmsg and dmesg\n"
                "                          uptime stamps (default: this host's, from /proc/stat)\n"
                "      --utc-offset=SECONDS  zone of stamps that carry none (default 0 = UTC)\n"
+               "      --log-level=LEVEL   error, warning, info (default) or debug\n"
                "  -h, --help, -V, --version\n"
                "\n"
                "Signals: TERM/INT stop reading and flush (a second one exits at once), HUP\n"
-               "reloads patterns and tables and reopens output files, USR1 dumps counters.\n");
+               "reloads patterns and tables and reopens output files, USR1 logs the counters\n"
+               "as one line.\n");
 }
 
 static int parse_number(const char *opt, const char *s, long long *out)
@@ -95,7 +101,7 @@ static int parse_number(const char *opt, const char *s, long long *out)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno) {
-        fprintf(stderr, "ipv6probe-forward: --%s: \"%s\" is not a number\n", opt, s);
+        log_msg(LOG_LV_ERROR, "--%s: \"%s\" is not a number", opt, s);
         return -1;
     }
     *out = v;
@@ -118,7 +124,8 @@ static int parse_args(int argc, char **argv, cli *o)
         O_STATS,
         O_USER,
         O_PROGRESS,
-        O_NOPROGRESS
+        O_NOPROGRESS,
+        O_LOG_LEVEL
     };
     static const struct option longopts[] = {{"stdout", no_argument, NULL, O_STDOUT},
                                              {"unparsed", required_argument, NULL, O_UNPARSED},
@@ -136,6 +143,7 @@ static int parse_args(int argc, char **argv, cli *o)
                                              {"user", required_argument, NULL, O_USER},
                                              {"progress", no_argument, NULL, O_PROGRESS},
                                              {"no-progress", no_argument, NULL, O_NOPROGRESS},
+                                             {"log-level", required_argument, NULL, O_LOG_LEVEL},
                                              {"help", no_argument, NULL, 'h'},
                                              {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
@@ -202,6 +210,16 @@ static int parse_args(int argc, char **argv, cli *o)
         case O_NOPROGRESS:
             o->progress = 0;
             break;
+        case O_LOG_LEVEL: {
+            log_level lv;
+            if (log_parse_level(optarg, &lv) != 0) {
+                log_msg(LOG_LV_ERROR, "--log-level: \"%s\": one of error, warning, info, debug",
+                        optarg);
+                return 2;
+            }
+            log_set_level(lv);
+            break;
+        }
         case 'h':
             usage(stdout);
             return 1;
@@ -286,32 +304,30 @@ static int check_config(const fwd_config *c, int outputs)
     char err[CFG_ERR_MAX];
     v6p_parser *p = pipeline_build_parser(c, err, sizeof(err));
     if (!p) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
         return PREFLIGHT_CONFIG;
     }
     v6p_parser_free(p);
     tagging *t = tagging_init(c, err, sizeof(err));
     if (!t) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
         return PREFLIGHT_CONFIG;
     }
     tagging_free(t);
     if (c->hec.enabled && !output_lookup("hec")) {
-        fprintf(stderr, "ipv6probe-forward: outputs: hec is configured but this build has no HEC "
-                        "output\n");
+        log_msg(LOG_LV_ERROR, "outputs: hec is configured but this build has no HEC output");
         return PREFLIGHT_CONFIG;
     }
     config_print_summary(c, stdout);
     int n = preflight_environment(c, stdout);
     fflush(stdout);
     if (n) {
-        fprintf(stderr, "ipv6probe-forward: error: %d problem%s with the environment\n", n,
-                n == 1 ? "" : "s");
+        log_msg(LOG_LV_ERROR, "%d problem%s with the environment", n, n == 1 ? "" : "s");
         return PREFLIGHT_ENV;
     }
     if (outputs && preflight_outputs(c, stdout) != 0) {
         fflush(stdout);
-        fprintf(stderr, "ipv6probe-forward: error: an output is not ready\n");
+        log_msg(LOG_LV_ERROR, "an output is not ready");
         return PREFLIGHT_OUTPUT;
     }
     return PREFLIGHT_OK;
@@ -326,8 +342,7 @@ static void reload(runtime *rt, const cli *o)
     config_free(&next);
     if (!ok) {
         counter_add(&rt->ps.reload_failures, 1);
-        fprintf(stderr, "ipv6probe-forward: reload rejected, the running configuration stays: %s\n",
-                err);
+        log_msg(LOG_LV_ERROR, "reload rejected, the running configuration stays: %s", err);
         return;
     }
     /* The worker counts and reports it once the new tables are in force. */
@@ -403,15 +418,39 @@ static int write_pid_file(const char *path)
 
 typedef struct loop_state {
     int64_t next_stats, next_event, next_ckpt, next_progress, deadline;
+    int64_t next_status, next_watchdog;
     int terms;
 } loop_state;
 
+#define STATUS_EVERY_MS 2000
+
+/* The one-line status systemctl shows, and the watchdog's ping. */
+static void notify_tick(runtime *rt, notifier *nt, loop_state *ls, int64_t t)
+{
+    if (nt->fd < 0)
+        return;
+    if (nt->watchdog_us && t >= ls->next_watchdog) {
+        notify_send(nt, "WATCHDOG=1");
+        ls->next_watchdog = t + (int64_t)(nt->watchdog_us / 2000);
+    }
+    if (t >= ls->next_status) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "STATUS=%llu lines read, %llu events, queue %u/%u, %llu output errors%s",
+                 counter_get(&rt->ps.lines), counter_get(&rt->ps.events), queue_depth(&rt->q),
+                 rt->q.max, counter_get(&rt->ps.output_errors), ls->deadline ? ", stopping" : "");
+        notify_send(nt, msg);
+        ls->next_status = t + STATUS_EVERY_MS;
+    }
+}
+
 /* Wait for signals and timers until the pipeline is done.  Returns the
  * exit status. */
-static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
+static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr, notifier *nt)
 {
     fwd_config *c = rt->cfg;
-    loop_state ls = {0, 0, 0, 0, 0, 0};
+    loop_state ls;
+    memset(&ls, 0, sizeof(ls));
     int64_t t0 = now_ms();
     ls.next_stats = c->stats_interval_s ? t0 + (int64_t)c->stats_interval_s * 1000 : 0;
     uint64_t ev_s = c->stats_interval_s ? c->stats_interval_s : STATS_EVENT_DEFAULT_S;
@@ -427,26 +466,25 @@ static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
         case SIGTERM:
         case SIGINT:
             if (++ls.terms > 1) {
-                fprintf(stderr, "ipv6probe-forward: second signal, exiting without flushing\n");
+                log_msg(LOG_LV_WARNING, "second signal, exiting without flushing");
                 checkpoints_save(rt->ckpt); /* what was committed is safe */
                 _exit(1);
             }
             runtime_stop_inputs(rt);
             ls.deadline = t + (int64_t)c->shutdown_deadline_ms;
+            notify_send(nt, "STOPPING=1");
             break;
         case SIGHUP:
             reload(rt, o);
             break;
         case SIGUSR1:
-            stats_dump(rt, stderr);
+            stats_dump(rt);
             break;
         default:
             break;
         }
         if (ls.deadline && t > ls.deadline) {
-            fprintf(stderr,
-                    "ipv6probe-forward: shutdown deadline passed with %u batches "
-                    "queued; exiting\n",
+            log_msg(LOG_LV_ERROR, "shutdown deadline passed with %u batches queued; exiting",
                     queue_depth(&rt->q));
             checkpoints_save(rt->ckpt);
             stats_print_final(rt, stderr);
@@ -462,9 +500,10 @@ static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
         }
         if (t >= ls.next_ckpt) {
             if (checkpoints_save(rt->ckpt) != 0)
-                fprintf(stderr, "ipv6probe-forward: %s: %s\n", c->checkpoint_file, strerror(errno));
+                log_msg(LOG_LV_ERROR, "%s: %s", c->checkpoint_file, strerror(errno));
             ls.next_ckpt = t + (int64_t)c->checkpoint_interval_ms;
         }
+        notify_tick(rt, nt, &ls, t);
         if (pr->on && t >= ls.next_progress) {
             progress_tick(rt, pr, t);
             ls.next_progress = t + 1000;
@@ -484,6 +523,7 @@ static int any_read_once_file(const fwd_config *c)
 int main(int argc, char **argv)
 {
     cli o;
+    log_detect_journal();
     int r = parse_args(argc, argv, &o);
     if (r) {
         free(o.listen);
@@ -492,7 +532,7 @@ int main(int argc, char **argv)
     fwd_config cfg;
     char err[CFG_ERR_MAX];
     if (build_config(&o, &cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
         config_free(&cfg);
         free(o.listen);
         return 1;
@@ -522,8 +562,12 @@ int main(int argc, char **argv)
     checkpoints ck;
     rt.ckpt = &ck;
     int status = 1;
+    notifier nt;
+    metrics *mx = NULL;
+    if (notify_open(&nt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s; systemd will not hear from this process", err);
     if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
         checkpoints_close(&ck);
         config_free(&cfg);
         free(o.listen);
@@ -535,6 +579,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rt.n_inputs; i++)
         if (rt.inputs[i].kind == INPUT_FILE && cfg.checkpoint_file)
             rt.inputs[i].ckpt = checkpoints_get(&ck, rt.inputs[i].name);
+    if (cfg.metrics_listen && !(mx = metrics_open(cfg.metrics_listen, err, sizeof(err))))
+        goto fail;
     if (cfg.pid_file && write_pid_file(cfg.pid_file) != 0) {
         snprintf(err, sizeof(err), "%s: %s", cfg.pid_file, strerror(errno));
         goto fail;
@@ -551,10 +597,14 @@ int main(int argc, char **argv)
         pipeline_join(rt.pl);
         goto fail;
     }
+    if (mx && metrics_start(mx, &rt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s", err);
+    /* Listening, reading and ready to write: what Type=notify waits for. */
+    notify_send(&nt, "READY=1\nSTATUS=running");
     progress pr;
     memset(&pr, 0, sizeof(pr));
     pr.on = cfg.progress > 0 || (cfg.progress < 0 && isatty(2) && any_read_once_file(&cfg));
-    status = run_loop(&rt, &o, &sigs, &pr);
+    status = run_loop(&rt, &o, &sigs, &pr, &nt);
     if (pr.on && isatty(2)) {
         if (pr.shown)
             fputs("\r\033[K", stderr); /* the terminal line goes away */
@@ -565,7 +615,7 @@ int main(int argc, char **argv)
     inputs_join(&rt);
     pipeline_join(rt.pl);
     if (checkpoints_save(&ck) != 0)
-        fprintf(stderr, "ipv6probe-forward: %s: %s\n", cfg.checkpoint_file, strerror(errno));
+        log_msg(LOG_LV_ERROR, "%s: %s", cfg.checkpoint_file, strerror(errno));
     for (size_t i = 0; i < rt.n_inputs; i++)
         if (counter_get(&rt.inputs[i].st.read_errors))
             status = 1;
@@ -576,9 +626,11 @@ int main(int argc, char **argv)
         unlink(cfg.pid_file);
     goto out;
 fail:
-    fprintf(stderr, "ipv6probe-forward: %s\n", err);
+    log_msg(LOG_LV_ERROR, "%s", err);
     status = 1;
 out:
+    metrics_close(mx);
+    notify_close(&nt);
     pipeline_free(rt.pl);
     inputs_free(&rt);
     queue_destroy(&rt.q);

@@ -12,6 +12,7 @@
 
 #include "hec.h"
 #include "hec_envelope.h"
+#include "log.h"
 #include "output.h"
 #include "preflight.h"
 #include "spool.h"
@@ -40,14 +41,14 @@ static int64_t mono_ms(void)
 static void log_spool(void *ctx, const char *msg)
 {
     (void)ctx;
-    fprintf(stderr, "ipv6probe-forward: %s\n", msg);
+    log_msg(LOG_LV_WARNING, "%s", msg);
 }
 
 static void log_hec(void *ctx, hec_level lv, const char *msg)
 {
     (void)ctx;
-    static const char *const tag[] = {"", "warning: ", "error: "};
-    fprintf(stderr, "ipv6probe-forward: %s%s\n", tag[lv], msg);
+    static const log_level level[] = {LOG_LV_INFO, LOG_LV_WARNING, LOG_LV_ERROR};
+    log_msg(level[lv], "%s", msg);
 }
 
 static spool_sync map_sync(spool_fsync f)

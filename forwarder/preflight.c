@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "privs.h"
 #include "tagging.h"
 #ifdef FWD_HAVE_HEC
@@ -232,6 +233,15 @@ static void check_as_started(pf *p, const fwd_config *c)
         check_listener(p, &c->listeners[i]);
     if (c->kmsg)
         check_readable(p, "kernel log", c->kmsg_path);
+    if (c->metrics_listen) {
+        char err[256];
+        metrics *m = metrics_open(c->metrics_listen, err, sizeof(err));
+        if (m)
+            ok(p, "metrics", c->metrics_listen, "can be bound");
+        else
+            bad(p, "metrics", c->metrics_listen, err);
+        metrics_close(m);
+    }
 }
 
 int preflight_environment(const fwd_config *c, FILE *out)

@@ -16,6 +16,7 @@
 #include "ipv6probe/harvest.h"
 #include "ipv6probe/pe.h"
 #include "ipv6probe/taggers.h"
+#include "log.h"
 
 #ifndef FWD_TABLE_INSTALLED
 #define FWD_TABLE_INSTALLED "/usr/local/share/ipv6probe/classification.yaml"
@@ -182,7 +183,7 @@ void tagging_adopt(tagging *t, tagging_tables *tb)
 {
     char err[256];
     if (add_prefixes(t, tb, err, sizeof(err)) != 0)
-        fprintf(stderr, "ipv6probe-forward: reload: %s\n", err);
+        log_msg(LOG_LV_WARNING, "reload: %s", err);
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
     tagging_tables_free(tb);
