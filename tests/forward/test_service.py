@@ -5,6 +5,7 @@ counts, WATCHDOG=1 while it runs, STOPPING=1 on SIGTERM), the Prometheus
 endpoint scraped over HTTP (counts that match what was sent and
 delivered to the strict HEC receiver), and message levels (--log-level,
 journal priorities)."""
+import atexit
 import os
 import re
 import signal
@@ -22,6 +23,17 @@ from hec_harness import Receiver  # noqa: E402
 
 EXE = sys.argv[1]
 W = F.workdir()
+_Forwarder = F.Forwarder
+
+
+class Forwarder(_Forwarder):
+    """Killed at exit if a failed check left it running."""
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        atexit.register(lambda: self.p.poll() is None and self.p.kill())
+
+
+F.Forwarder = Forwarder
 TOKEN = "0d3c2b1a-5e4f-4a6b-9c8d-7e6f5a4b3c2d"
 
 

@@ -103,6 +103,7 @@ else:
 
 # --- install ----------------------------------------------------------------
 shutil.rmtree(src)  # the installed forwarder must not lean on the source tree
+proc = None
 try:
     run(["apt-get", "install", "-y", "--no-install-recommends"] +
         [os.path.join(W, d) for d in debs], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
@@ -234,6 +235,9 @@ outputs:
         die("%s not written by ipv6probe" % out)
     print("%d events arrived in %s" % (len(evs), out))
 finally:
+    if proc is not None and proc.poll() is None:  # a check failed with it running
+        proc.kill()
+        proc.wait()
     # --- purge --------------------------------------------------------------
     present = [p for p in PKGS if installed(p)]
     if present:
