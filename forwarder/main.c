@@ -578,6 +578,7 @@ int main(int argc, char **argv)
         log_msg(LOG_LV_WARNING, "%s; systemd will not hear from this process", err);
     if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
         log_msg(LOG_LV_ERROR, "%s", err);
+        notify_close(&nt);
         checkpoints_close(&ck);
         config_free(&cfg);
         free(o.listen);
