@@ -139,6 +139,9 @@ try:
     fwd_ver = run(["/usr/bin/ipv6probe-forward", "--version"]).stdout
     if "ipv6probe-forward %s\nlibipv6probe %s\n" % (ver, ver) not in fwd_ver:
         die("versions: library %s, forwarder says %r" % (ver, fwd_ver))
+    # One version: the packages' (debian/changelog) is the project's.
+    if version.split("-")[0] != ver:
+        die("package version %s, library %s" % (version, ver))
 
     # --- run the service ----------------------------------------------------
     log = os.path.join(W, "firewall.log")
