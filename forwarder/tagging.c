@@ -46,6 +46,16 @@ static const char *builtin_table(void)
     return NULL;
 }
 
+/* The organisations-by-AS table shipped beside the prefix table; 0 when
+ * absent. */
+static int builtin_asn_table(const char *table, char *out, size_t cap)
+{
+    const char *slash = strrchr(table, '/');
+    int dir = slash ? (int)(slash - table + 1) : 0;
+    int n = snprintf(out, cap, "%.*sasn-classification.yaml", dir, table);
+    return n > 0 && (size_t)n < cap && access(out, R_OK) == 0;
+}
+
 void tagging_tables_free(tagging_tables *tb)
 {
     if (!tb)
@@ -70,7 +80,10 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     memset(&e, 0, sizeof(e));
     if (cfg->classification.builtin) {
         const char *b = builtin_table();
-        if (b && v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+        char as_table[4096];
+        if (b && (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
+                  (builtin_asn_table(b, as_table, sizeof(as_table)) &&
+                   v6p_classify_add_yaml(tb->classify, as_table, &e) != 0))) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
