@@ -209,6 +209,8 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "scan_evictions", ts.scan_evictions);
     emit(arg, "pair_evictions", ts.pair_evictions);
     emit(arg, "classification_entries", ts.classify_entries);
+    emit(arg, "classification_asns", ts.classify_asns);
+    emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
     v6p_harvest_stats hs;
     v6p_harvest_get_stats(t->harvest, &hs);
     emit(arg, "harvest_first_probes", hs.first_probes);

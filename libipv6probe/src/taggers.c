@@ -443,6 +443,8 @@ void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st)
     st->memory = v6p_ladder_memory(t->ladder) + v6p_scan_memory(t->scan) +
                  t->qcap * sizeof(v6p_ladder_summary);
     st->classify_entries = v6p_classify_count(t->classify);
+    st->classify_asns = v6p_classify_asn_count(t->classify);
+    st->asn_lookup_errors = v6p_asn_errors(t->asn);
 }
 
 /* ---- classification and AS tables ---- */

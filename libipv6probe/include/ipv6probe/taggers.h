@@ -109,6 +109,8 @@ typedef struct v6p_taggers_stats {
     size_t ladder_count, scan_count, pair_count; /* keys held now */
     size_t memory; /* bytes of all tracker tables (fixed at creation) */
     size_t classify_entries;
+    size_t classify_asns;       /* organisations by AS */
+    uint64_t asn_lookup_errors; /* ASN database lookups that failed (damaged file) */
 } v6p_taggers_stats;
 void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st);
 
