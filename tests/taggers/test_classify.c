@@ -256,6 +256,69 @@ static void later_tables_override(void **state)
     free((void *)bad);
 }
 
+#define ASN(n, org, cat)                                                                           \
+    "  - asn: " n "\n    org: " org "\n    category: " cat "\n    source: https://r.example/\n"
+
+static void asn_tables(void **state)
+{
+    (void)state;
+    /* Errors, positioned like those of prefix entries. */
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("20940", "Akamai", "cdn")),
+                        "(loaded)");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("AS0", "X", "cdn")),
+                        ":3:10: bad AS number 'AS0'");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("4294967296", "X", "cdn")),
+                        ":3:10: bad AS number '4294967296'");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("12x", "X", "cdn")),
+                        ":3:10: bad AS number '12x'");
+    assert_string_equal(
+        load_error("version: 1\nasns:\n" ASN("1", "X", "cdn") ASN("AS1", "Y", "isp")),
+        ":7:10: AS1 already listed at line 3");
+    assert_string_equal(load_error("version: 1\nasns:\n  - asn: 5\n    org: X\n"),
+                        ":3:5: entry lacks 'category'");
+    assert_string_equal(load_error("version: 1\nasns: 5\n"), ":2:7: 'asns' must be a list");
+    assert_string_equal(load_error("version: 1\n"), ":1:1: missing 'entries:' (or 'asns:')");
+
+    /* Both lists in one file; a later table replaces an AS entry. */
+    const char *a = strdup(write_file("as-a.yaml", HEAD GOOD
+                                      "asns:\n" ASN("32934", "Facebook", "content_provider")
+                                          ASN("AS398324", "Censys", "research_scanner")));
+    const char *b = strdup(
+        write_file("as-b.yaml", "version: 1\nasns:\n" ASN("32934", "Meta", "content_provider")));
+    v6p_error err = {0};
+    v6p_classify *c = v6p_classify_new();
+    assert_int_equal(v6p_classify_add_yaml(c, a, &err), 0);
+    assert_int_equal(v6p_classify_add_yaml(c, b, &err), 0);
+    assert_int_equal(v6p_classify_count(c), 1);
+    assert_int_equal(v6p_classify_asn_count(c), 2);
+    const v6p_classify_asn_entry *e = v6p_classify_lookup_asn(c, 32934);
+    assert_non_null(e);
+    assert_string_equal(e->org, "Meta");
+    e = v6p_classify_lookup_asn(c, 398324);
+    assert_non_null(e);
+    assert_string_equal(e->category, "research_scanner");
+    assert_null(v6p_classify_lookup_asn(c, 398325));
+    assert_null(v6p_classify_lookup_asn(c, 1));
+    /* Added one by one, in any order: still found by binary search. */
+    for (uint32_t n = 994; n > 0; n -= 7)
+        assert_int_equal(v6p_classify_add_asn(c, n * 13, "N", "isp", "https://n/", &err), 0);
+    for (uint32_t n = 994; n > 0; n -= 7)
+        assert_int_equal(v6p_classify_lookup_asn(c, n * 13)->asn, n * 13);
+    assert_int_equal(v6p_classify_add_asn(c, 0, "N", "isp", "https://n/", &err), -1);
+    assert_int_equal(v6p_classify_add_asn(c, 5, "N", "Not Snake", "https://n/", &err), -1);
+    /* A clone (what a reload of one table builds on) keeps the AS entries. */
+    v6p_taggers *t = v6p_taggers_new(NULL, &err);
+    v6p_taggers_set_classify(t, c);
+    assert_int_equal(v6p_classify_load_yaml(t, b, &err), 0);
+    v6p_taggers_stats st;
+    v6p_taggers_get_stats(t, &st);
+    assert_int_equal(st.classify_asns, 2 + 142);
+    assert_int_equal(st.asn_lookup_errors, 0);
+    v6p_taggers_free(t);
+    free((void *)a);
+    free((void *)b);
+}
+
 static void bundled_table(void **state)
 {
     (void)state;
@@ -285,6 +348,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(trie_matches_brute_force),
         cmocka_unit_test(yaml_errors_have_positions),
         cmocka_unit_test(later_tables_override),
+        cmocka_unit_test(asn_tables),
         cmocka_unit_test(bundled_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
