@@ -248,6 +248,7 @@ v6p_classify *v6p_classify_clone(const v6p_classify *c)
             return NULL;
         }
     }
+    v6p_trie_compact(n->trie);
     return n;
 }
 
@@ -808,6 +809,8 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     for (; i < y.n; i++)
         entry_free(&y.items[i].e);
     free(y.items);
+    if (rc == 0)
+        v6p_trie_compact(c->trie); /* only the layout: fine to skip without memory */
     for (i = 0; i < y.nas; i++) {
         if (rc == 0 && push_asn(c, &y.asns[i].e) != 0) {
             v6p_error_set(err, ENOMEM, "%s: out of memory", path);

@@ -229,6 +229,33 @@ uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint3
     return ni;
 }
 
+/* Copy the subtree at ni into nw in depth-first order; its new index. */
+static uint32_t copy_preorder(const node *old, node *nw, uint32_t *next, uint32_t ni)
+{
+    if (!ni)
+        return 0;
+    uint32_t me = (*next)++;
+    nw[me] = old[ni];
+    nw[me].child[0] = copy_preorder(old, nw, next, old[ni].child[0]);
+    nw[me].child[1] = copy_preorder(old, nw, next, old[ni].child[1]);
+    return me;
+}
+
+int v6p_trie_compact(v6p_trie *t)
+{
+    uint32_t cap = t->count + 64; /* room for the next inserts */
+    node *nw = malloc((size_t)cap * sizeof(node));
+    if (!nw)
+        return -1;
+    uint32_t next = 1;
+    for (unsigned s = 0; s < SLOTS; s++)
+        t->root[s] = copy_preorder(t->nodes, nw, &next, t->root[s]);
+    free(t->nodes);
+    t->nodes = nw;
+    t->cap = cap;
+    return 0;
+}
+
 size_t v6p_trie_memory(const v6p_trie *t)
 {
     return sizeof(*t) + (size_t)t->cap * sizeof(node);

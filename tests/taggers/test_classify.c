@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "classify.h" /* v6p_classify_clone */
 #include "tagtest.h"
 
 static const char *bundled_path;
@@ -69,6 +70,7 @@ static void trie_matches_brute_force(void **state)
     }
     ref *refs = calloc(NPREF, sizeof(*refs));
     v6p_classify *c = v6p_classify_new();
+    v6p_classify *cc = NULL; /* a clone made half-way: its trie relaid, then grown */
     assert_non_null(c);
     char pbuf[64], org[32];
     v6p_error err = {0};
@@ -91,6 +93,11 @@ static void trie_matches_brute_force(void **state)
         fmt_prefix(r, pbuf, sizeof(pbuf));
         snprintf(org, sizeof(org), "e%d", i);
         assert_int_equal(v6p_classify_add(c, pbuf, org, "cloud", "https://example.org/", &err), 0);
+        if (cc)
+            assert_int_equal(v6p_classify_add(cc, pbuf, org, "cloud", "https://example.org/", &err),
+                             0);
+        if (i == NPREF / 2)
+            assert_non_null(cc = v6p_classify_clone(c));
     }
     int hits = 0;
     for (int q = 0; q < NQ; q++) {
@@ -113,6 +120,8 @@ static void trie_matches_brute_force(void **state)
         struct in6_addr ia;
         memcpy(ia.s6_addr, a, 16);
         const v6p_classify_entry *e = v6p_classify_lookup(c, &ia);
+        const v6p_classify_entry *ce = v6p_classify_lookup(cc, &ia);
+        assert_true(e == NULL ? ce == NULL : ce && strcmp(e->org, ce->org) == 0);
         if (best < 0) {
             assert_null(e);
         } else {
@@ -126,6 +135,7 @@ static void trie_matches_brute_force(void **state)
     assert_true(hits > NQ / 2); /* the queries did exercise matches */
     free(refs);
     v6p_classify_free(c);
+    v6p_classify_free(cc);
 }
 
 static char tmpdir[] = "/tmp/v6p-classify-XXXXXX";
