@@ -11,7 +11,8 @@ format is an error and no table is written.  A publication with no IPv6 prefix
 (Oracle's, at the time of writing) is named in the header with no entries.
 
 The manifest (JSON) records, per source id, where the copy came from and when
-it was published: {"aws": {"published": "2025-07-24", "copy": "..."}}.  A date
+it was published: {"aws": {"published": "2025-07-24", "copy": "...",
+"caveat": "..."}} (caveat: optional, printed in the header).  A date
 inside the publication (AWS createDate, Google creationTime, ...) wins over the
 manifest's.  Every entry carries its source URL and publication date.
 
@@ -115,6 +116,9 @@ def build(inputs, manifest):
         lines.append(f"#     {src['url']}")
         if copy:
             lines.append(f"#     copy used: {copy}")
+        caveat = manifest.get(src["id"], {}).get("caveat")
+        if caveat:
+            lines.append(f"#     note: {caveat}")
         lines.append(f"#     licence: {src['licence']}")
     lines += ["version: 1", "entries:"]
     for src, published, kept in groups:
