@@ -416,6 +416,9 @@ static int update(const opts *o)
                  ? 0
                  : 1;
     if (rc != 0) {
+        char part[4300]; /* what the generator writes before its own rename */
+        snprintf(part, sizeof(part), "%s.tmp", tmp);
+        unlink(part);
         unlink(tmp);
         say("%s: kept as it was", o->output);
     } else {
