@@ -24,10 +24,10 @@
  * no prefix entry covers the source (see taggers.c).
  *
  * Keys an entry does not know are ignored (a newer file still loads); an
- * unknown top-level key is an error, as is an AS listed twice in one file, as is a prefix listed
- * twice in one file, a prefix with host bits set, a source that is not an http(s) URL. These are
- * the rules of splunk_app/tools/yaml_to_csv.py, so that a file one accepts the other accepts too.
- * Errors read "file:line:column: message".
+ * unknown top-level key is an error, as is a prefix or an AS listed twice in
+ * one file, a prefix with host bits set, a source that is not an http(s) URL.
+ * These are the rules of splunk_app/tools/yaml_to_csv.py, so that a file one
+ * accepts the other accepts too.  Errors read "file:line:column: message".
  *
  * A set holds the entries of every table loaded into it, in load order; the
  * trie maps each prefix to its latest entry, so a later table overrides an
@@ -53,8 +53,8 @@ typedef struct centry {
     uint8_t addr[16];
 } centry;
 
-/* AS entries, sorted by number; a later table's entry replaces an earlier
- * one in place, so a lookup is one binary search. */
+/* `as` holds the AS entries sorted by number (a later table's entry replaces
+ * an earlier one in place), so that a lookup is one binary search. */
 struct v6p_classify {
     centry *e;
     size_t n, cap;
