@@ -187,6 +187,27 @@ def rows_from_entries(entries, name="<yaml>"):
     return rows
 
 
+def check_asns(asns, name="<yaml>"):
+    """Validate `asns:` items as the library does (not written to the CSV)."""
+    seen = {}
+    for e in asns:
+        where = f"{name}:{e.get('_line', '?')}"
+        for k in ("asn", "org", "category", "source"):
+            if not str(e.get(k, "")).strip():
+                raise TableError(f"{where}: entry lacks {k!r}")
+        m = re.match(r"^(?:[Aa][Ss])?([0-9]{1,10})$", str(e["asn"]).strip())
+        asn = int(m.group(1)) if m else 0
+        if not 0 < asn < 2**32:
+            raise TableError(f"{where}: bad AS number {e['asn']!r}")
+        if not CATEGORY_RE.match(str(e["category"])):
+            raise TableError(f"{where}: category must be lower_snake_case")
+        if not re.match(r"^https?://", str(e["source"])):
+            raise TableError(f"{where}: source must be an http(s) URL")
+        if asn in seen:
+            raise TableError(f"{where}: AS{asn} already listed at line {seen[asn]}")
+        seen[asn] = e.get("_line", "?")
+
+
 def render_csv(rows):
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
@@ -197,7 +218,9 @@ def render_csv(rows):
 
 
 def convert(yaml_text, name="<yaml>"):
-    _, entries = parse(yaml_text, name)
+    asns = []
+    _, entries = parse(yaml_text, name, asns)
+    check_asns(asns, name)
     return render_csv(rows_from_entries(entries, name))
 
 

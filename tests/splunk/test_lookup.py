@@ -94,6 +94,11 @@ class Lookup(unittest.TestCase):
              "    org: Y\n    category: cdn\n    source: https://y\n", "already listed"),
             ("version: 2\nentries:\n", "unsupported version"),
             ("version: 1\nentries:\n  - prefix: 2001:db8::/32\n    org: 'X\n", ":4: unterminated"),
+            ("version: 1\nasns:\n  - asn: 5\n    org: A\n    category: cdn\n"
+             "    source: https://a\n  - asn: AS5\n    org: B\n    category: cdn\n"
+             "    source: https://b\n", ":7: AS5 already listed at line 3"),
+            ("version: 1\nasns:\n  - asn: AS0\n    org: A\n    category: cdn\n"
+             "    source: https://a\n", "bad AS number"),
         ]
         for text, needle in cases:
             with self.assertRaises(yaml_to_csv.TableError, msg=needle) as cm:
