@@ -53,12 +53,13 @@ static void fmt_prefix(const ref *r, char *buf, size_t cap)
     }
 }
 
-static void trie_matches_brute_force(void **state)
+/* nbase bases: 40 spreads the prefixes thin; 2 makes subtrees of thousands
+ * of nodes, which the relaid trie walks through jump tables. */
+static void check_brute_force(int nbase)
 {
-    (void)state;
-    enum { NPREF = 3000, NBASE = 40, NQ = 20000 };
-    uint8_t base[NBASE][16];
-    for (int i = 0; i < NBASE; i++) {
+    enum { NPREF = 3000, NQ = 20000 };
+    uint8_t base[40][16];
+    for (int i = 0; i < nbase; i++) {
         for (int j = 0; j < 16; j++)
             base[i][j] = (uint8_t)rnd();
         if (i % 4 == 0) { /* some IPv4-mapped bases */
@@ -76,7 +77,7 @@ static void trie_matches_brute_force(void **state)
     v6p_error err = {0};
     for (int i = 0; i < NPREF; i++) {
         ref *r = &refs[i];
-        int b = (int)(rnd() % NBASE);
+        int b = (int)(rnd() % (unsigned)nbase);
         memcpy(r->a, base[b], 16);
         /* Perturb some low bits so that prefixes nest and part at every
          * depth, IPv4 ones inside ::ffff:0:0/96. */
@@ -99,6 +100,9 @@ static void trie_matches_brute_force(void **state)
         if (i == NPREF / 2)
             assert_non_null(cc = v6p_classify_clone(c));
     }
+    /* Relaid with every prefix in: what a loaded table is (jump tables on). */
+    v6p_classify *cf = v6p_classify_clone(c);
+    assert_non_null(cf);
     int hits = 0;
     for (int q = 0; q < NQ; q++) {
         uint8_t a[16];
@@ -122,6 +126,8 @@ static void trie_matches_brute_force(void **state)
         const v6p_classify_entry *e = v6p_classify_lookup(c, &ia);
         const v6p_classify_entry *ce = v6p_classify_lookup(cc, &ia);
         assert_true(e == NULL ? ce == NULL : ce && strcmp(e->org, ce->org) == 0);
+        ce = v6p_classify_lookup(cf, &ia);
+        assert_true(e == NULL ? ce == NULL : ce && strcmp(e->org, ce->org) == 0);
         if (best < 0) {
             assert_null(e);
         } else {
@@ -136,6 +142,19 @@ static void trie_matches_brute_force(void **state)
     free(refs);
     v6p_classify_free(c);
     v6p_classify_free(cc);
+    v6p_classify_free(cf);
+}
+
+static void trie_matches_brute_force(void **state)
+{
+    (void)state;
+    check_brute_force(40);
+}
+
+static void dense_trie_matches_brute_force(void **state)
+{
+    (void)state;
+    check_brute_force(2);
 }
 
 static char tmpdir[] = "/tmp/v6p-classify-XXXXXX";
@@ -356,6 +375,7 @@ int main(int argc, char **argv)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trie_matches_brute_force),
+        cmocka_unit_test(dense_trie_matches_brute_force),
         cmocka_unit_test(yaml_errors_have_positions),
         cmocka_unit_test(later_tables_override),
         cmocka_unit_test(asn_tables),
