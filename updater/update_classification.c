@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@
 typedef struct source {
     char id[64];
     char *url;
+    char *follow; /* NULL, or: the list is the link in url's page matching this */
 } source;
 
 typedef struct opts {
@@ -82,32 +84,63 @@ static int id_ok(const char *s, size_t n)
     return 1;
 }
 
+/* The next whitespace-separated token at *p (advanced past it); NULL at the
+ * end of the line. */
+static char *token(char **p, size_t *len)
+{
+    char *t = *p + strspn(*p, " \t\r\n");
+    *len = strcspn(t, " \t\r\n");
+    *p = t + *len;
+    return *len ? t : NULL;
+}
+
+/* "id https://URL [follow=https://PATTERN]" */
 static int parse_source_line(const char *name, size_t lineno, char *line, source *out)
 {
-    char *p = line + strspn(line, " \t");
-    size_t idlen = strcspn(p, " \t");
-    if (!id_ok(p, idlen)) {
-        say("%s:%zu:%zu: expected a source id (a-z, 0-9, _)", name, lineno, (size_t)(p - line) + 1);
+    char *p = line;
+    size_t n;
+    char *id = token(&p, &n);
+    if (!id || !id_ok(id, n)) {
+        say("%s:%zu:%zu: expected a source id (a-z, 0-9, _)", name, lineno,
+            (size_t)((id ? id : p) - line) + 1);
         return -1;
     }
-    memcpy(out->id, p, idlen);
-    out->id[idlen] = '\0';
-    char *u = p + idlen;
-    u += strspn(u, " \t");
-    size_t ulen = strcspn(u, " \t\r\n");
-    if (strncmp(u, "https://", 8) != 0 || ulen <= 8 || u[ulen + strspn(u + ulen, " \t\r\n")]) {
-        say("%s:%zu:%zu: expected one https:// URL after the id", name, lineno,
-            (size_t)(u - line) + 1);
+    memcpy(out->id, id, n);
+    out->id[n] = '\0';
+    char *u = token(&p, &n);
+    if (!u || strncmp(u, "https://", 8) != 0 || n <= 8) {
+        say("%s:%zu:%zu: expected an https:// URL after the id", name, lineno,
+            (size_t)((u ? u : p) - line) + 1);
         return -1;
     }
-    out->url = strndup(u, ulen);
+    out->url = strndup(u, n);
+    out->follow = NULL;
+    char *f = token(&p, &n);
+    if (f && (strncmp(f, "follow=https://", 15) != 0 || n <= 15)) {
+        say("%s:%zu:%zu: expected nothing, or follow=https://PATTERN, after the URL", name, lineno,
+            (size_t)(f - line) + 1);
+        free(out->url);
+        return -1;
+    }
+    if (f && !(out->follow = strndup(f + 7, n - 7))) {
+        free(out->url);
+        return -1;
+    }
+    if (token(&p, &n)) {
+        say("%s:%zu:%zu: unexpected text after the URL", name, lineno, (size_t)(p - n - line) + 1);
+        free(out->url);
+        free(out->follow);
+        return -1;
+    }
     return out->url ? 0 : -1;
 }
 
 static void free_sources(source *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(s[i].url);
+        free(s[i].follow);
+    }
     free(s);
 }
 
@@ -137,6 +170,7 @@ static source *read_sources(FILE *f, const char *name, size_t *n)
             if (strcmp(s[i].id, s[*n].id) == 0) {
                 say("%s:%zu:1: source '%s' listed twice", name, lineno, s[*n].id);
                 free(s[*n].url);
+                free(s[*n].follow);
                 goto fail;
             }
         (*n)++;
@@ -205,12 +239,13 @@ static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
 }
 
 /* GET url into path; its Last-Modified date (or today) into date[11]. */
-static int fetch(const opts *o, const source *s, const char *path, char date[11])
+static int fetch_url(const opts *o, const char *id, const char *url, const char *path,
+                     char date[11])
 {
     CURL *e = curl_easy_init();
     FILE *f = fopen(path, "wb");
     if (!e || !f) {
-        say("%s: %s", s->id, f ? "out of memory" : strerror(errno));
+        say("%s: %s", id, f ? "out of memory" : strerror(errno));
         if (f)
             fclose(f);
         curl_easy_cleanup(e);
@@ -218,7 +253,7 @@ static int fetch(const opts *o, const source *s, const char *path, char date[11]
     }
     char errbuf[CURL_ERROR_SIZE] = "";
     sink k = {f, 0, o->max_bytes};
-    curl_easy_setopt(e, CURLOPT_URL, s->url);
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &k);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
@@ -243,9 +278,9 @@ static int fetch(const opts *o, const source *s, const char *path, char date[11]
     if (rc != CURLE_OK) {
         fclose(f);
         if (k.got > k.max)
-            say("%s: %s: larger than %lld bytes", s->id, s->url, (long long)k.max);
+            say("%s: %s: larger than %lld bytes", id, url, (long long)k.max);
         else
-            say("%s: %s: %s", s->id, s->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+            say("%s: %s: %s", id, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     curl_off_t ft = -1;
     curl_easy_getinfo(e, CURLINFO_FILETIME_T, &ft);
@@ -255,6 +290,51 @@ static int fetch(const opts *o, const source *s, const char *path, char date[11]
     strftime(date, 11, "%Y-%m-%d", &tm);
     curl_easy_cleanup(e);
     return ok ? 0 : -1;
+}
+
+/* The first link in the page at path that matches pattern (fnmatch: '*'
+ * spans '/'), searched from the text before the pattern's first '*'. */
+static char *find_link(const char *path, const char *pattern)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *page = NULL;
+    size_t cap = 0;
+    ssize_t len = getdelim(&page, &cap, '\0', f); /* the whole page (no NULs in HTML) */
+    fclose(f);
+    size_t plen = strcspn(pattern, "*");
+    char *found = NULL;
+    for (char *at = len > 0 ? strstr(page, "https://") : NULL; at && !found;
+         at = strstr(at + 1, "https://")) {
+        if (strncmp(at, pattern, plen) != 0)
+            continue;
+        size_t n = strcspn(at, "\"'<> \t\r\n)");
+        char *link = strndup(at, n);
+        if (link && fnmatch(pattern, link, 0) == 0)
+            found = link;
+        else
+            free(link);
+    }
+    free(page);
+    return found;
+}
+
+/* A source's list into path: its URL, or the link its page gives. */
+static int fetch(const opts *o, const source *s, const char *path, char date[11])
+{
+    if (fetch_url(o, s->id, s->url, path, date) != 0)
+        return -1;
+    if (!s->follow)
+        return 0;
+    char *link = find_link(path, s->follow);
+    if (!link) {
+        say("%s: %s: no link matching %s", s->id, s->url, s->follow);
+        return -1;
+    }
+    int rc = fetch_url(o, s->id, link, path, date);
+    free(link);
+    return rc;
 }
 
 /* ---- the temporary directory ---- */

@@ -40,7 +40,7 @@ def build(d, out):
 def urls():
     r = subprocess.run([sys.executable, BUILD, "--list"], capture_output=True, text=True,
                        check=True)
-    return dict(ln.split(" ", 1) for ln in r.stdout.splitlines())
+    return {ln.split()[0]: ln.split()[1] for ln in r.stdout.splitlines()}
 
 
 W = L.workdir()
@@ -89,10 +89,26 @@ if r.returncode != 0 or "prefix: 2001:db8:15::7/128" not in r.stdout or \
         "published: 2026-11-30" not in r.stdout:
     L.die("gen_tor.py alone: %s %s" % (r.stdout, r.stderr))
 
+# Akamai's list as published: a zip with an IPv4 and an IPv6 file.
+import io, zipfile  # noqa: E401,E402
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("akamai_ipv4_CIDRs.txt", "192.0.2.0/24\n")
+    z.writestr("akamai_ipv6_CIDRs.txt", feeds.FEEDS["akamai"])
+    z.writestr("__MACOSX/._akamai_ipv6_CIDRs.txt", "\x00\x05junk")
+zpath = os.path.join(W, "akamai.zip")
+with open(zpath, "wb") as f:
+    f.write(buf.getvalue())
+r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "classification", "gen_akamai.py"),
+                    zpath, "2026-10-01"], capture_output=True, text=True)
+if r.returncode != 0 or r.stdout.count("prefix:") != 1 or "2001:db8:10::/48" not in r.stdout:
+    L.die("gen_akamai.py on the zip: %s %s" % (r.stdout, r.stderr))
+
 # Errors: the source is named, nothing is written.
 BAD = {
     "aws": ("{\"prefixes\": []}", "aws: no 'ipv6_prefixes' list"),
     "azure": ("not json", "azure: not JSON"),
+    "oracle": ("<html>page</html>", "oracle: not JSON"),
     "tor": ("{\"relays\": 3}", "tor: no 'relays' list"),
     "cloudflare": ("2001:db8:e::1/48\n", "cloudflare:1: bad prefix"),
     "digitalocean": ("2001:db8:zz::/48,NL,,,\n", "digitalocean:1: bad prefix"),

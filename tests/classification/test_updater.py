@@ -68,12 +68,22 @@ BASE = "https://127.0.0.1:%d/" % srv.server_address[1]
 MTIME = parsedate_to_datetime("Thu, 01 Oct 2026 12:00:00 GMT").timestamp()
 
 
-def publish(overrides=None):
+AZURE_FILE = "dl/8/ServiceTags_Public_20261130.json"
+
+
+def publish(overrides=None, azure_page=None):
+    """Each list at /<id>.dat; Azure's as its download page does it: a page
+    (/azure.dat) linking to the week's file."""
+    os.makedirs(os.path.join(WWW, os.path.dirname(AZURE_FILE)), exist_ok=True)
     for sid, text in dict(feeds.FEEDS, **(overrides or {})).items():
-        p = os.path.join(WWW, sid + ".dat")
+        p = os.path.join(WWW, AZURE_FILE if sid == "azure" else sid + ".dat")
         with open(p, "w") as f:
             f.write(text)
         os.utime(p, (MTIME, MTIME))  # served as Last-Modified
+    with open(os.path.join(WWW, "azure.dat"), "w") as f:
+        f.write(azure_page if azure_page is not None else
+                '<html><a href="%sdl/8/other.json">x</a> <a class="dl" href="%s%s">'
+                "Download</a></html>" % (BASE, BASE, AZURE_FILE))
 
 
 SOURCES = os.path.join(W, "sources.conf")
@@ -83,7 +93,8 @@ def write_sources(extra=None):
     with open(SOURCES, "w") as f:
         f.write("# the test's local copies of each list\n")
         for sid in feeds.FEEDS:
-            f.write("%s %s%s.dat\n" % (sid, BASE, sid))
+            f.write("%s %s%s.dat%s\n" % (sid, BASE, sid, " follow=%s*/ServiceTags_Public_*.json"
+                                          % BASE if sid == "azure" else ""))
         if extra:
             f.write(extra)
 
@@ -137,16 +148,38 @@ def refused(what, r, needle):
 # 2. Errors keep the old table.
 os.remove(os.path.join(WWW, "fastly.dat"))
 refused("a list missing (404)", update(), "fastly: %sfastly.dat" % BASE)
+publish()
 publish({"aws": "{\"syncToken\": \"1\", \"prefixes\": ["})
 refused("a malformed list", update(), "aws: not JSON")
 publish()
 refused("an untrusted certificate", update(cacert=False), "certificate")
 write_sources("plain http://127.0.0.1:1/x.dat\n")
-refused("a plain-http URL", update(), "expected one https:// URL")
+refused("a plain-http URL", update(), "expected an https:// URL")
 write_sources()
-publish({"azure": feeds.FEEDS["azure"] + " " * (2 << 20)})
+publish(azure_page="<html>moved</html>")
+refused("a download page without the link", update(), "azure: %sazure.dat: no link matching" % BASE)
+publish()
+write_sources()
+publish({"github": feeds.FEEDS["github"] + " " * (2 << 20)})
 refused("a list over --max-size", update("--max-size", "1"), "larger than")
 publish()
+
+# The list of sources from the generator itself (no --sources): a generator
+# whose --list names the local copies, the real one otherwise.
+WRAP = os.path.join(W, "gen_wrap.py")
+with open(WRAP, "w") as f:
+    f.write("import os, sys\n"
+            "if sys.argv[1:] == ['--list']:\n"
+            "    sys.stdout.write(open(%r).read())\n"
+            "else:\n"
+            "    os.execv(sys.executable, [sys.executable, %r] + sys.argv[1:])\n"
+            % (SOURCES, GENERATOR))
+os.remove(TABLE)
+r = subprocess.run([UPDATER, "--output", TABLE, "--generator", WRAP, "--python", sys.executable,
+                    "--cacert", CA], capture_output=True, text=True, env=dict(os.environ, TMPDIR=W))
+entries = table_text().split("\nversion: 1\n")[1]  # the header names the fetch times
+if r.returncode != 0 or entries != good.split("\nversion: 1\n")[1]:
+    L.die("update with the generator's own list: %d %s" % (r.returncode, r.stderr))
 
 # 3. The forwarder picks the new table up on SIGHUP.
 LOG = os.path.join(W, "fw.log")

@@ -161,11 +161,16 @@ def main(argv):
     ap.add_argument("--inputs")
     ap.add_argument("--output")
     ap.add_argument("--manifest")
-    ap.add_argument("--list", action="store_true", help="print source ids and URLs")
+    ap.add_argument("--list", action="store_true",
+                    help="print 'id URL [follow=PREFIX*SUFFIX]' for each source: what "
+                         "ipv6probe-update-classification fetches")
     a = ap.parse_args(argv)
     if a.list:
         for src, _ in REGISTRY:
-            print(f"{src['id']} {src['url']}")
+            line = f"{src['id']} {src.get('fetch', src['url'])}"
+            if src.get("follow"):
+                line += f" follow={src['follow']}"
+            print(line)
         return 0
     if not a.inputs or not a.output:
         ap.error("--inputs and --output are required")

@@ -12,11 +12,18 @@ SOURCE = {
     "org": "Microsoft Azure",
     "category": "cloud",
     "url": "https://www.microsoft.com/en-us/download/details.aspx?id=56519",
+    # The file's name changes every week (ServiceTags_Public_YYYYMMDD.json):
+    # the download page links to the current one.
+    "fetch": "https://www.microsoft.com/en-us/download/details.aspx?id=56519",
+    "follow": "https://download.microsoft.com/*/ServiceTags_Public_*.json",
     "licence": "published by Microsoft for anyone to use in network rules; facts only",
 }
 
 
 def parse(data):
+    if data.lstrip()[:1] == b"<":
+        raise C.SourceError("azure: an HTML page, not the service tags JSON (the download "
+                            "page's link to ServiceTags_Public_*.json was not followed)")
     doc = C.load_json(data, "azure")
     if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
         raise C.SourceError("azure: no 'values' list of service tags")
