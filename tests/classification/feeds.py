@@ -57,7 +57,9 @@ FEEDS = {
         "api": [], "git": [], "domains": {"website": ["*.github.com"]}}),
     "apple_relay": ("2001:db8:14::/64,GB,GB-EN,London,\n"
                     "172.224.226.0/27,GB,GB-EN,London,\n"
-                    "2001:db8:14:1::/64,DE,DE-BE,Berlin,\n"),
+                    "2001:db8:14:2::/64,DE,DE-BE,Berlin,\n"
+                    "2001:db8:14:10::/64,DE,DE-BE,Berlin,\n"
+                    "2001:db8:14:11::/64,DE,DE-HH,Hamburg,\n"),
     "tor": json.dumps({
         "version": "8.0", "relays_published": "2026-11-30 10:00:00",
         "relays": [
@@ -88,7 +90,8 @@ EXPECT = [
     ("2001:db8:12::/48", "Linode", "cloud", "2026-11-27"),
     ("2001:db8:13::/48", "GitHub", "saas", CF_DATE),
     ("2001:db8:14::/64", "Apple iCloud Private Relay", "relay", CF_DATE),
-    ("2001:db8:14:1::/64", "Apple iCloud Private Relay", "relay", CF_DATE),
+    ("2001:db8:14:2::/64", "Apple iCloud Private Relay", "relay", CF_DATE),
+    ("2001:db8:14:10::/63", "Apple iCloud Private Relay", "relay", CF_DATE),  # two merged
     ("2001:db8:15::7/128", "Tor exit", "tor_exit", "2026-11-30"),
     ("2001:db8:16::/48", "Censys", "research_scanner", CF_DATE),
 ]

@@ -4,7 +4,9 @@
 Documented at https://developer.apple.com/support/prepare-your-network-for-icloud-private-relay/:
 the egress ranges as an RFC 8805-style CSV, 'prefix,country,region,city,'.
 A list of bare prefixes (the same CSV with the location columns dropped) parses
-the same way."""
+the same way.  Adjacent ranges are merged: the table holds the same addresses."""
+import ipaddress
+
 import v6pclass as C
 
 SOURCE = {
@@ -18,9 +20,11 @@ SOURCE = {
 
 def parse(data):
     pairs, date = C.parse_geofeed(data, "apple_relay")
-    # Tens of thousands of ranges: the location would be most of the table's
-    # size, and what matters here is the relay, not the city.
-    return [C.Prefix(net) for net in sorted({n for n, _ in pairs}, key=C.sort_key)], date
+    # Hundreds of thousands of ranges, one per city: what matters here is the
+    # relay, not the city, so adjacent ranges are merged (the same addresses,
+    # a table a fraction of the size, each entry saying the same thing).
+    nets = ipaddress.collapse_addresses(n for n, _ in pairs)
+    return [C.Prefix(net) for net in sorted(nets, key=C.sort_key)], date
 
 
 if __name__ == "__main__":
