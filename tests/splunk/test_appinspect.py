@@ -6,7 +6,7 @@ no local/, no metadata/local.meta, no users/, no passwords.conf or other
 deny-listed conf files, no spaces in file names, no hidden files or *.pyc, no
 executable files, valid app id and [package] id equal to the folder name,
 Major.Minor.Revision versions equal to the project version, dashboards at
-version 1.1, a README, no credentials, every lookup and transform referenced
+version 1.1 (Simple XML) or 2 (Dashboard Studio), a README, no credentials, every lookup and transform referenced
 exists, and the archive extracts to one directory with sane permissions.
 """
 
@@ -77,6 +77,9 @@ def tree_problems(files):
                 root = ET.fromstring(data)
                 if root.get("version") not in ("1.1", "2"):
                     errors.append(f"{rel}: dashboard version {root.get('version')!r}")
+                elif (root.get("version") == "2") != (root.find("definition") is not None):
+                    errors.append(f"{rel}: a Studio view (version 2) has a JSON <definition>, "
+                                  "a Simple XML view (1.1) none")
             except ET.ParseError as exc:
                 errors.append(f"{rel}: {exc}")
     return errors
