@@ -233,6 +233,7 @@ check_for_updates = <boolean>
 [install]
 state = [enabled|disabled]
 is_configured = <boolean>
+build = <integer>
 [ui]
 is_visible = <boolean>
 label = <string>
@@ -252,6 +253,7 @@ KV_MODE = [none|auto|auto_escaped|multi|json|xml]
 EVAL-<fieldname> = <eval statement>
 FIELDALIAS-<class> = <string>
 LOOKUP-<class> = <string>
+TRANSFORMS-<class> = <transform_stanza_name>, <transform_stanza_name2>,...
 """,
     "transforms.conf": """
 [<unique_transform_stanza_name>]
@@ -259,6 +261,9 @@ filename = <string>
 match_type = <string>
 max_matches = <integer>
 min_matches = <integer>
+REGEX = <regular expression>
+FORMAT = <string>
+DEST_KEY = <KEY>
 """,
     "eventtypes.conf": """
 [<$EVENTTYPE>]

@@ -85,6 +85,26 @@ def tree_problems(files):
     return errors
 
 
+def manifest_problems(text, app_conf):
+    import json
+    try:
+        m = json.loads(text)
+    except ValueError as exc:
+        return [f"app.manifest: not JSON: {exc}"]
+    errors = []
+    if m.get("schemaVersion") != "2.0.0":
+        errors.append(f"app.manifest: schemaVersion {m.get('schemaVersion')!r}")
+    ident = m.get("info", {}).get("id", {})
+    if ident.get("name") != app_conf.get("package", {}).get("id"):
+        errors.append(f"app.manifest: id.name {ident.get('name')!r} is not the app id")
+    if ident.get("version") != app_conf.get("id", {}).get("version"):
+        errors.append(f"app.manifest: version {ident.get('version')!r} is not app.conf's")
+    for k in ("supportedDeployments", "targetWorkloads"):
+        if not m.get(k):
+            errors.append(f"app.manifest: no {k}")
+    return errors
+
+
 def app_conf_problems(app_conf_text, folder, project_version):
     errors = []
     st = {s: {k: v for k, v, _ in e} for s, e, _ in sc.parse_conf_text(app_conf_text)}
@@ -152,6 +172,19 @@ class SourceTree(unittest.TestCase):
         self.assertEqual(errors, [], "\n".join(errors))
         if pv is None:
             self.skipTest("top-level meson.build not present: version not compared")
+
+    def test_manifest(self):
+        """app.manifest (packaging toolkit schema 2.0.0) agrees with app.conf;
+        [install] build is a positive integer."""
+        with open(os.path.join(sc.APP_DIR, "default", "app.conf"), encoding="utf-8") as f:
+            st = {s: {k: v for k, v, _ in e} for s, e, _ in sc.parse_conf_text(f.read())}
+        with open(os.path.join(sc.APP_DIR, "app.manifest"), encoding="utf-8") as f:
+            text = f.read()
+        self.assertEqual(manifest_problems(text, st), [])
+        broken = text.replace('"version": "0.1.0"', '"version": "0.2.0"').replace(
+            '"schemaVersion": "2.0.0"', '"schemaVersion": "1.0.0"')
+        self.assertEqual(len(manifest_problems(broken, st)), 2)
+        self.assertTrue(re.match(r"^[1-9][0-9]*$", st["install"].get("build", "")))
 
     def test_app_conf_checker_fails_on_bad_input(self):
         with open(os.path.join(sc.APP_DIR, "default", "app.conf"), encoding="utf-8") as f:

@@ -23,7 +23,9 @@ window.addEventListener('error', (e) => result.errors.push(String(e.message)));
 
 function validateAll() {
     const schema = createSchemaBasedOnPresets(EnterprisePreset);
-    for (const [name, def] of Object.entries(input.definitions)) {
+    const all = Object.entries(input.definitions).concat(
+        Object.entries(input.mutants || {}).map(([n, d]) => [`mutant: ${n}`, d]));
+    for (const [name, def] of all) {
         const v = new DashboardValidator();
         const bad = v.setSchema(schema);
         if (bad) {
@@ -49,17 +51,30 @@ function withTestData(def, tables) {
     return out;
 }
 
-validateAll();
 // The Enterprise time picker loads its presets from splunkweb, which is not
 // here; the platform-neutral one of the same framework draws the same input.
 const preset = {
     ...EnterpriseViewOnlyPreset,
     inputs: { ...EnterpriseViewOnlyPreset.inputs, 'input.timerange': CloudViewOnlyPreset.inputs['input.timerange'] },
 };
-const view = new URLSearchParams(window.location.search).get('view');
-if (view) {
+
+const t0 = performance.now();
+validateAll();
+result.validateMs = performance.now() - t0;
+
+// One page draws every dashboard in turn: window.showView(name) replaces
+// what is on the page (the bundle is parsed once).
+let root = null;
+window.showView = (view) => {
+    if (root) {
+        root.unmount();
+    }
+    result.errors = [];
+    result.view = view;
     const def = withTestData(input.definitions[view], input.tables[view]);
-    const root = createRoot(document.getElementById('root'));
+    const el = document.getElementById('root');
+    el.innerHTML = '';
+    root = createRoot(el);
     root.render(
         <SplunkThemeProvider family="enterprise" colorScheme="light" density="comfortable">
             <DashboardContextProvider preset={preset} initialDefinition={def}>
@@ -67,5 +82,5 @@ if (view) {
             </DashboardContextProvider>
         </SplunkThemeProvider>
     );
-}
+};
 result.ready = true;

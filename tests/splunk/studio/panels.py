@@ -85,7 +85,9 @@ def strftime(t):
 
 
 def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".000+00:00"
+    """_time as Splunk's REST API returns it."""
+    ms = int(round(t * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03d+00:00" % (ms % 1000)
 
 
 def group(rows, *keys):
@@ -258,14 +260,14 @@ def ladder_list(ev):
         last = max(g, key=lambda r: r["_time"])
         rows.append(dict(ladder_id=str(lid), src=last["src"], dest=last["dest"],
                          last_time=max(r["last_time"] for r in g), rungs=max(r["rungs"] for r in g)))
-    rows.sort(key=lambda r: -r["last_time"])
+    rows.sort(key=lambda r: (-r["rungs"], -r["last_time"]))
     for r in rows[:200]:
         r["label"] = f'{r["src"]} to {r["dest"]} ({r["rungs"]} rungs)'
     return rows[:200]
 
 
 @panel(LE, "ds_ladder_list", '''`ipv6probe_ladders` | stats latest(src) AS src latest(dest) AS dest
-    max(last_time) AS last_time max(rungs) AS rungs BY ladder_id | sort 0 - last_time | head 200
+    max(last_time) AS last_time max(rungs) AS rungs BY ladder_id | sort 0 - rungs - last_time | head 200
     | eval label=src." to ".dest." (".rungs." rungs)" | table label ladder_id''')
 def _(ev):
     return table(["label", "ladder_id"], ladder_list(ev))
@@ -283,19 +285,6 @@ def _(ev):
                   "max_hop_limit", "max_gap", "first_time"], ladders(ev))
 
 
-@panel(LE, "ds_summary", '''`ipv6probe_ladders` ladder_id="$ladder$"
-    | eval first_time=strftime(first_time, `ipv6probe_time_format`), last_time=strftime(last_time, `ipv6probe_time_format`)
-    | table src src_prefix src_org src_category dest transport rungs min_hop_limit max_hop_limit repeats
-            max_gap duration first_time last_time''')
-def _(ev):
-    lid = selected(ev)
-    rows = [{**r, "repeats": [str(x) for x in r["repeats"]], "first_time": strftime(r["first_time"]),
-             "last_time": strftime(r["last_time"])} for r in ev.ladders if str(r["ladder_id"]) == lid]
-    return table(["src", "src_prefix", "src_org", "src_category", "dest", "transport", "rungs",
-                  "min_hop_limit", "max_hop_limit", "repeats", "max_gap", "duration", "first_time",
-                  "last_time"], rows)
-
-
 def ladder_events(ev):
     # `ipv6probe_ladder($ladder$)`: the packet events carrying that ladder_id
     lid = selected(ev)
@@ -305,8 +294,7 @@ def ladder_events(ev):
 @panel(LE, "ds_hops", "`ipv6probe_ladder($ladder$)` | sort 0 _time | table _time hop_limit")
 def _(ev):
     return table(["_time", "hop_limit"],
-                 [{"_time": iso(e["_time"])[:-10] + "%06.3f" % (e["_time"] % 60) + "+00:00",
-                   "hop_limit": e["hop_limit"]} for e in ladder_events(ev)])
+                 [{"_time": iso(e["_time"]), "hop_limit": e["hop_limit"]} for e in ladder_events(ev)])
 
 
 @panel(LE, "ds_rungs", '''`ipv6probe_ladder($ladder$)`
@@ -322,12 +310,12 @@ def _(ev):
 
 
 @panel(LE, "ds_probes", '''`ipv6probe_ladder($ladder$)` | sort 0 _time | eval time=strftime(_time, "%H:%M:%S.%3N")
-    | table time src dest transport hop_limit ladder_rung ladder_repeat icmp_seq dest_port action''')
+    | table time transport hop_limit ladder_rung ladder_repeat icmp_seq dest_port action''')
 def _(ev):
     rows = [{**e, "time": time.strftime("%H:%M:%S", time.gmtime(e["_time"])) + ".%03d" % round(e["_time"] % 1 * 1000)}
             for e in ladder_events(ev)]
-    return table(["time", "src", "dest", "transport", "hop_limit", "ladder_rung", "ladder_repeat",
-                  "icmp_seq", "dest_port", "action"], rows)
+    return table(["time", "transport", "hop_limit", "ladder_rung", "ladder_repeat", "icmp_seq",
+                  "dest_port", "action"], rows)
 
 # ------------------------------------------------------------------ harvester
 HV = "ipv6probe_harvester"
@@ -337,10 +325,25 @@ def outbound(e):
     return e.get("direction") == "outbound"
 
 
-@panel(HV, "ds_suspects", '''`ipv6probe_events` ((dest_pe="true" NOT direction="outbound") OR (direction="outbound" src_pe="true"))
+def temporary(ev):
+    """Local addresses the forwarder tagged temporary in any event.  The tag
+    on one event says what the tracker knew then: the first addresses of a
+    /64 are seen before their rotation shows, so their early contacts carry
+    src_pe=false; eventstats over all events gets them right."""
+    out = set()
+    for e in ev.events:
+        if outbound(e) and e.get("src_pe") is True:
+            out.add(e["src"])
+        if not outbound(e) and e.get("dest_pe") is True:
+            out.add(e["dest"])
+    return out
+
+
+@panel(HV, "ds_suspects", '''`ipv6probe_events` ((dest_pe="true" NOT direction="outbound") OR direction="outbound")
     | eval local=if(direction=="outbound", src, dest), remote=if(direction=="outbound", dest, null())
-    | eventstats min(eval(if(direction!="outbound", _time, null()))) AS first_probe BY local
-    | where direction=="outbound"
+    | eventstats min(eval(if(direction!="outbound", _time, null()))) AS first_probe
+                 max(eval(if(src_pe=="true" OR dest_pe=="true", 1, 0))) AS temporary BY local
+    | where direction=="outbound" AND temporary==1
     | stats min(_time) AS first_contact max(first_probe) AS first_probe BY remote local
     | eval probed=if(isnull(first_probe), 0, 1), before=if(probed==1 AND first_contact<first_probe, 1, 0)
     | eventstats dc(eval(if(probed==1, local, null()))) AS probed_targets
@@ -355,8 +358,9 @@ def outbound(e):
     | table suspect suspect_org suspect_category score contacted_targets probed_targets never_probed_contacts first_contact
     | sort 0 - score''')
 def _(ev):
+    temp = temporary(ev)
     sel = [e for e in ev.events if (e.get("dest_pe") is True and not outbound(e))
-           or (outbound(e) and e.get("src_pe") is True)]
+           or (outbound(e) and e["src"] in temp)]
     first_probe = {}
     for e in sel:
         if not outbound(e):
@@ -408,8 +412,9 @@ def _(ev):
                   "probed_targets", "never_probed_contacts", "first_contact"], rows)
 
 
-@panel(HV, "ds_contacts", '''`ipv6probe_events` ((direction="outbound" src_pe="true" dest="$suspect$") OR (dest_pe="true" NOT direction="outbound"))
+@panel(HV, "ds_contacts", '''`ipv6probe_events` ((direction="outbound" dest="$suspect$") OR (dest_pe="true" NOT direction="outbound"))
     | eval local=if(direction=="outbound", src, dest)
+    | eventstats max(eval(if(src_pe=="true" OR dest_pe=="true", 1, 0))) AS temporary BY local | where temporary==1
     | stats min(eval(if(direction=="outbound", _time, null()))) AS first_contact
             min(eval(if(direction!="outbound", _time, null()))) AS first_probe
             values(eval(if(direction!="outbound", src, null()))) AS probed_by BY local
@@ -421,7 +426,8 @@ def _(ev):
     | table local first_contact first_probe probed_after_contact lead_days probed_by''')
 def _(ev):
     # $suspect$ is the text input's default, "*": every remote host
-    sel = [e for e in ev.events if (outbound(e) and e.get("src_pe") is True and e.get("dest"))
+    temp = temporary(ev)
+    sel = [e for e in ev.events if (outbound(e) and e["src"] in temp)
            or (e.get("dest_pe") is True and not outbound(e))]
     rows = []
     for local, g in group([{**e, "local": e["src"] if outbound(e) else e["dest"]} for e in sel], "local").items():
@@ -442,14 +448,12 @@ def _(ev):
 
 
 @panel(HV, "ds_pe_chart", '''`ipv6probe_inbound` dest_pe="true" | fillnull value="unclassified" src_org
-    | stats dc(dest) AS targets count AS probes BY src src_org
-    | eval prober=src." (".src_org.")" | table prober targets probes | sort 0 - targets''')
+    | stats dc(dest) AS targets count AS probes BY src src_org | table src targets probes | sort 0 - targets''')
 def _(ev):
     pe = fill([e for e in inbound(ev) if e.get("dest_pe") is True], "unclassified", "src_org")
-    rows = [dict(prober=f"{s} ({o})", targets=dc(g, "dest"), probes=len(g))
-            for (s, o), g in group(pe, "src", "src_org").items()]
+    rows = [dict(src=s, targets=dc(g, "dest"), probes=len(g)) for (s, o), g in group(pe, "src", "src_org").items()]
     rows.sort(key=lambda r: -r["targets"])
-    return table(["prober", "targets", "probes"], rows)
+    return table(["src", "targets", "probes"], rows)
 
 
 panel(HV, "ds_pe_probes", PE_PROBES)(pe_probes)
@@ -532,12 +536,12 @@ def _(ev):
     return table(["tag", "events"], rows)
 
 
-@panel(FH, "ds_queue", "`ipv6probe_stats` | chart max(queue_depth) AS queue_depth OVER _time BY host")
+@panel(FH, "ds_cumulative", "`ipv6probe_stats` | chart max(lines) AS lines OVER _time BY host")
 def _(ev):
     hosts = sorted({r["host"] for r in ev.stats})
     by_t = defaultdict(dict)
     for r in ev.stats:
-        by_t[r["_time"]][r["host"]] = max(by_t[r["_time"]].get(r["host"], 0), r["queue_depth"])
+        by_t[r["_time"]][r["host"]] = max(by_t[r["_time"]].get(r["host"], 0), r["lines"])
     return table(["_time"] + hosts, [{"_time": iso(t), **v} for t, v in sorted(by_t.items())])
 
 

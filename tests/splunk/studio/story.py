@@ -168,7 +168,16 @@ class Story:
             self.log(t + 7200 + i * 300, "IN-ACCEPT:", True, CRAWLER, WEB_SRV, 55,
                      self.syn(47000 + i, 443))
 
+    def other_lines(self):
+        """What else a kernel log holds: counted by the forwarder, not events."""
+        for i, msg in enumerate(("usb 1-1: new high-speed USB device number 3 using xhci_hcd",
+                                 "eth0: Link is Up - 1Gbps/Full - flow control rx/tx",
+                                 "EXT4-fs (sda1): mounted filesystem with ordered data mode")):
+            t = BASE + 86400 * i + 7 * 3600
+            self.lines.append((t, f"{_stamp(t)} {HOST} kernel: {msg}"))
+
     def build(self):
+        self.other_lines()
         temps = self.laptop()
         self.day1()
         self.day3(temps)
