@@ -131,13 +131,19 @@ class Render(unittest.TestCase):
     @classmethod
     def render(cls):
         out, env = cls.out, dict(os.environ, NODE_PATH=cls.modules)
+        # the page and its driver sit beside the npm packages they import
+        link = os.path.join(out, "node_modules")
+        if os.path.islink(link) or os.path.exists(link):
+            os.unlink(link)
+        os.symlink(cls.modules, link)
+        for f in ("page.jsx", "page.html", "render.cjs"):
+            shutil.copy(os.path.join(STUDIO, f), out)
         esbuild = os.path.join(cls.modules, ".bin", "esbuild")
-        r = subprocess.run([esbuild, os.path.join(STUDIO, "page.jsx"), "--bundle", "--minify",
+        r = subprocess.run([esbuild, os.path.join(out, "page.jsx"), "--bundle", "--minify",
                             f"--outfile={os.path.join(out, 'bundle.js')}", "--loader:.js=jsx",
                             "--define:process.env.NODE_ENV=\"production\"", "--log-level=warning",
                             f"--resolve-extensions=.jsx,.js,.mjs,.json"],
-                           capture_output=True, text=True, env=env, cwd=os.path.dirname(cls.modules),
-                           timeout=300)
+                           capture_output=True, text=True, env=env, cwd=out, timeout=300)
         if r.returncode != 0:
             raise AssertionError(f"esbuild failed: {r.stderr[-3000:]}")
         mutants = {"unknown visualization type": mutant(cls.defs, "type", "splunk.tabel"),
@@ -145,8 +151,6 @@ class Render(unittest.TestCase):
         with open(os.path.join(out, "input.js"), "w") as f:
             f.write("window.STUDIO_INPUT = " + json.dumps(
                 {"definitions": cls.defs, "tables": cls.tables, "mutants": mutants}) + ";\n")
-        shutil.copy(os.path.join(STUDIO, "page.html"), out)
-        shutil.copy(os.path.join(STUDIO, "render.cjs"), out)
         res = os.path.join(out, "result.json")
         if os.path.exists(res):
             os.unlink(res)
