@@ -550,6 +550,25 @@ static int set_internal_prefixes(ctx *c, yaml_node_t *n, void *base)
     return 0;
 }
 
+/* "lan0", "br-*", "igb1.*": names as the kernel prints them (at most 15
+ * bytes) or fnmatch globs over them. */
+static int set_internal_interfaces(ctx *c, yaml_node_t *n, void *base)
+{
+    fwd_config *cfg = base;
+    if (parse_strlist(c, n, "internal_interfaces", &cfg->internal_interfaces,
+                      &cfg->n_internal_interfaces))
+        return -1;
+    for (size_t i = 0; i < cfg->n_internal_interfaces; i++) {
+        size_t len = strlen(cfg->internal_interfaces[i]);
+        if (len == 0 || len > 63 || strpbrk(cfg->internal_interfaces[i], " \t/")) {
+            yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
+            return fail(c, item, "\"%s\" is not an interface name or glob such as lan0 or br-*",
+                        cfg->internal_interfaces[i]);
+        }
+    }
+    return 0;
+}
+
 static const char *const unparsed_names[] = {"stderr", "drop", "raw", "file", NULL};
 
 static const key_spec unparsed_keys[] = {
@@ -733,6 +752,14 @@ static int set_hec(ctx *c, yaml_node_t *n, void *base)
                         cfg->hec.endpoints[i]);
     if (!cfg->hec.token_file == !cfg->hec.token_env)
         return fail(c, n, "hec needs exactly one of \"token_file\" and \"token_env\"");
+    /* A token pasted in place of the variable's name is not echoed. */
+    const char *e = cfg->hec.token_env;
+    if (e && (strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                  strlen(e) ||
+              (*e >= '0' && *e <= '9')))
+        return fail(c, n,
+                    "hec token_env is not an environment variable name (the value is not shown: "
+                    "it may be the token itself)");
     if (cfg->hec.retry.initial_backoff_ms > cfg->hec.retry.max_backoff_ms)
         return fail(c, n, "hec retry: initial_backoff_ms is above max_backoff_ms");
     return 0;
@@ -792,6 +819,9 @@ static const key_spec scan_keys[] = {K32("max_sources", taggers.scan_capacity, 1
 static const key_spec classification_keys[] = {
     KL("tables", classification.tables, classification.n_tables),
     KB("builtin", classification.builtin), KS("asn_database", classification.asn_database), KEND};
+static const key_spec dedupe_keys[] = {KB("enabled", dedupe_enabled),
+                                       K32("window_ms", dedupe.window_ms, 1, 60000),
+                                       KST("max_packets", dedupe.capacity, 16, 100000000), KEND};
 static const key_spec pipeline_keys[] = {KU("queue_batches", queue_batches, 2, 65536),
                                          KZ("batch_bytes", batch_bytes, 4096, 64 << 20), KEND};
 static const key_spec stats_keys[] = {KU("interval_s", stats_interval_s, 0, 86400),
@@ -802,6 +832,8 @@ static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
                                     KSEC("parser", parser_keys),
                                     KC("unparsed", set_unparsed),
                                     KC("internal_prefixes", set_internal_prefixes),
+                                    KC("internal_interfaces", set_internal_interfaces),
+                                    KSEC("dedupe", dedupe_keys),
                                     KSEC("pe", pe_keys),
                                     KSEC("ladder", ladder_keys),
                                     KSEC("scan", scan_keys),
@@ -826,6 +858,8 @@ void config_defaults(fwd_config *c)
     c->checkpoint_interval_ms = 1000;
     c->follow_poll_ms = 250;
     c->default_patterns = 1;
+    c->dedupe_enabled = 1;
+    v6p_dedupe_config_init(&c->dedupe);
     c->max_line = 64 * 1024;
     c->unparsed = UNPARSED_STDERR;
     v6p_pe_config_init(&c->pe);
@@ -863,6 +897,38 @@ static void yaml_problem(ctx *c, const yaml_parser_t *p)
              p->context ? p->context : "");
 }
 
+/* Deeper than any real configuration (the schema nests four levels). */
+#define CFG_MAX_DEPTH 32
+
+/* A first pass over the events that stops at the first node nested deeper
+ * than CFG_MAX_DEPTH: libyaml's scanner slows down with the nesting (a file
+ * 100,000 levels deep takes it tens of seconds), so the cap must come before
+ * the document is built.  Syntax errors are left to the real load. */
+static int check_depth(ctx *c, yaml_parser_t *p)
+{
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(p, &ev))
+            break;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CFG_MAX_DEPTH) {
+                snprintf(c->err, c->errlen, "%s:%zu:%zu: nested more than %d levels deep",
+                         c->file, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                         CFG_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    return rc;
+}
+
 int config_load(fwd_config *cfg, const char *path, char *err, size_t errlen)
 {
     ctx c = {NULL, path, err, errlen, cfg};
@@ -877,6 +943,12 @@ int config_load(fwd_config *cfg, const char *path, char *err, size_t errlen)
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
     int rc = -1;
+    if (check_depth(&c, &parser) != 0)
+        goto out_parser;
+    yaml_parser_delete(&parser);
+    rewind(f);
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &doc)) {
         yaml_problem(&c, &parser);
         goto out_parser;
@@ -1017,6 +1089,7 @@ void config_free(fwd_config *c)
     free(c->files);
     free(c->patterns);
     free(c->internal_prefixes);
+    free(c->internal_interfaces);
     free(c->classification.tables);
     free(c->hec.endpoints);
     free(c->hec.indexed_fields);
@@ -1048,6 +1121,11 @@ void config_print_summary(const fwd_config *c, FILE *f)
     fprintf(f, "  patterns: %zu configured, defaults %s\n", c->n_patterns, yn(c->default_patterns));
     fprintf(f, "  internal prefixes: %zu; classification tables: %zu (builtin %s)\n",
             c->n_internal_prefixes, c->classification.n_tables, yn(c->classification.builtin));
+    fprintf(f, "  internal interfaces: %zu; direction: %s; duplicate packets: %s\n",
+            c->n_internal_interfaces,
+            c->n_internal_prefixes || c->n_internal_interfaces ? "site-relative"
+                                                               : "the device's (hook)",
+            c->dedupe_enabled ? "marked" : "not looked for");
     if (c->out_stdout)
         fprintf(f, "  output: stdout\n");
     if (c->out_file)

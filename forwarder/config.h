@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ipv6probe/dedupe.h"
 #include "ipv6probe/parse.h"
 #include "ipv6probe/pe.h"
 #include "ipv6probe/taggers.h"
@@ -145,6 +146,10 @@ typedef struct fwd_config {
     /* taggers */
     char **internal_prefixes;
     size_t n_internal_prefixes;
+    char **internal_interfaces; /* names and fnmatch globs */
+    size_t n_internal_interfaces;
+    int dedupe_enabled;
+    v6p_dedupe_config dedupe;
     v6p_pe_config pe;
     v6p_taggers_config taggers; /* ladder: and scan: */
     cfg_classification classification;

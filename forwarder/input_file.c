@@ -17,11 +17,17 @@
 #include "inputs.h"
 #include "linereader.h"
 
+/* A pipe that goes quiet for this long hands over the lines it has: a live
+ * `journalctl -f | ipv6probe-forward` shows each event at once, while under
+ * load batches still fill before they are pushed. */
+#define IDLE_FLUSH_MS 100
+
 typedef struct src_reader {
     runtime *rt;
     int fd;
     int is_pipe; /* wait with poll() so that a stop request is seen */
     gzFile gz;
+    emitter *em; /* pushed when a pipe goes quiet (may be NULL) */
 } src_reader;
 
 static ssize_t src_read(void *arg, char *buf, size_t n)
@@ -39,9 +45,17 @@ static ssize_t src_read(void *arg, char *buf, size_t n)
     }
     if (r->is_pipe) {
         struct pollfd p[2] = {{r->fd, POLLIN, 0}, {r->rt->stop_fd, POLLIN, 0}};
-        while (poll(p, 2, -1) < 0)
-            if (errno != EINTR)
+        for (;;) {
+            /* A partial batch waits at most IDLE_FLUSH_MS for more lines. */
+            int partial = r->em && r->em->b && r->em->b->n_records;
+            int k = poll(p, 2, partial ? IDLE_FLUSH_MS : -1);
+            if (k < 0 && errno != EINTR)
                 return -1;
+            if (k > 0)
+                break;
+            if (k == 0 && emitter_push(r->em) != 0)
+                return 0;
+        }
         if (p[1].revents)
             return 0;
     }
@@ -63,6 +77,7 @@ static int pump(emitter *em, src_reader *r, input *in, unsigned long long offset
         return -1;
     lr.readfn = src_read;
     lr.readarg = r;
+    r->em = em;
     lr.bytes = offset;
     const char *line;
     size_t len;
@@ -93,11 +108,12 @@ static int read_once(runtime *rt, input *in)
 {
     emitter em;
     emitter_init(&em, rt, in);
-    src_reader r = {rt, 0, 0, NULL};
+    src_reader r = {rt, 0, 0, NULL, NULL};
     if (in->kind == INPUT_STDIN) {
         struct stat st;
         r.is_pipe = fstat(0, &st) != 0 || !S_ISREG(st.st_mode);
-        em.fallback = (int64_t)time(NULL);
+        /* A live pipe's lines are stamped by the batch they arrive in. */
+        em.fallback = r.is_pipe ? 0 : (int64_t)time(NULL);
         int rc = pump(&em, &r, in, 0, 0);
         emitter_free(&em);
         return rc;
@@ -193,7 +209,7 @@ static void finish_rotated(runtime *rt, follower *f, uint64_t dev, uint64_t ino,
                     close(fd);
                 continue;
             }
-            src_reader r = {rt, fd, 0, NULL};
+            src_reader r = {rt, fd, 0, NULL, NULL};
             f->em.dev = dev;
             f->em.ino = ino;
             pump(&f->em, &r, f->in, (unsigned long long)off, 1);

@@ -1,6 +1,9 @@
 /* Tagging: the forwarder's side of the library's taggers.
  *
- * Order matters and follows the event schema: the temporary-address tracker
+ * Order matters and follows the event schema: first the site (direction
+ * relative to the internal prefixes and interfaces, which every tracker
+ * reads) and the duplicate-packet check (a repeat feeds no tracker), then
+ * the temporary-address tracker
  * first (it also fills the address block and IID kind, which the others
  * read), then the behaviour taggers (ladder, scan) and the classification
  * of the source, and last the harvester correlation, which reads what the
@@ -13,8 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipv6probe/dedupe.h"
 #include "ipv6probe/harvest.h"
 #include "ipv6probe/pe.h"
+#include "ipv6probe/site.h"
 #include "ipv6probe/taggers.h"
 
 #ifndef FWD_TABLE_INSTALLED
@@ -25,9 +30,13 @@ struct tagging {
     v6p_pe_tracker *pe;
     v6p_taggers *taggers;
     v6p_harvest *harvest; /* reads what the PE tracker marked internal */
+    v6p_site *site;
+    v6p_dedupe *dedupe;                /* NULL when turned off */
+    unsigned long long forward_events; /* direction "forward": no site described */
 };
 
 struct tagging_tables {
+    v6p_site *site; /* internal prefixes and interfaces, replaced whole */
     v6p_classify *classify;
     char **prefixes; /* internal_prefixes, copied */
     size_t n_prefixes;
@@ -46,11 +55,30 @@ static const char *builtin_table(void)
     return NULL;
 }
 
+static int load_site(tagging_tables *tb, const fwd_config *cfg, char *err, size_t errlen)
+{
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    if (!(tb->site = v6p_site_new(&e)))
+        goto fail;
+    for (size_t i = 0; i < cfg->n_internal_prefixes; i++)
+        if (v6p_site_add_prefix(tb->site, cfg->internal_prefixes[i], &e) != 0)
+            goto fail;
+    for (size_t i = 0; i < cfg->n_internal_interfaces; i++)
+        if (v6p_site_add_interface(tb->site, cfg->internal_interfaces[i], &e) != 0)
+            goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "site: %s", e.message);
+    return -1;
+}
+
 void tagging_tables_free(tagging_tables *tb)
 {
     if (!tb)
         return;
     v6p_classify_free(tb->classify);
+    v6p_site_free(tb->site);
     for (size_t i = 0; i < tb->n_prefixes; i++)
         free(tb->prefixes[i]);
     free(tb->prefixes);
@@ -83,6 +111,10 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
             tagging_tables_free(tb);
             return NULL;
         }
+    if (load_site(tb, cfg, err, errlen) != 0) {
+        tagging_tables_free(tb);
+        return NULL;
+    }
     for (size_t i = 0; i < cfg->n_internal_prefixes; i++) {
         if (!(tb->prefixes[i] = strdup(cfg->internal_prefixes[i]))) {
             snprintf(err, errlen, "out of memory");
@@ -140,7 +172,13 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
     }
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
+    t->site = tb->site;
+    tb->site = NULL;
     tagging_tables_free(tb);
+    if (cfg->dedupe_enabled && !(t->dedupe = v6p_dedupe_new(&cfg->dedupe, &e))) {
+        snprintf(err, errlen, "dedupe: %s", e.message);
+        goto fail;
+    }
     if (!(t->harvest = v6p_harvest_new(NULL, &e))) {
         snprintf(err, errlen, "harvest: %s", e.message);
         goto fail;
@@ -151,8 +189,24 @@ fail:
     return NULL;
 }
 
+/* Said once, when the first such event comes, and counted in the stats:
+ * on a router every event is "forward" until the site is described. */
+static void note_forward(tagging *t)
+{
+    if (t->forward_events++ == 0)
+        fprintf(stderr, "ipv6probe-forward: note: events logged in FORWARD read direction "
+                        "\"forward\"; set internal_prefixes or internal_interfaces for "
+                        "inbound/outbound/lateral (docs/taggers.md)\n");
+}
+
 void tagging_apply(tagging *t, v6p_event *ev)
 {
+    if (v6p_site_known(t->site))
+        v6p_site_direction(t->site, ev);
+    else if (ev->direction == V6P_DIR_FORWARD)
+        note_forward(t);
+    if (t->dedupe)
+        v6p_dedupe_mark(t->dedupe, ev);
     v6p_pe_tag(t->pe, ev);
     v6p_taggers_apply(t->taggers, ev);
     v6p_harvest_observe(t->harvest, ev);
@@ -176,6 +230,9 @@ void tagging_adopt(tagging *t, tagging_tables *tb)
         fprintf(stderr, "ipv6probe-forward: reload: %s\n", err);
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
+    v6p_site_free(t->site);
+    t->site = tb->site;
+    tb->site = NULL;
     tagging_tables_free(tb);
 }
 
@@ -202,12 +259,17 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "harvest_suspects", hs.suspects_emitted);
     emit(arg, "harvest_evictions",
          hs.contact_evictions + hs.address_evictions + hs.remote_evictions);
-    emit(arg, "memory_bytes", ps.memory + ts.memory + hs.memory);
+    v6p_dedupe_stats ds;
+    v6p_dedupe_get_stats(t->dedupe, &ds);
+    emit(arg, "duplicates", ds.duplicates);
+    emit(arg, "dedupe_evictions", ds.evictions);
+    emit(arg, "direction_forward", t->forward_events);
+    emit(arg, "memory_bytes", ps.memory + ts.memory + hs.memory + ds.memory);
 }
 
 const char *tagging_describe(void)
 {
-    return "pe, ladder, scan, classification, harvest";
+    return "site, dedupe, pe, ladder, scan, classification, harvest";
 }
 
 void tagging_free(tagging *t)
@@ -217,5 +279,12 @@ void tagging_free(tagging *t)
     v6p_pe_free(t->pe);
     v6p_taggers_free(t->taggers);
     v6p_harvest_free(t->harvest);
+    if (t->forward_events)
+        fprintf(stderr,
+                "ipv6probe-forward: %llu events read direction \"forward\" (logged in FORWARD); "
+                "internal_prefixes or internal_interfaces make it site-relative\n",
+                t->forward_events);
+    v6p_site_free(t->site);
+    v6p_dedupe_free(t->dedupe);
     free(t);
 }

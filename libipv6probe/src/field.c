@@ -16,6 +16,9 @@ const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
     TYPED(V6P_F_RULE, "rule", V6P_T_SPAN, rule),
     TYPED(V6P_F_ACTION, "action", V6P_T_ENUM, action),
     TYPED(V6P_F_DIRECTION, "direction", V6P_T_ENUM, direction),
+    TYPED(V6P_F_HOOK, "hook", V6P_T_ENUM, hook),
+    TYPED(V6P_F_SRC_ZONE, "src_zone", V6P_T_SPAN, src_zone),
+    TYPED(V6P_F_DEST_ZONE, "dest_zone", V6P_T_SPAN, dest_zone),
     TYPED(V6P_F_SRC_INTERFACE, "src_interface", V6P_T_SPAN, src_interface),
     TYPED(V6P_F_DEST_INTERFACE, "dest_interface", V6P_T_SPAN, dest_interface),
     TYPED(V6P_F_SRC_PHYS_INTERFACE, "src_phys_interface", V6P_T_SPAN, src_phys_interface),
@@ -91,6 +94,8 @@ const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
     NUM(V6P_F_LADDER_RUNG, ladder_rung, 0xffffffffu),
     NUM(V6P_F_LADDER_RUNGS, ladder_rungs, 0xffffffffu),
     NUM(V6P_F_LADDER_REPEAT, ladder_repeat, 0xffffffffu),
+    NUM(V6P_F_PACKET_ID, packet_id, UINT64_MAX),
+    NUM(V6P_F_DUPLICATE_OF, duplicate_of, UINT64_MAX),
     TYPED(V6P_F_TAGS, "tags", V6P_T_FLAGS, tags),
 };
 
@@ -277,8 +282,15 @@ const char *v6p_action_name(v6p_action a)
 
 const char *v6p_direction_name(v6p_direction d)
 {
-    static const char *const names[] = {"unknown", "inbound", "outbound", "forward"};
-    return (unsigned)d < 4 ? names[d] : "unknown";
+    static const char *const names[] = {"unknown", "inbound", "outbound", "forward", "lateral"};
+    return (unsigned)d < 5 ? names[d] : "unknown";
+}
+
+const char *v6p_hook_name(v6p_hook h)
+{
+    static const char *const names[] = {"unknown", "input", "output", "forward",
+                                        "in",      "out",   "fwd"};
+    return (unsigned)h < 7 ? names[h] : "unknown";
 }
 
 const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version)

@@ -257,12 +257,27 @@ static int is_tag(const char *p, size_t start, size_t end, v6p_span *tag)
     return 1;
 }
 
+/* rsyslog's `%syslogtag%%msg%` template glues the message to the tag:
+ * `kernel:FW-DROP IN=…`.  Only the kernel's tag is split off so, since a log
+ * prefix may hold colons itself (`Shorewall:net-fw:DROP:`).  Returns where
+ * the message starts, or 0. */
+static size_t glued_kernel_tag(const char *p, size_t i, size_t e, v6p_frame *f)
+{
+    if (e - i <= 7 || memcmp(p + i, "kernel:", 7) != 0)
+        return 0;
+    f->tag.ptr = p + i;
+    f->tag.len = 6;
+    return i + 7;
+}
+
 /* After a stamp: `[host] tag: ` — the host is absent when the first token
  * is already a tag (pfSense's default). */
 static size_t host_and_tag(const char *p, size_t len, size_t i, v6p_frame *f)
 {
     i = skip_spaces(p, len, i);
-    size_t e1 = token_end(p, len, i);
+    size_t e1 = token_end(p, len, i), g;
+    if ((g = glued_kernel_tag(p, i, e1, f)))
+        return g;
     if (is_tag(p, i, e1, &f->tag))
         return skip_spaces(p, len, e1);
     if (e1 > i) {
@@ -271,9 +286,51 @@ static size_t host_and_tag(const char *p, size_t len, size_t i, v6p_frame *f)
     }
     size_t t = skip_spaces(p, len, e1);
     size_t e2 = token_end(p, len, t);
+    if ((g = glued_kernel_tag(p, t, e2, f)))
+        return g;
     if (is_tag(p, t, e2, &f->tag))
         return skip_spaces(p, len, e2);
     return t;
+}
+
+static int span_is(const v6p_span *s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s->len == n && memcmp(s->ptr, lit, n) == 0;
+}
+
+/* A message with no header that still starts with its program's tag, as
+ * some daemons and scripts write it (`filterlog: 5,,,…`).  Only the
+ * programs whose formats are read here count: any other `word:` may be a
+ * log prefix. */
+static size_t bare_tag(const char *p, size_t len, size_t i, v6p_frame *f)
+{
+    size_t e = token_end(p, len, i), g;
+    if ((g = glued_kernel_tag(p, i, e, f)))
+        return g;
+    v6p_span t;
+    if (!is_tag(p, i, e, &t))
+        return i;
+    if (!span_is(&t, "filterlog") && !span_is(&t, "kernel") && !span_is(&t, "pflogd") &&
+        !span_is(&t, "pflog") && !span_is(&t, "tcpdump"))
+        return i;
+    f->tag = t;
+    return skip_spaces(p, len, e);
+}
+
+/* journalctl -o short-monotonic: `[  716.782127] host kernel: …`, the
+ * uptime stamp then a host and the kernel's tag.  dmesg lines have no
+ * host, so both words are required. */
+static size_t monotonic_host(const char *p, size_t len, size_t i, v6p_frame *f)
+{
+    size_t e1 = token_end(p, len, i), t = skip_spaces(p, len, e1), e2 = token_end(p, len, t);
+    if (e1 == i || e2 - t != 7 || memcmp(p + t, "kernel:", 7) != 0)
+        return i;
+    f->host.ptr = p + i;
+    f->host.len = (uint32_t)(e1 - i);
+    f->tag.ptr = p + t;
+    f->tag.len = 6;
+    return skip_spaces(p, len, e2);
 }
 
 /* `[  135.845075]` — the kernel's uptime stamp. */
@@ -424,6 +481,118 @@ static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6p_frame *f)
     return V6P_R_NONE;
 }
 
+/* ---- journalctl -o json ---- */
+
+/* The end of the JSON value at p[i] (a string, array, object, or a bare
+ * number/literal), or 0 when it is not closed on the line. */
+static size_t json_value_end(const char *p, size_t len, size_t i)
+{
+    int depth = 0, str = 0;
+    for (size_t k = i; k < len; k++) {
+        char c = p[k];
+        if (str) {
+            if (c == '\\')
+                k++;
+            else if (c == '"') {
+                str = 0;
+                if (depth == 0)
+                    return k + 1;
+            }
+        } else if (c == '"') {
+            str = 1;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            if (depth == 0)
+                return k; /* a bare value ends at its object's close */
+            if (--depth == 0)
+                return k + 1;
+        } else if (depth == 0 && (c == ',' || c == ' ')) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+static int key_is(const char *p, size_t ks, size_t ke, const char *lit)
+{
+    size_t n = strlen(lit);
+    return ke - ks == n && memcmp(p + ks, lit, n) == 0;
+}
+
+/* A string value without escapes, as a span of the line (quotes off). */
+static int plain_string(const char *p, size_t vs, size_t ve, v6p_span *out)
+{
+    if (ve - vs < 2 || p[vs] != '"' || memchr(p + vs, '\\', ve - vs))
+        return 0;
+    out->ptr = p + vs + 1;
+    out->len = (uint32_t)(ve - vs - 2);
+    return 1;
+}
+
+/* One journal entry: MESSAGE is the body, _HOSTNAME the host,
+ * __REALTIME_TIMESTAMP (microseconds since the epoch) the time,
+ * SYSLOG_IDENTIFIER the tag.  The body must be a span of the line, so a
+ * MESSAGE with escapes (or journald's byte-array form) is refused rather
+ * than parsed half-decoded. */
+static v6p_reason journal_json(const char *p, size_t len, v6p_frame *f)
+{
+    size_t i = 1;
+    v6p_span msg = {NULL, 0}, ts = {NULL, 0};
+    int have_msg = 0;
+    for (;;) {
+        while (i < len && (p[i] == ' ' || p[i] == ','))
+            i++;
+        if (i >= len || p[i] == '}')
+            break;
+        if (p[i] != '"')
+            return V6P_R_BAD_FRAMING;
+        size_t ks = ++i;
+        while (i < len && p[i] != '"')
+            i++;
+        size_t ke = i++;
+        while (i < len && p[i] == ' ')
+            i++;
+        if (i >= len || p[i++] != ':')
+            return V6P_R_BAD_FRAMING;
+        while (i < len && p[i] == ' ')
+            i++;
+        size_t vs = i, ve = json_value_end(p, len, i);
+        if (ve <= vs)
+            return V6P_R_BAD_FRAMING;
+        i = ve;
+        v6p_span v;
+        if (key_is(p, ks, ke, "MESSAGE")) {
+            if (!plain_string(p, vs, ve, &msg))
+                return V6P_R_BAD_FRAMING;
+            have_msg = 1;
+        } else if (key_is(p, ks, ke, "_HOSTNAME") && plain_string(p, vs, ve, &v)) {
+            f->host = v;
+        } else if (key_is(p, ks, ke, "SYSLOG_IDENTIFIER") && plain_string(p, vs, ve, &v)) {
+            f->tag = v;
+        } else if (key_is(p, ks, ke, "__REALTIME_TIMESTAMP") && plain_string(p, vs, ve, &v)) {
+            ts = v;
+        }
+    }
+    if (!have_msg)
+        return V6P_R_BAD_FRAMING;
+    if (ts.len) {
+        uint64_t us = 0;
+        for (uint32_t k = 0; k < ts.len; k++) {
+            if (!is_digit(ts.ptr[k]) || k >= 19)
+                return V6P_R_BAD_TIMESTAMP;
+            us = us * 10 + (uint64_t)(ts.ptr[k] - '0');
+        }
+        f->sec = (int64_t)(us / 1000000);
+        f->usec = (uint32_t)(us % 1000000);
+        f->has_time = 1;
+    }
+    f->kind = V6P_FRAMING_JOURNAL_JSON;
+    f->body_end = (size_t)(msg.ptr - p) + msg.len;
+    f->body = skip_uptime(p, f->body_end, (size_t)(msg.ptr - p), f);
+    return V6P_R_NONE;
+}
+
 v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v6p_frame *f)
 {
     memset(f, 0, sizeof(*f));
@@ -437,8 +606,18 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
             i = k + 1;
             if (i + 1 < len && is_digit(p[i]) && p[i + 1] == ' ')
                 return rfc5424(p, len, i, f);
+            /* `<4>[  716.782127] …`: /proc/kmsg and `dmesg -r`. */
+            size_t u = i;
+            if (uptime_stamp(p, len, &u, &f->boot_usec) == 0) {
+                f->kind = V6P_FRAMING_DMESG;
+                f->has_boot_time = 1;
+                f->body = skip_spaces(p, len, u);
+                return V6P_R_NONE;
+            }
         }
     }
+    if (len > 0 && p[0] == '{')
+        return journal_json(p, len, f);
     if (i == 0 && len > 0 && is_digit(p[0]) && kmsg_record(p, len, f) == 0)
         return V6P_R_NONE;
     if (i == 0 && len > 0 && p[0] == '[') {
@@ -446,7 +625,7 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
         if (uptime_stamp(p, len, &k, &f->boot_usec) == 0) {
             f->kind = V6P_FRAMING_DMESG;
             f->has_boot_time = 1;
-            f->body = skip_spaces(p, len, k);
+            f->body = monotonic_host(p, len, skip_spaces(p, len, k), f);
             return V6P_R_NONE;
         }
         int r = dmesg_t_stamp(p, len, &k, o, &f->sec);
@@ -473,7 +652,7 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
         return V6P_R_BAD_TIMESTAMP;
     if (r == -1) {
         f->kind = V6P_FRAMING_NONE;
-        f->body = i;
+        f->body = bare_tag(p, len, i, f);
         return V6P_R_NONE;
     }
     f->has_time = 1;

@@ -16,7 +16,8 @@ typedef enum v6p_framing_kind {
     V6P_FRAMING_RFC3339, /* rsyslog high precision, journalctl short-iso */
     V6P_FRAMING_KMSG,    /* /dev/kmsg record */
     V6P_FRAMING_DMESG,   /* [  135.845075] */
-    V6P_FRAMING_DMESG_T  /* [Fri Nov 27 16:59:01 2026] */
+    V6P_FRAMING_DMESG_T, /* [Fri Nov 27 16:59:01 2026] */
+    V6P_FRAMING_JOURNAL_JSON /* journalctl -o json: one object per line */
 } v6p_framing_kind;
 
 typedef struct v6p_frame {
@@ -28,7 +29,8 @@ typedef struct v6p_frame {
     uint64_t boot_usec;
     v6p_span host;
     v6p_span tag; /* program name without [pid] */
-    size_t body;  /* offset of the message body */
+    size_t body;     /* offset of the message body */
+    size_t body_end; /* where the body ends; 0 = at the end of the line */
 } v6p_frame;
 
 /* The RFC 3164 year inference for one reference time, offset, month and

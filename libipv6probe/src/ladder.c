@@ -245,7 +245,8 @@ static int probe_class(const v6p_ladder *l, const v6p_event *ev)
 {
     if (!v6p_event_has(ev, V6P_F_HOP_LIMIT) || !v6p_event_has(ev, V6P_F_PROTOCOL_NUMBER) ||
         !v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST) ||
-        ev->direction == V6P_DIR_OUTBOUND)
+        ev->direction == V6P_DIR_OUTBOUND || ev->direction == V6P_DIR_LATERAL ||
+        v6p_event_is_duplicate(ev))
         return 0;
     int v4 = ev->protocol_version == 4;
     switch (ev->protocol_number) {
@@ -559,7 +560,7 @@ void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *
     }
     if (p->cls)
         apply_probe(l, ev, p->cls, p->h, t);
-    else if (is_time_exceeded(ev))
+    else if (is_time_exceeded(ev) && !v6p_event_is_duplicate(ev))
         apply_time_exceeded(l, ev, t);
 }
 

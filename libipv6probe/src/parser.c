@@ -6,6 +6,7 @@
 #include "field.h"
 #include "formats.h"
 #include "framing.h"
+#include "frontend.h"
 #include "patterns.h"
 
 /* Longer than any firewall line; past this a line is refused, not parsed. */
@@ -44,11 +45,15 @@ static size_t format_for_tag(const v6p_span *tag)
     return 0;
 }
 
+/* VyOS and EdgeOS end the prefix with the rule's verdict letter:
+ * `[WAN_LOCAL-default-D]`, `[WAN_IN-10-A]` (D drop, R reject, A accept). */
 static const struct {
     v6p_pattern_kind kind;
     const char *regex;
     const char *value;
 } default_patterns[] = {
+    {V6P_PATTERN_ACTION, "^\\[[^]]*-[DR]\\]$", "blocked"},
+    {V6P_PATTERN_ACTION, "^\\[[^]]*-A\\]$", "allowed"},
     {V6P_PATTERN_ACTION, "(?i)(?<![a-z])(drop|reject|block|deny|denied)", "blocked"},
     {V6P_PATTERN_ACTION, "(?i)(?<![a-z])(accept|allow|pass)", "allowed"},
 };
@@ -143,11 +148,20 @@ static v6p_status finish(v6p_result *res, v6p_status st, v6p_reason r, size_t of
 }
 
 /* Action and direction: a format that states them (pf) has set them
- * already; otherwise patterns over the rule decide, then IN=/OUT=. */
+ * already; otherwise patterns over the rule decide, then IN=/OUT=.  The
+ * hook is what IN=/OUT= show, whatever the patterns say. */
 static void decide_action_direction(v6p_parser *p, v6p_event *ev, const v6p_body_ctx *ctx)
 {
     const char *rule = ev->rule.ptr;
     size_t rlen = v6p_event_has(ev, V6P_F_RULE) ? ev->rule.len : 0;
+    if (!v6p_event_has(ev, V6P_F_HOOK) && (ctx->has_in || ctx->has_out)) {
+        ev->hook = ctx->has_in && ctx->has_out ? V6P_HOOK_FORWARD
+                   : ctx->has_in               ? V6P_HOOK_INPUT
+                                               : V6P_HOOK_OUTPUT;
+        v6p_event_mark(ev, V6P_F_HOOK);
+    }
+    if (rlen && (ev->format == V6P_FORMAT_IPTABLES || ev->format == V6P_FORMAT_NFTABLES))
+        v6p_frontend_zones(ev);
     if (!v6p_event_has(ev, V6P_F_ACTION)) {
         int a = rlen ? v6p_patterns_match(p->patterns, V6P_PATTERN_ACTION, rule, rlen) : -1;
         ev->action = a < 0 ? V6P_ACTION_UNKNOWN : (v6p_action)a;
@@ -199,7 +213,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
         v6p_set_span(ev, V6P_F_DVC, fr.host.ptr, fr.host.len);
 
     const char *body = line + fr.body;
-    size_t blen = len - fr.body;
+    size_t blen = (fr.body_end ? fr.body_end : len) - fr.body;
     v6p_body_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.tag = fr.tag;

@@ -369,14 +369,18 @@ v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev)
     const bool dest_ok = has_dest && trackable((v6p_block)ev->dest_block);
     const uint8_t *s = ev->src.s6_addr, *d = ev->dest.s6_addr;
 
-    /* Learning only from outbound traffic: a spoofed inbound source must not
-     * make an outside network "ours". */
-    bool learn = t->cfg.learn_prefixes && ev->direction == V6P_DIR_OUTBOUND;
+    /* Learning only from traffic that leaves from inside (outbound; on a
+     * site-aware gateway also lateral, LAN to LAN): a spoofed inbound source
+     * must not make an outside network "ours".  A repeated line of one
+     * packet is no new sighting. */
+    const bool dup = v6p_event_is_duplicate(ev);
+    bool learn = t->cfg.learn_prefixes && !dup &&
+                 (ev->direction == V6P_DIR_OUTBOUND || ev->direction == V6P_DIR_LATERAL);
     bool src_in = src_ok && (learn || internal(t, s));
-    if (src_in && ev->direction != V6P_DIR_INBOUND)
+    if (src_in && ev->direction != V6P_DIR_INBOUND && !dup)
         active(t, s, (v6p_iid_kind)ev->src_iid, now, learn && !configured(t, s));
     bool dest_in = dest_ok && internal(t, d);
-    if (dest_in)
+    if (dest_in && !dup)
         probed(t, d, (v6p_iid_kind)ev->dest_iid, now);
 
     v6p_pe_verdict v;

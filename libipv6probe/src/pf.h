@@ -58,6 +58,12 @@ static inline v6p_reason v6p_pf_verdict(v6p_event *ev, const char *act, size_t a
     v6p_event_mark(ev, V6P_F_ACTION);
     ev->direction = d;
     v6p_event_mark(ev, V6P_F_DIRECTION);
+    ev->hook = d == V6P_DIR_INBOUND    ? V6P_HOOK_PF_IN
+               : d == V6P_DIR_OUTBOUND ? V6P_HOOK_PF_OUT
+               : d == V6P_DIR_FORWARD  ? V6P_HOOK_PF_FWD
+                                       : V6P_HOOK_UNKNOWN;
+    if (ev->hook != V6P_HOOK_UNKNOWN)
+        v6p_event_mark(ev, V6P_F_HOOK);
     return v6p_set_span(ev, d == V6P_DIR_OUTBOUND ? V6P_F_DEST_INTERFACE : V6P_F_SRC_INTERFACE, ifp,
                         ifn);
 }

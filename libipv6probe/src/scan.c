@@ -300,8 +300,11 @@ static int sweep_add(sval *v, uint32_t cap, uint32_t h, uint32_t now, uint32_t w
 
 static int is_probe(const v6p_event *ev)
 {
+    /* Our own hosts' connections (outbound, lateral) are not probes, and a
+     * packet logged twice is one probe. */
     if (!v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST) ||
-        ev->direction == V6P_DIR_OUTBOUND)
+        ev->direction == V6P_DIR_OUTBOUND || ev->direction == V6P_DIR_LATERAL ||
+        v6p_event_is_duplicate(ev))
         return 0;
     if (ev->protocol_version != 4 && ev->dest.s6_addr[0] == 0xff)
         return 0;

@@ -232,7 +232,9 @@ static void bridge_physdev_and_glued_prefix(void **state)
     assert_json_has(&ev, "\"src_phys_interface\":\"eth1\"");
     assert_json_has(&ev, "\"dest_phys_interface\":\"eth2\"");
     assert_int_equal(ev.icmp_type, 135);
-    assert_int_equal(ev.action, V6P_ACTION_UNKNOWN);
+    /* VyOS/EdgeOS: the rule's verdict letter closes the prefix (D = drop). */
+    assert_int_equal(ev.action, V6P_ACTION_BLOCKED);
+    assert_int_equal(ev.hook, V6P_HOOK_FORWARD);
 }
 
 static void sit_tunnel_mac_is_not_a_link_header(void **state)

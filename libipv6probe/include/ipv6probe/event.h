@@ -37,12 +37,30 @@ typedef enum v6p_action {
     V6P_ACTION_ALLOWED
 } v6p_action;
 
+/* `direction`.  Without a site description (internal prefixes or
+ * interfaces, see site.h) it is the device's own view, as `hook` shows it:
+ * inbound, outbound or forward.  With one it is relative to the site:
+ * inbound (outside to inside), outbound (inside to outside), lateral
+ * (inside to inside) or unknown. */
 typedef enum v6p_direction {
     V6P_DIR_UNKNOWN = 0,
     V6P_DIR_INBOUND,
     V6P_DIR_OUTBOUND,
-    V6P_DIR_FORWARD
+    V6P_DIR_FORWARD,
+    V6P_DIR_LATERAL
 } v6p_direction;
+
+/* `hook`: where the device saw the packet.  netfilter: input (only IN=),
+ * output (only OUT=), forward (both); pf: its own words in, out, fwd. */
+typedef enum v6p_hook {
+    V6P_HOOK_UNKNOWN = 0,
+    V6P_HOOK_INPUT,
+    V6P_HOOK_OUTPUT,
+    V6P_HOOK_FORWARD,
+    V6P_HOOK_PF_IN,
+    V6P_HOOK_PF_OUT,
+    V6P_HOOK_PF_FWD
+} v6p_hook;
 
 /* TCP flags, in the kernel's print order. */
 enum {
@@ -83,6 +101,9 @@ typedef enum v6p_field {
     V6P_F_RULE,
     V6P_F_ACTION,
     V6P_F_DIRECTION,
+    V6P_F_HOOK,
+    V6P_F_SRC_ZONE, /* from a front-end's log prefix (Shorewall, firewalld, OpenWrt) */
+    V6P_F_DEST_ZONE,
     V6P_F_SRC_INTERFACE,
     V6P_F_DEST_INTERFACE,
     V6P_F_SRC_PHYS_INTERFACE,
@@ -159,6 +180,8 @@ typedef enum v6p_field {
     V6P_F_LADDER_RUNG,
     V6P_F_LADDER_RUNGS,
     V6P_F_LADDER_REPEAT,
+    V6P_F_PACKET_ID,    /* one packet, however many lines logged it (dedupe.h) */
+    V6P_F_DUPLICATE_OF, /* on a repeat: the packet_id of the first line */
     V6P_F_TAGS,
     V6P_F_COUNT_
 } v6p_field;
@@ -177,6 +200,8 @@ typedef struct v6p_event {
     v6p_span rule;
     v6p_action action;
     v6p_direction direction;
+    v6p_hook hook;
+    v6p_span src_zone, dest_zone;
     v6p_span src_interface, dest_interface;
     v6p_span src_phys_interface, dest_phys_interface;
     uint8_t src_mac[6], dest_mac[6];
@@ -234,7 +259,8 @@ typedef struct v6p_event {
     uint32_t src_behavior; /* V6P_TAG_* behaviour bits */
     uint64_t ladder_id;
     uint32_t ladder_rung, ladder_rungs, ladder_repeat;
-    uint32_t tags; /* V6P_TAG_* */
+    uint64_t packet_id, duplicate_of; /* below 2^53: exact as a JSON number */
+    uint32_t tags;                    /* V6P_TAG_* */
 } v6p_event;
 
 /* Clear an event for reuse. */
@@ -261,9 +287,17 @@ const char *v6p_field_name(v6p_field f);
 /* Look a field up by its JSON key; returns V6P_F_COUNT_ when unknown. */
 v6p_field v6p_field_by_name(const char *name, size_t len);
 
-const char *v6p_format_name(v6p_format f);  /* "linux:iptables" … */
-const char *v6p_action_name(v6p_action a);  /* "blocked" … */
+const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
+const char *v6p_action_name(v6p_action a); /* "blocked" … */
 const char *v6p_direction_name(v6p_direction d);
+const char *v6p_hook_name(v6p_hook h); /* "input" … */
+
+/* True when the event repeats a packet already seen (v6p_dedupe_mark set
+ * duplicate_of): trackers, ladder rungs and the correlator skip it. */
+static inline bool v6p_event_is_duplicate(const v6p_event *ev)
+{
+    return v6p_event_has(ev, V6P_F_DUPLICATE_OF);
+}
 /* "tcp", "udp", "icmpv6", … or NULL when the number has no name here. */
 const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
 /* Name of a single tag bit, e.g. "hop_ladder". */

@@ -7,6 +7,8 @@
 #include "json.h"
 #include "addr.h"
 #include "pe.h"
+#include "site.h"
+#include "dedupe.h"
 #include "version.h"
 
 #endif

@@ -1,0 +1,200 @@
+/* Duplicate packets (see dedupe.h).  The key is the two addresses and a
+ * keyed digest of every other identifying field, so it fits the table's
+ * fixed-size keys; a digest collision between two packets of the same
+ * address pair within the window is a 2^-64 event. */
+#include "ipv6probe/dedupe.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "table.h"
+
+#define ID_MASK ((UINT64_C(1) << 53) - 1)
+
+struct v6p_dedupe {
+    v6p_table *seen;
+    v6p_dedupe_config cfg;
+    uint64_t idkey[2];
+    uint64_t packets, duplicates;
+};
+
+typedef struct dd_key {
+    uint8_t src[16], dest[16];
+    uint64_t digest;
+} dd_key;
+
+typedef struct dd_value {
+    int64_t first_us; /* time of the first line, microseconds */
+    uint64_t packet_id;
+    uint8_t whole_seconds; /* the first line's stamp had no fraction */
+} dd_value;
+
+/* Everything but the addresses that tells one packet from another; the
+ * presence bits go in too, so an absent field never equals a zero one. */
+/* Everything but the addresses that tells one packet from another, packed
+ * into four words; presence bits too, so an absent field never equals a
+ * zero one.  An ICMPv6 error carries no id of its own: the packet it quotes
+ * (ports, ICMP id and sequence, hop limit) tells two Time Exceeded messages
+ * for two probes apart. */
+static const v6p_field key_fields[] = {
+    V6P_F_PROTOCOL_NUMBER, V6P_F_HOP_LIMIT,     V6P_F_FLOW_LABEL,     V6P_F_BYTES,
+    V6P_F_SRC_PORT,        V6P_F_DEST_PORT,     V6P_F_ICMP_TYPE,      V6P_F_ICMP_CODE,
+    V6P_F_ICMP_ID,         V6P_F_ICMP_SEQ,      V6P_F_TCP_SEQ,        V6P_F_IP_ID,
+    V6P_F_FRAG_ID,         V6P_F_FRAG_OFFSET,   V6P_F_ICMP_MTU,       V6P_F_INNER_SRC_PORT,
+    V6P_F_INNER_DEST_PORT, V6P_F_INNER_ICMP_ID, V6P_F_INNER_ICMP_SEQ, V6P_F_INNER_HOP_LIMIT,
+    V6P_F_INNER_DEST};
+
+static void pack_fields(const v6p_event *ev, uint64_t w[6])
+{
+    uint64_t present = 0;
+    for (size_t i = 0; i < sizeof(key_fields) / sizeof(key_fields[0]); i++)
+        present |= (uint64_t)v6p_event_has(ev, key_fields[i]) << i;
+    w[0] = present | (uint64_t)ev->protocol_number << 32 | (uint64_t)ev->hop_limit << 40 |
+           (uint64_t)ev->icmp_type << 48 | (uint64_t)ev->icmp_code << 56;
+    w[1] = (uint64_t)ev->flow_label | (uint64_t)ev->bytes << 32;
+    w[2] = (uint64_t)ev->src_port | (uint64_t)ev->dest_port << 16 | (uint64_t)ev->icmp_id << 32 |
+           (uint64_t)ev->icmp_seq << 48;
+    w[3] = (uint64_t)ev->tcp_seq | (uint64_t)ev->ip_id << 32;
+    w[4] = (uint64_t)ev->frag_id | (uint64_t)ev->frag_offset << 32;
+    w[5] = 0;
+    /* The rest is set only on ICMP errors and fragments: skip it otherwise. */
+    if (present >> 14) {
+        uint64_t in[4];
+        memcpy(in, ev->inner_dest.s6_addr, 16);
+        in[2] = (uint64_t)ev->inner_src_port | (uint64_t)ev->inner_dest_port << 16 |
+                (uint64_t)ev->inner_icmp_id << 32 | (uint64_t)ev->inner_icmp_seq << 48;
+        in[3] = (uint64_t)ev->inner_hop_limit | (uint64_t)ev->icmp_mtu << 8 |
+                (uint64_t)ev->protocol_version << 40;
+        w[5] = in[0] ^ (in[1] * 0x9e3779b97f4a7c15ull) ^ (in[2] * 0xc2b2ae3d27d4eb4full) ^
+               (in[3] * 0x165667b19e3779f9ull);
+    }
+}
+
+void v6p_dedupe_config_init(v6p_dedupe_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    /* Lines of one packet come together: a table that stays in cache is
+     * enough, and much cheaper than a large one. */
+    cfg->capacity = 4096;
+    /* Two rules logging one packet write within microseconds; a TCP SYN is
+     * first retransmitted after a second, and must stay a new packet. */
+    cfg->window_ms = 500;
+}
+
+v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err)
+{
+    v6p_dedupe_config def;
+    if (!cfg) {
+        v6p_dedupe_config_init(&def);
+        cfg = &def;
+    }
+    if (cfg->capacity == 0 || cfg->capacity > V6P_TABLE_CAPACITY_MAX || cfg->window_ms == 0 ||
+        cfg->window_ms > 60000) {
+        v6p_error_set(err, EINVAL, "dedupe: capacity 1..%u and window 1..60000 ms",
+                      V6P_TABLE_CAPACITY_MAX);
+        return NULL;
+    }
+    v6p_dedupe *d = calloc(1, sizeof(*d));
+    if (!d) {
+        v6p_error_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->cfg = *cfg;
+    v6p_table_config tc = {
+        cfg->capacity, sizeof(dd_key), sizeof(dd_value), {cfg->seed[0], cfg->seed[1]}, NULL, NULL};
+    if (v6p_table_create(&tc, &d->seen) != V6P_TABLE_OK) {
+        free(d);
+        v6p_error_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    /* Ids are a keyed hash of the key and the first sighting's time, so two
+     * forwarders (or restarts) do not hand out the same sequence. */
+    d->idkey[0] = v6p_table_hash(d->seen, &(dd_key){{1}, {0}, 0}) ^ cfg->seed[0];
+    d->idkey[1] = v6p_table_hash(d->seen, &(dd_key){{2}, {0}, 0}) ^ cfg->seed[1];
+    return d;
+}
+
+void v6p_dedupe_free(v6p_dedupe *d)
+{
+    if (!d)
+        return;
+    v6p_table_free(d->seen);
+    free(d);
+}
+
+static void make_key(const v6p_dedupe *d, const v6p_event *ev, dd_key *k)
+{
+    uint64_t w[6];
+    pack_fields(ev, w);
+    memcpy(k->src, ev->src.s6_addr, 16);
+    memcpy(k->dest, ev->dest.s6_addr, 16);
+    k->digest = v6p_siphash13(d->idkey, w, sizeof(w));
+}
+
+/* A packet's id: its key and first time, mixed with the instance's secret
+ * (a finalizer, not a second SipHash: ids need to differ, not to resist). */
+static uint64_t packet_id(const v6p_dedupe *d, const dd_key *k, int64_t t)
+{
+    uint64_t a, b, c, e;
+    memcpy(&a, k->src + 8, 8);
+    memcpy(&b, k->dest + 8, 8);
+    memcpy(&c, k->src, 8);
+    memcpy(&e, k->dest, 8);
+    uint64_t h = k->digest ^ d->idkey[1] ^ (a * 0x9e3779b97f4a7c15ull) ^
+                 (b * 0xc2b2ae3d27d4eb4full) ^ (c * 0x165667b19e3779f9ull) ^
+                 (e * 0xd6e8feb86659fd93ull) ^ ((uint64_t)t * 0xff51afd7ed558ccdull);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (h & ID_MASK) | 1; /* never 0 */
+}
+
+bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
+{
+    if (!d || !v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST))
+        return false;
+    dd_key k;
+    make_key(d, ev, &k);
+    int64_t now_us = ev->time_sec * 1000000 + ev->time_usec;
+    bool created;
+    dd_value *v = v6p_table_put(d->seen, &k, &created);
+    if (!created) {
+        int64_t dt = now_us - v->first_us;
+        if (dt < 0)
+            dt = -dt;
+        /* Stamps of whole seconds (RFC 3164) put two lines of one packet a
+         * second apart when a second boundary falls between them. */
+        int64_t limit = (int64_t)d->cfg.window_ms * 1000;
+        if (v->whole_seconds && ev->time_usec == 0 && limit < 1000000)
+            limit = 1000000;
+        if (dt <= limit) {
+            ev->packet_id = ev->duplicate_of = v->packet_id;
+            v6p_event_mark(ev, V6P_F_PACKET_ID);
+            v6p_event_mark(ev, V6P_F_DUPLICATE_OF);
+            d->duplicates++;
+            return true;
+        }
+    }
+    v->first_us = now_us;
+    v->whole_seconds = ev->time_usec == 0;
+    v->packet_id = packet_id(d, &k, now_us);
+    ev->packet_id = v->packet_id;
+    v6p_event_mark(ev, V6P_F_PACKET_ID);
+    d->packets++;
+    return false;
+}
+
+void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (!d)
+        return;
+    st->packets = d->packets;
+    st->duplicates = d->duplicates;
+    st->evictions = v6p_table_evictions(d->seen);
+    st->memory = sizeof(*d) + v6p_table_memory(d->seen);
+}

@@ -1,0 +1,169 @@
+/* Site-relative direction (see site.h for the rule). */
+#include "ipv6probe/site.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "trie.h"
+
+#define MAX_GLOBS 64
+#define GLOB_MAX 64
+/* Interface names seen, with their verdict: a site has few, and fnmatch
+ * per glob per event would cost more than the rest of this file. */
+#define NAME_CACHE 64
+
+typedef struct name_slot {
+    uint8_t len; /* 0 = empty */
+    uint8_t inside;
+    char name[GLOB_MAX];
+} name_slot;
+
+struct v6p_site {
+    v6p_trie *prefixes;
+    size_t n_prefixes;
+    char globs[MAX_GLOBS][GLOB_MAX];
+    size_t n_globs;
+    name_slot cache[NAME_CACHE];
+};
+
+enum side { SIDE_UNKNOWN = 0, SIDE_INSIDE, SIDE_OUTSIDE };
+
+v6p_site *v6p_site_new(v6p_error *err)
+{
+    v6p_site *s = calloc(1, sizeof(*s));
+    if (s && !(s->prefixes = v6p_trie_new())) {
+        free(s);
+        s = NULL;
+    }
+    if (!s)
+        v6p_error_set(err, ENOMEM, "out of memory");
+    return s;
+}
+
+void v6p_site_free(v6p_site *s)
+{
+    if (!s)
+        return;
+    v6p_trie_free(s->prefixes);
+    free(s);
+}
+
+int v6p_site_add_prefix(v6p_site *s, const char *text, v6p_error *err)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    size_t n = strlen(text);
+    unsigned len = 128;
+    if (n >= sizeof(buf))
+        goto bad;
+    memcpy(buf, text, n + 1);
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        char *end;
+        *slash = 0;
+        unsigned long l = strtoul(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || l > 128)
+            goto bad;
+        len = (unsigned)l;
+    }
+    struct in6_addr a;
+    if (inet_pton(AF_INET6, buf, &a) != 1)
+        goto bad;
+    if (v6p_trie_insert(s->prefixes, a.s6_addr, len, 1) != 0) {
+        v6p_error_set(err, ENOMEM, "out of memory");
+        return -1;
+    }
+    s->n_prefixes++;
+    return 0;
+bad:
+    v6p_error_set(err, EINVAL, "\"%s\" is not an IPv6 prefix such as 2001:db8::/48", text);
+    return -1;
+}
+
+int v6p_site_add_interface(v6p_site *s, const char *glob, v6p_error *err)
+{
+    size_t n = strlen(glob);
+    if (n == 0 || n >= GLOB_MAX) {
+        v6p_error_set(err, EINVAL, "interface \"%s\": a name or glob of 1 to %d bytes", glob,
+                      GLOB_MAX - 1);
+        return -1;
+    }
+    if (s->n_globs == MAX_GLOBS) {
+        v6p_error_set(err, EINVAL, "too many internal interfaces (at most %d)", MAX_GLOBS);
+        return -1;
+    }
+    memcpy(s->globs[s->n_globs++], glob, n + 1);
+    memset(s->cache, 0, sizeof(s->cache));
+    return 0;
+}
+
+bool v6p_site_known(const v6p_site *s)
+{
+    return s && (s->n_prefixes || s->n_globs);
+}
+
+static bool glob_inside(const v6p_site *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_globs; i++)
+        if (fnmatch(s->globs[i], name, 0) == 0)
+            return true;
+    return false;
+}
+
+static enum side interface_side(v6p_site *s, const v6p_span *ifc)
+{
+    if (ifc->len == 0 || ifc->len >= GLOB_MAX)
+        return SIDE_OUTSIDE;
+    unsigned h = 0;
+    for (uint32_t i = 0; i < ifc->len; i++)
+        h = h * 31 + (unsigned char)ifc->ptr[i];
+    name_slot *slot = &s->cache[h % NAME_CACHE];
+    if (slot->len != ifc->len || memcmp(slot->name, ifc->ptr, ifc->len) != 0) {
+        memcpy(slot->name, ifc->ptr, ifc->len);
+        slot->name[ifc->len] = 0;
+        slot->len = (uint8_t)ifc->len;
+        slot->inside = glob_inside(s, slot->name);
+    }
+    return slot->inside ? SIDE_INSIDE : SIDE_OUTSIDE;
+}
+
+/* One end of the packet, in the order site.h gives. */
+static enum side place(v6p_site *s, const v6p_event *ev, v6p_field addr_f,
+                       const struct in6_addr *addr, v6p_field ifc_f, const v6p_span *ifc,
+                       bool is_device)
+{
+    if (s->n_prefixes && v6p_event_has(ev, addr_f) && ev->protocol_version != 4 &&
+        v6p_trie_lookup(s->prefixes, addr->s6_addr, NULL) != V6P_TRIE_NONE)
+        return SIDE_INSIDE;
+    if (s->n_globs && v6p_event_has(ev, ifc_f))
+        return interface_side(s, ifc);
+    if (is_device)
+        return SIDE_INSIDE;
+    return s->n_prefixes ? SIDE_OUTSIDE : SIDE_UNKNOWN;
+}
+
+v6p_direction v6p_site_direction(v6p_site *s, v6p_event *ev)
+{
+    if (!v6p_site_known(s))
+        return ev->direction;
+    enum side src = place(s, ev, V6P_F_SRC, &ev->src, V6P_F_SRC_INTERFACE, &ev->src_interface,
+                          ev->hook == V6P_HOOK_OUTPUT);
+    enum side dst = place(s, ev, V6P_F_DEST, &ev->dest, V6P_F_DEST_INTERFACE, &ev->dest_interface,
+                          ev->hook == V6P_HOOK_INPUT);
+    v6p_direction d;
+    if (src == SIDE_INSIDE)
+        d = dst == SIDE_INSIDE ? V6P_DIR_LATERAL : V6P_DIR_OUTBOUND;
+    else if (src == SIDE_OUTSIDE)
+        d = dst == SIDE_OUTSIDE ? V6P_DIR_UNKNOWN : V6P_DIR_INBOUND;
+    else
+        d = dst == SIDE_INSIDE    ? V6P_DIR_INBOUND
+            : dst == SIDE_OUTSIDE ? V6P_DIR_OUTBOUND
+                                  : V6P_DIR_UNKNOWN;
+    ev->direction = d;
+    v6p_event_mark(ev, V6P_F_DIRECTION);
+    return d;
+}
