@@ -10,7 +10,10 @@ arrays become multi-value fields, nested objects become dotted names
 
 Macros, as in macros.conf:
   `ipv6probe_events`   packet events            -> ev.events
-  `ipv6probe_inbound`  events from outside      -> inbound(ev)
+  `ipv6probe_unique`   one event per packet     -> unique(ev)
+  `ipv6probe_inbound`  packets from outside     -> inbound(ev)
+  `ipv6probe_outbound` packets our hosts sent   -> outbound_events(ev)
+  `ipv6probe_is_outbound` (eval)                -> outbound(e)
   `ipv6probe_ladders`  ladder summaries         -> ev.ladders
   `ipv6probe_suspects` forwarder's suspects     -> ev.suspects
   `ipv6probe_stats`    forwarder counters       -> ev.stats
@@ -66,9 +69,28 @@ def flatten(obj, prefix=""):
     return out
 
 
+def unique(ev):
+    # `ipv6probe_unique`: NOT duplicate_of=*
+    return [e for e in ev.events if "duplicate_of" not in e]
+
+
+def outbound(e):
+    # `ipv6probe_is_outbound`: (direction=="outbound" OR ((direction=="forward"
+    #                          OR direction=="unknown") AND isnotnull(src_pe)))
+    d = e.get("direction")
+    return d == "outbound" or (d in ("forward", "unknown") and "src_pe" in e)
+
+
 def inbound(ev):
-    # `ipv6probe_inbound`: the events that came from outside the site
-    return [e for e in ev.events if e.get("direction") != "outbound"]
+    # `ipv6probe_inbound`: `ipv6probe_unique` (direction="inbound" OR
+    #                      ((direction="forward" OR direction="unknown") NOT src_pe=*))
+    return [e for e in unique(ev) if e.get("direction") == "inbound"
+            or (e.get("direction") in ("forward", "unknown") and "src_pe" not in e)]
+
+
+def outbound_events(ev):
+    # `ipv6probe_outbound`: `ipv6probe_unique` and `ipv6probe_is_outbound`
+    return [e for e in unique(ev) if outbound(e)]
 
 
 def mv(v):
@@ -321,29 +343,31 @@ def _(ev):
 HV = "ipv6probe_harvester"
 
 
-def outbound(e):
-    return e.get("direction") == "outbound"
-
-
-def temporary(ev):
+def temporary(rows):
     """Local addresses the forwarder tagged temporary in any event.  The tag
     on one event says what the tracker knew then: the first addresses of a
     /64 are seen before their rotation shows, so their early contacts carry
     src_pe=false; eventstats over all events gets them right."""
     out = set()
-    for e in ev.events:
-        if outbound(e) and e.get("src_pe") is True:
-            out.add(e["src"])
-        if not outbound(e) and e.get("dest_pe") is True:
-            out.add(e["dest"])
+    for e in rows:
+        if e.get("src_pe") is True or e.get("dest_pe") is True:
+            out.add(e["src"] if outbound(e) else e["dest"])
     return out
 
 
-@panel(HV, "ds_suspects", '''`ipv6probe_events` ((dest_pe="true" NOT direction="outbound") OR direction="outbound")
-    | eval local=if(direction=="outbound", src, dest), remote=if(direction=="outbound", dest, null())
-    | eventstats min(eval(if(direction!="outbound", _time, null()))) AS first_probe
+def harvest_rows(ev, suspect="*"):
+    # (`ipv6probe_inbound` dest_pe="true") OR (`ipv6probe_outbound` [dest="$suspect$"])
+    probes = [e for e in inbound(ev) if e.get("dest_pe") is True]
+    contacts = [e for e in outbound_events(ev) if suspect == "*" or e.get("dest") == suspect]
+    return probes + contacts
+
+
+@panel(HV, "ds_suspects", '''(`ipv6probe_inbound` dest_pe="true") OR (`ipv6probe_outbound`)
+    | eval outgoing=if(`ipv6probe_is_outbound`, 1, 0)
+    | eval local=if(outgoing==1, src, dest), remote=if(outgoing==1, dest, null())
+    | eventstats min(eval(if(outgoing==0, _time, null()))) AS first_probe
                  max(eval(if(src_pe=="true" OR dest_pe=="true", 1, 0))) AS temporary BY local
-    | where direction=="outbound" AND temporary==1
+    | where outgoing==1 AND temporary==1
     | stats min(_time) AS first_contact max(first_probe) AS first_probe BY remote local
     | eval probed=if(isnull(first_probe), 0, 1), before=if(probed==1 AND first_contact<first_probe, 1, 0)
     | eventstats dc(eval(if(probed==1, local, null()))) AS probed_targets
@@ -358,9 +382,9 @@ def temporary(ev):
     | table suspect suspect_org suspect_category score contacted_targets probed_targets never_probed_contacts first_contact
     | sort 0 - score''')
 def _(ev):
-    temp = temporary(ev)
-    sel = [e for e in ev.events if (e.get("dest_pe") is True and not outbound(e))
-           or (outbound(e) and e["src"] in temp)]
+    rows = harvest_rows(ev)
+    temp = temporary(rows)
+    sel = [e for e in rows if not outbound(e) or e["src"] in temp]
     first_probe = {}
     for e in sel:
         if not outbound(e):
@@ -412,12 +436,12 @@ def _(ev):
                   "probed_targets", "never_probed_contacts", "first_contact"], rows)
 
 
-@panel(HV, "ds_contacts", '''`ipv6probe_events` ((direction="outbound" dest="$suspect$") OR (dest_pe="true" NOT direction="outbound"))
-    | eval local=if(direction=="outbound", src, dest)
+@panel(HV, "ds_contacts", '''(`ipv6probe_outbound` dest="$suspect$") OR (`ipv6probe_inbound` dest_pe="true")
+    | eval outgoing=if(`ipv6probe_is_outbound`, 1, 0) | eval local=if(outgoing==1, src, dest)
     | eventstats max(eval(if(src_pe=="true" OR dest_pe=="true", 1, 0))) AS temporary BY local | where temporary==1
-    | stats min(eval(if(direction=="outbound", _time, null()))) AS first_contact
-            min(eval(if(direction!="outbound", _time, null()))) AS first_probe
-            values(eval(if(direction!="outbound", src, null()))) AS probed_by BY local
+    | stats min(eval(if(outgoing==1, _time, null()))) AS first_contact
+            min(eval(if(outgoing==0, _time, null()))) AS first_probe
+            values(eval(if(outgoing==0, src, null()))) AS probed_by BY local
     | where isnotnull(first_contact)
     | eval probed_after_contact=if(isnotnull(first_probe) AND first_probe>first_contact, "yes", "no"),
            lead_days=round((first_probe-first_contact)/86400, 1)
@@ -426,9 +450,9 @@ def _(ev):
     | table local first_contact first_probe probed_after_contact lead_days probed_by''')
 def _(ev):
     # $suspect$ is the text input's default, "*": every remote host
-    temp = temporary(ev)
-    sel = [e for e in ev.events if (outbound(e) and e["src"] in temp)
-           or (e.get("dest_pe") is True and not outbound(e))]
+    rows = harvest_rows(ev)
+    temp = temporary(rows)
+    sel = [e for e in rows if (e["src"] if outbound(e) else e["dest"]) in temp]
     rows = []
     for local, g in group([{**e, "local": e["src"] if outbound(e) else e["dest"]} for e in sel], "local").items():
         contacts = [e["_time"] for e in g if outbound(e)]
