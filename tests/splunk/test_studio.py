@@ -240,7 +240,25 @@ def shown(viz, state, tables):
         cell = first[0]
         cell = cell[0] if isinstance(cell, list) else cell
         return [] if str(cell) in state["text"] else [f"first cell {cell!r} not shown"]
-    return []
+    # Charts: the framework's own description of what it drew (its screen
+    # reader text) names the number of slices, bars, points or series, and
+    # the legend and axis show the series and category names.
+    rows, series = len(t["columns"][0]) if t["columns"] else 0, names[1:]
+    text = state["text"]
+    if viz["type"] == "splunk.pie":
+        want = f"Pie chart with {rows} slices"
+    elif viz["type"] == "splunk.line":
+        want = f"Line chart with {rows * len(series)} data points"
+    elif len(series) == 1:
+        want = f"Bar chart with {rows} bars"
+    else:
+        want = f"Bar chart with {len(series)} data series"
+    problems = [] if want in text else [f"says {re.findall(r'[A-Z][a-z]+ chart with [^.]*', text)}, "
+                                        f"not {want!r}"]
+    labels = (series if len(series) > 1 else []) + ([] if names[0] == "_time" else
+                                                    [str(x) for x in t["columns"][0]])
+    problems += [f"{x!r} not shown" for x in labels if x not in text]
+    return problems
 
 
 if __name__ == "__main__":

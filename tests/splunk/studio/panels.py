@@ -179,12 +179,12 @@ def _(ev):
 
 
 @panel(OV, "ds_by_category", '''`ipv6probe_inbound` | fillnull value="unclassified" src_category
-    | stats count AS probes dc(src) AS sources BY src_category | sort 0 - probes''')
+    | stats count AS probes BY src_category | sort 0 - probes''')
 def _(ev):
-    rows = [dict(src_category=c, probes=len(g), sources=dc(g, "src"))
+    rows = [dict(src_category=c, probes=len(g))
             for (c,), g in group(fill(inbound(ev), "unclassified", "src_category"), "src_category").items()]
     rows.sort(key=lambda r: -r["probes"])
-    return table(["src_category", "probes", "sources"], rows)
+    return table(["src_category", "probes"], rows)
 
 
 @panel(OV, "ds_volume", '''`ipv6probe_inbound` | fillnull value="unclassified" src_category
