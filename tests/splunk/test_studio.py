@@ -202,6 +202,15 @@ class Render(unittest.TestCase):
             width = int.from_bytes(head[16:20], "big")
             self.assertGreaterEqual(width, 1200, png)
 
+    def test_story_fields_are_known(self):
+        # every field of every record the forwarder wrote is in fields.txt
+        import check_events
+        with open(os.path.join(self.out, "forwarder-output.jsonl")) as f:
+            counts, problems = check_events.check_text(f.read(), "lab story")
+        self.assertEqual(sorted(set(p.split(": ", 2)[-1] for p in problems)), [])
+        self.assertEqual(set(counts), {"ipv6probe:event", "ipv6probe:ladder", "ipv6probe:suspect",
+                                       "ipv6probe:stats"})
+
     def test_story_reached_every_record_kind(self):
         # the pictures show each part of the story, from the forwarder's records
         ev = self.ev
