@@ -1,8 +1,9 @@
 // The test page: Splunk's own Dashboard Studio framework (dashboard-core with
-// the Enterprise view-only preset) renders one shipped definition, with each
-// search replaced by a ds.test data source holding the table the test
-// computed from the forwarder's output.  It also runs every definition, as
-// shipped, through Splunk's validator with the Enterprise preset's schema.
+// the Enterprise view-only preset) draws the shipped definitions, each search
+// replaced by a ds.test data source holding the table the test computed from
+// the forwarder's output; window.showView(name) puts one on the page.  On
+// load it also runs every definition, as shipped (and a few broken ones),
+// through Splunk's validator with the Enterprise preset's schema.
 // window.STUDIO_INPUT (written by the test) holds the definitions and tables;
 // results go to window.STUDIO_RESULT.
 import React from 'react';
