@@ -88,7 +88,7 @@ class FileIngest(unittest.TestCase):
             self.skipTest("forwarder not built")
         import story
         with tempfile.TemporaryDirectory() as tmp:
-            text, _ = story.run_forwarder(FORWARDER, tmp, chunks=2, pause=1.2)
+            text, _ = story.run_forwarder(FORWARDER, tmp, chunks=2)
         seen = self.check(text)
         for st in ("ipv6probe:event", "ipv6probe:ladder", "ipv6probe:suspect", "ipv6probe:stats"):
             self.assertGreater(seen.get(st, 0), 0, st)

@@ -17,6 +17,7 @@ the remote sources, so the dashboards show organisations and categories.
 """
 
 import ipaddress
+import json
 import os
 import random
 import signal
@@ -185,12 +186,26 @@ class Story:
         return [l for _, l in self.lines]
 
 
-def run_forwarder(forwarder, workdir, chunks=4, pause=1.3):
+def wait_for_lines(stdout, n, proc, timeout=300):
+    """Until an ipv6probe:stats record in the output counts n lines read
+    (the forwarder writes one a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open(stdout) as f:
+            for line in f:
+                if '"sourcetype":"ipv6probe:stats"' in line and line.endswith("\n"):
+                    if json.loads(line)["event"]["lines"] >= n:
+                        return
+        time.sleep(0.2)
+    raise RuntimeError(f"ipv6probe-forward did not report {n} lines read")
+
+
+def run_forwarder(forwarder, workdir, chunks=4):
     """Feed the story through ipv6probe-forward --stdout, which follows the
-    log file as the lines are appended in a few chunks with pauses, so that it
-    also writes ipv6probe:stats records (once a second) while it works; then
-    stop it with SIGTERM as a service manager would.  Returns (stdout text,
-    the log lines)."""
+    log file as the lines are appended in a few chunks, each once the
+    forwarder's counter records (one a second) show the previous one read, so
+    the counters grow chunk by chunk; then stop it with SIGTERM as a service
+    manager would.  Returns (stdout text, the log lines)."""
     lines = Story().build()
     table = os.path.join(workdir, "site-classification.yaml")
     with open(table, "w") as f:
@@ -200,17 +215,20 @@ def run_forwarder(forwarder, workdir, chunks=4, pause=1.3):
     cfg = os.path.join(workdir, "forward.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(site=SITE, table=table, log=log))
-    with open(os.path.join(workdir, "stdout.jsonl"), "w") as out, \
-            open(os.path.join(workdir, "stderr.txt"), "w") as err:
+    stdout = os.path.join(workdir, "stdout.jsonl")
+    with open(stdout, "w") as out, open(os.path.join(workdir, "stderr.txt"), "w") as err:
         p = subprocess.Popen([forwarder, "-c", cfg, "--stdout"], stdout=out, stderr=err)
-        step = (len(lines) + chunks - 1) // chunks
-        with open(log, "a") as f:
-            for i in range(0, len(lines), step):
-                f.write("\n".join(lines[i:i + step]) + "\n")
-                f.flush()
-                time.sleep(pause)
-        p.send_signal(signal.SIGTERM)
-        rc = p.wait(timeout=60)
+        try:
+            step = (len(lines) + chunks - 1) // chunks
+            with open(log, "a") as f:
+                for i in range(0, len(lines), step):
+                    f.write("\n".join(lines[i:i + step]) + "\n")
+                    f.flush()
+                    # the next chunk once a counter record shows this one read
+                    wait_for_lines(stdout, min(i + step, len(lines)), p)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=60)
     with open(os.path.join(workdir, "stdout.jsonl")) as f:
         text = f.read()
     if rc != 0:
