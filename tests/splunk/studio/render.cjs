@@ -57,10 +57,10 @@ async function main() {
             await page.setViewportSize({ width: 1440, height: 900 });
             await page.evaluate((v) => window.showView(v), view);
             const ids = await page.evaluate((v) => Object.keys(window.STUDIO_INPUT.definitions[v].visualizations), view);
-            // Every visualization has drawn something, or a minute has passed
+            // Every visualization has drawn something, or two minutes have passed
             // (the test then says which did not).
             let state = null;
-            const deadline = Date.now() + 60000;
+            const deadline = Date.now() + 120000;
             while (Date.now() < deadline) {
                 state = await page.evaluate(inspect, ids);
                 if (Object.values(state).every(drawn)) break;
