@@ -106,6 +106,12 @@ def strftime(t):
     return time.strftime(TIME_FORMAT, time.gmtime(t)) if t is not None else None
 
 
+def clock(t):
+    """strftime(t, "%H:%M:%S.%3N")"""
+    ms = int(round(t * 1000))
+    return time.strftime("%H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
+
+
 def iso(t):
     """_time as Splunk's REST API returns it."""
     ms = int(round(t * 1000))
@@ -321,11 +327,11 @@ def _(ev):
 
 @panel(LE, "ds_rungs", '''`ipv6probe_ladder($ladder$)`
     | stats count AS probes min(_time) AS first max(_time) AS last values(transport) AS transport BY ladder_rung hop_limit
-    | eval first=strftime(first, `ipv6probe_time_format`), last=strftime(last, `ipv6probe_time_format`)
+    | eval first=strftime(first, "%H:%M:%S.%3N"), last=strftime(last, "%H:%M:%S.%3N")
     | sort 0 ladder_rung''')
 def _(ev):
-    rows = [dict(ladder_rung=k[0], hop_limit=k[1], probes=len(g), first=strftime(min(e["_time"] for e in g)),
-                 last=strftime(max(e["_time"] for e in g)), transport=values(g, "transport"))
+    rows = [dict(ladder_rung=k[0], hop_limit=k[1], probes=len(g), first=clock(min(e["_time"] for e in g)),
+                 last=clock(max(e["_time"] for e in g)), transport=values(g, "transport"))
             for k, g in group(ladder_events(ev), "ladder_rung", "hop_limit").items()]
     rows.sort(key=lambda r: r["ladder_rung"])
     return table(["ladder_rung", "hop_limit", "probes", "first", "last", "transport"], rows)
@@ -334,8 +340,7 @@ def _(ev):
 @panel(LE, "ds_probes", '''`ipv6probe_ladder($ladder$)` | sort 0 _time | eval time=strftime(_time, "%H:%M:%S.%3N")
     | table time transport hop_limit ladder_rung ladder_repeat icmp_seq dest_port action''')
 def _(ev):
-    rows = [{**e, "time": time.strftime("%H:%M:%S", time.gmtime(e["_time"])) + ".%03d" % round(e["_time"] % 1 * 1000)}
-            for e in ladder_events(ev)]
+    rows = [{**e, "time": clock(e["_time"])} for e in ladder_events(ev)]
     return table(["time", "transport", "hop_limit", "ladder_rung", "ladder_repeat", "icmp_seq",
                   "dest_port", "action"], rows)
 
