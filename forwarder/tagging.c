@@ -56,6 +56,16 @@ const char *tagging_builtin_table(void)
     return NULL;
 }
 
+/* The organisations-by-AS table shipped beside the prefix table; 0 when
+ * absent. */
+static int builtin_asn_table(const char *table, char *out, size_t cap)
+{
+    const char *slash = strrchr(table, '/');
+    int dir = slash ? (int)(slash - table + 1) : 0;
+    int n = snprintf(out, cap, "%.*sasn-classification.yaml", dir, table);
+    return n > 0 && (size_t)n < cap && access(out, R_OK) == 0;
+}
+
 static int load_site(tagging_tables *tb, const fwd_config *cfg, char *err, size_t errlen)
 {
     v6p_error e;
@@ -100,6 +110,7 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     if (cfg->classification.builtin) {
         /* Missing, the source classification would be silently lost. */
         const char *b = tagging_builtin_table();
+        char as_table[4096];
         if (!b) {
             snprintf(err, errlen,
                      "classification: the built-in table %s is missing; reinstall "
@@ -108,7 +119,9 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
             tagging_tables_free(tb);
             return NULL;
         }
-        if (v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+        if (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
+            (builtin_asn_table(b, as_table, sizeof(as_table)) &&
+             v6p_classify_add_yaml(tb->classify, as_table, &e) != 0)) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
@@ -263,6 +276,8 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "scan_evictions", ts.scan_evictions);
     emit(arg, "pair_evictions", ts.pair_evictions);
     emit(arg, "classification_entries", ts.classify_entries);
+    emit(arg, "classification_asns", ts.classify_asns);
+    emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
     v6p_harvest_stats hs;
     v6p_harvest_get_stats(t->harvest, &hs);
     emit(arg, "harvest_first_probes", hs.first_probes);
