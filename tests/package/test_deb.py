@@ -117,15 +117,23 @@ try:
     wants = "/etc/systemd/system/multi-user.target.wants/ipv6probe-forward.service"
     if not os.path.islink(wants):
         die("the unit is not enabled (%s)" % wants)
+    # The classification refresh fetches from the Internet: installed, not enabled.
+    timer = "/etc/systemd/system/timers.target.wants/ipv6probe-update-classification.timer"
+    if os.path.lexists(timer) or not os.path.exists(
+            "/lib/systemd/system/ipv6probe-update-classification.timer"):
+        die("the classification refresh timer: enabled, or not installed")
     version = [d for d in debs if d.startswith("ipv6probe-splunk-app_")][0].split("_")[1]
     for f in (UNIT, "/usr/share/ipv6probe/classification.yaml", "/etc/ipv6probe/forward.yaml",
               "/etc/logrotate.d/ipv6probe", "/usr/share/man/man1/ipv6probe-forward.1.gz",
-              "/usr/include/ipv6probe/ipv6probe.h",
+              "/usr/include/ipv6probe/ipv6probe.h", "/usr/bin/ipv6probe-update-classification",
+              "/usr/share/ipv6probe/asn-classification.yaml",
               "/usr/share/ipv6probe/splunk/ipv6probe-%s.tgz" % version):
         if not os.path.exists(f):
             die("%s not installed" % f)
     if shutil.which("systemd-analyze"):
-        p = subprocess.run(["systemd-analyze", "verify", UNIT], capture_output=True, text=True)
+        p = subprocess.run(["systemd-analyze", "verify", UNIT,
+                            "/lib/systemd/system/ipv6probe-update-classification.service"],
+                           capture_output=True, text=True)
         if p.returncode != 0:
             die("systemd-analyze verify: %s%s" % (p.stdout, p.stderr))
     # The library and its pkg-config file work for a program built against them.
