@@ -21,6 +21,7 @@
 #include "ipv6probe/pe.h"
 #include "ipv6probe/site.h"
 #include "ipv6probe/taggers.h"
+#include "log.h"
 
 #ifndef FWD_TABLE_INSTALLED
 #define FWD_TABLE_INSTALLED "/usr/local/share/ipv6probe/classification.yaml"
@@ -43,8 +44,8 @@ struct tagging_tables {
 };
 
 /* The table shipped with ipv6probe: installed, or in the source tree when
- * running from a build directory. */
-static const char *builtin_table(void)
+ * running from a build directory.  NULL when neither is there. */
+const char *tagging_builtin_table(void)
 {
     if (access(FWD_TABLE_INSTALLED, R_OK) == 0)
         return FWD_TABLE_INSTALLED;
@@ -53,6 +54,16 @@ static const char *builtin_table(void)
         return FWD_TABLE_SOURCE;
 #endif
     return NULL;
+}
+
+/* The organisations-by-AS table shipped beside the prefix table; 0 when
+ * absent. */
+static int builtin_asn_table(const char *table, char *out, size_t cap)
+{
+    const char *slash = strrchr(table, '/');
+    int dir = slash ? (int)(slash - table + 1) : 0;
+    int n = snprintf(out, cap, "%.*sasn-classification.yaml", dir, table);
+    return n > 0 && (size_t)n < cap && access(out, R_OK) == 0;
 }
 
 static int load_site(tagging_tables *tb, const fwd_config *cfg, char *err, size_t errlen)
@@ -97,8 +108,20 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     v6p_error e;
     memset(&e, 0, sizeof(e));
     if (cfg->classification.builtin) {
-        const char *b = builtin_table();
-        if (b && v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+        /* Missing, the source classification would be silently lost. */
+        const char *b = tagging_builtin_table();
+        char as_table[4096];
+        if (!b) {
+            snprintf(err, errlen,
+                     "classification: the built-in table %s is missing; reinstall "
+                     "ipv6probe, or set classification: builtin: false",
+                     FWD_TABLE_INSTALLED);
+            tagging_tables_free(tb);
+            return NULL;
+        }
+        if (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
+            (builtin_asn_table(b, as_table, sizeof(as_table)) &&
+             v6p_classify_add_yaml(tb->classify, as_table, &e) != 0)) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
@@ -230,7 +253,7 @@ void tagging_adopt(tagging *t, tagging_tables *tb)
 {
     char err[256];
     if (add_prefixes(t, tb, err, sizeof(err)) != 0)
-        fprintf(stderr, "ipv6probe-forward: reload: %s\n", err);
+        log_msg(LOG_LV_WARNING, "reload: %s", err);
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
     v6p_site_free(t->site);
@@ -256,6 +279,8 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "scan_evictions", ts.scan_evictions);
     emit(arg, "pair_evictions", ts.pair_evictions);
     emit(arg, "classification_entries", ts.classify_entries);
+    emit(arg, "classification_asns", ts.classify_asns);
+    emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
     v6p_harvest_stats hs;
     v6p_harvest_get_stats(t->harvest, &hs);
     emit(arg, "harvest_first_probes", hs.first_probes);
