@@ -162,6 +162,9 @@ static void front_end_prefixes(void **state)
     expect_prefix("Shorewall:net-fw:DROP:", "blocked", "net", "fw");
     expect_prefix("Shorewall:loc2net:REJECT:", "blocked", "loc", "net");
     expect_prefix("Shorewall:net-loc:ACCEPT:", "allowed", "net", "loc");
+    expect_prefix("net-fw DROP ", "blocked", "net", "fw");
+    expect_prefix("loc-net REJECT ", "blocked", "loc", "net");
+    expect_prefix("IPT6-IN DROP ", "blocked", NULL, NULL);
     expect_prefix("[WAN_LOCAL-default-D]", "blocked", NULL, NULL);
     expect_prefix("[WAN_IN-10-A]", "allowed", NULL, NULL);
     expect_prefix("[ipv6-WAN_LOCAL-20-R]", "blocked", NULL, NULL);
