@@ -752,6 +752,14 @@ static int set_hec(ctx *c, yaml_node_t *n, void *base)
                         cfg->hec.endpoints[i]);
     if (!cfg->hec.token_file == !cfg->hec.token_env)
         return fail(c, n, "hec needs exactly one of \"token_file\" and \"token_env\"");
+    /* A token pasted in place of the variable's name is not echoed. */
+    const char *e = cfg->hec.token_env;
+    if (e && (strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                  strlen(e) ||
+              (*e >= '0' && *e <= '9')))
+        return fail(c, n,
+                    "hec token_env is not an environment variable name (the value is not shown: "
+                    "it may be the token itself)");
     if (cfg->hec.retry.initial_backoff_ms > cfg->hec.retry.max_backoff_ms)
         return fail(c, n, "hec retry: initial_backoff_ms is above max_backoff_ms");
     return 0;
@@ -889,6 +897,38 @@ static void yaml_problem(ctx *c, const yaml_parser_t *p)
              p->context ? p->context : "");
 }
 
+/* Deeper than any real configuration (the schema nests four levels). */
+#define CFG_MAX_DEPTH 32
+
+/* A first pass over the events that stops at the first node nested deeper
+ * than CFG_MAX_DEPTH: libyaml's scanner slows down with the nesting (a file
+ * 100,000 levels deep takes it tens of seconds), so the cap must come before
+ * the document is built.  Syntax errors are left to the real load. */
+static int check_depth(ctx *c, yaml_parser_t *p)
+{
+    int depth = 0, rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(p, &ev))
+            break;
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > CFG_MAX_DEPTH) {
+                snprintf(c->err, c->errlen, "%s:%zu:%zu: nested more than %d levels deep",
+                         c->file, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                         CFG_MAX_DEPTH);
+                rc = -1;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    return rc;
+}
+
 int config_load(fwd_config *cfg, const char *path, char *err, size_t errlen)
 {
     ctx c = {NULL, path, err, errlen, cfg};
@@ -903,6 +943,12 @@ int config_load(fwd_config *cfg, const char *path, char *err, size_t errlen)
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
     int rc = -1;
+    if (check_depth(&c, &parser) != 0)
+        goto out_parser;
+    yaml_parser_delete(&parser);
+    rewind(f);
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &doc)) {
         yaml_problem(&c, &parser);
         goto out_parser;

@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <zlib.h>
 
 #include "hec_reply.h"
 #include "hec_token.h"
+#include "privs.h"
 
 #define MAX_ENDPOINTS 64
 #define MAX_ACK_IDS 1000 /* per /ack query */
@@ -611,8 +614,12 @@ static void dead_letter(hec *h, const char *rec, size_t len, const char *endpoin
     fprintf(f, ",\"status\":%ld", status);
     if (r && r->has_code)
         fprintf(f, ",\"code\":%ld", r->code);
+    /* A reply may quote the request, token included: never into a file. */
+    char text[sizeof(r->text) + 64];
+    snprintf(text, sizeof(text), "%s", r && r->text[0] ? r->text : why);
+    hec_redact(text, sizeof(text), h->token);
     fputs(",\"text\":", f);
-    json_str(f, r && r->text[0] ? r->text : why);
+    json_str(f, text);
     fputs(",\"event\":", f);
     fwrite(rec, 1, len, f);
     fputs("}\n", f);
@@ -783,6 +790,10 @@ static void send_ack_query(hec *h, int epi, int64_t now)
 
 static void reload_token(hec *h)
 {
+    /* The environment was scrubbed once read, and no one can change a
+     * running process's environment anyway: only a file is read again. */
+    if (!h->o.token_file)
+        return;
     char tok[HEC_TOKEN_MAX], err[256];
     if (hec_token_load(h->o.token_file, h->o.token_env, tok, sizeof(tok), err, sizeof(err)) != 0) {
         hlog(h, HEC_LOG_WARN, "hec: %s; keeping the token in use", err);
@@ -813,6 +824,14 @@ static void send_health(hec *h, int epi, int64_t now)
 }
 
 /* ---- replies ---- */
+
+/* Every reply text is redacted as it is read: a reply may quote the
+ * request, token included, and its text goes to logs and dead letters. */
+static void parse_reply(hec *h, const hreq *q, hec_reply *r)
+{
+    hec_reply_parse(q->resp, q->rlen, r);
+    hec_redact(r->text, sizeof(r->text), h->token);
+}
 
 static void reply_text(char *buf, size_t cap, long status, const hec_reply *r, const hreq *q,
                        CURLcode cc)
@@ -954,11 +973,24 @@ static void on_event_reply(hec *h, hreq *q, long status, CURLcode cc, int64_t no
     endpoint *ep = &h->eps[q->ep];
     ep->inflight--;
     hec_reply r;
-    hec_reply_parse(q->resp, q->rlen, &r);
+    parse_reply(h, q, &r);
     char why[256];
     reply_text(why, sizeof(why), status, &r, q, cc);
     switch (hec_classify(status, &r, b->n)) {
     case HEC_DONE:
+        if (h->o.acks && !ep->acks_off && !r.has_ack_id) {
+            /* With acks on, a 200 means "received", and only the ackId
+             * says it was indexed: a proxy or a fake answering 200 without
+             * one must not count as delivery. */
+            STAT_ADD(h, ack_id_missing, 1);
+            if (h->st.ack_id_missing == 1 || h->st.ack_id_missing % 100 == 0)
+                hlog(h, HEC_LOG_WARN,
+                     "hec: %s answered %ld without a usable ackId although acks are on (a proxy "
+                     "in the way?); the batch is sent again (%llu such replies so far)",
+                     ep->base, status, (unsigned long long)h->st.ack_id_missing);
+            retry_later(h, b, ep, status, 0, now, "HTTP 200 without an ackId");
+            break;
+        }
         ep_up(h, ep);
         ep->fails = 0;
         if (h->o.acks && !ep->acks_off && r.has_ack_id) {
@@ -1056,7 +1088,7 @@ static void on_ack_reply(hec *h, hreq *q, long status, int64_t now)
             return;
         }
     }
-    hec_reply_parse(q->resp, q->rlen, &r);
+    parse_reply(h, q, &r);
     if (status == 400 && r.has_code && r.code == 14) {
         /* The token has no acknowledgement: a 200 is all there is. */
         ep->acks_off = 1;
@@ -1081,7 +1113,7 @@ static void on_health_reply(hec *h, hreq *q, long status, CURLcode cc, int64_t n
     endpoint *ep = &h->eps[q->ep];
     ep->health_inflight = 0;
     hec_reply r;
-    hec_reply_parse(q->resp, q->rlen, &r);
+    parse_reply(h, q, &r);
     char why[256];
     reply_text(why, sizeof(why), status, &r, q, cc);
     if (status == 200) {
@@ -1372,13 +1404,18 @@ int hec_start(hec **out, const hec_opts *o, char *err, size_t errlen)
         hec_free(h);
         return HEC_ETOKEN;
     }
+    /* The token is in memory from here on: no core file, no ptrace or
+     * /proc/PID/mem by another process of the same user. */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (size_t i = 0; i < o->n_urls; i++, h->nep++)
         if ((rc = endpoint_init(h, &h->eps[i], o->urls[i], err, errlen)) != HEC_OK) {
             h->nep++;
             hec_free(h);
             return rc;
         }
-    if (o->dead_letter_path && !(h->dead = fopen(o->dead_letter_path, "ae"))) {
+    if (o->dead_letter_path && !(h->dead = fopen_private_append(o->dead_letter_path))) {
         snprintf(err, errlen, "hec dead-letter file %s: %s", o->dead_letter_path, strerror(errno));
         hec_free(h);
         return HEC_EINVAL;

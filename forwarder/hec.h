@@ -69,6 +69,7 @@ typedef struct hec_stats {
     _Atomic uint64_t http_2xx, http_4xx, http_5xx, http_429, http_other, transport_errors;
     _Atomic uint64_t retries, partial_failures, splits, auth_failures, misconfigured;
     _Atomic uint64_t ack_polls, ack_poll_errors, acks_true, ack_timeouts;
+    _Atomic uint64_t ack_id_missing; /* 200 without a usable ackId while acks are on */
     _Atomic uint64_t endpoint_down, endpoint_up, health_checks, health_failures;
     _Atomic uint64_t token_reloads;
     _Atomic uint64_t batches_held, events_held, endpoints_up; /* gauges */

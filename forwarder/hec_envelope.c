@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv6probe/json.h"
+
 static int reserve(hec_buf *b, size_t more)
 {
     if (b->len + more <= b->cap)
@@ -30,29 +32,13 @@ static int put(hec_buf *b, const char *s, size_t n)
     return 0;
 }
 
+/* host comes from the log line: any bytes, made valid UTF-8 JSON by the
+ * one string encoder (Splunk refuses the whole batch otherwise). */
 static int put_str(hec_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (reserve(b, n * 6 + 2))
+    if (reserve(b, V6P_JSON_QUOTE_MAX(n)))
         return -1;
-    char *o = b->p + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-        } else if (c < 0x20) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->p);
+    b->len += v6p_json_quote(b->p + b->len, s, n, NULL);
     return 0;
 }
 

@@ -31,23 +31,44 @@ static size_t trim(char *s)
     return n - i;
 }
 
+/* A token pasted where its file or variable name belongs must not be echoed
+ * back in a message: a name is shown only when it cannot be a token (a path
+ * with a slash; a variable name, which has no '-' as a GUID does). */
+const char *hec_token_source_shown(const char *v, int is_env)
+{
+    static const char hidden[] = "(not shown: it may be the token itself)";
+    if (!v)
+        return "(none)";
+    if (!is_env)
+        return strchr(v, '/') ? v : hidden;
+    if (!(*v == '_' || (*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')))
+        return hidden;
+    for (const char *p = v; *p; p++)
+        if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9')))
+            return hidden;
+    return v;
+}
+
 static int from_file(const char *file, char *tok, size_t cap, char *err, size_t errlen)
 {
     FILE *f = fopen(file, "re");
     if (!f) {
-        snprintf(err, errlen, "hec token_file %s: %s", file, strerror(errno));
+        snprintf(err, errlen, "hec token_file %s: %s", hec_token_source_shown(file, 0),
+                 strerror(errno));
         return -1;
     }
     char line[HEC_TOKEN_MAX + 2];
     int got = fgets(line, sizeof(line), f) != NULL;
     fclose(f);
     if (!got) {
-        snprintf(err, errlen, "hec token_file %s is empty", file);
+        snprintf(err, errlen, "hec token_file %s is empty", hec_token_source_shown(file, 0));
         return -1;
     }
     size_t n = trim(line);
     if (!token_ok(line, n) || n >= cap) {
-        snprintf(err, errlen, "hec token_file %s: the first line is not a usable token", file);
+        snprintf(err, errlen, "hec token_file %s: the first line is not a usable token",
+                 hec_token_source_shown(file, 0));
         return -1;
     }
     memcpy(tok, line, n + 1);
@@ -59,19 +80,25 @@ int hec_token_load(const char *file, const char *env, char *tok, size_t cap, cha
 {
     if (file)
         return from_file(file, tok, cap, err, errlen);
-    const char *v = env ? getenv(env) : NULL;
+    char *v = env ? getenv(env) : NULL;
     if (!v || !*v) {
         snprintf(err, errlen, "hec token_env: the environment variable %s is not set",
-                 env ? env : "(none)");
+                 hec_token_source_shown(env, 1));
         return -1;
     }
     size_t n = strlen(v);
-    if (!token_ok(v, n) || n >= cap) {
-        snprintf(err, errlen, "hec token_env: %s does not hold a usable token", env);
-        return -1;
-    }
-    memcpy(tok, v, n + 1);
-    return 0;
+    int ok = token_ok(v, n) && n < cap;
+    if (ok)
+        memcpy(tok, v, n + 1);
+    else
+        snprintf(err, errlen, "hec token_env: %s does not hold a usable token",
+                 hec_token_source_shown(env, 1));
+    /* Scrubbed once read: the bytes in place too, since /proc/PID/environ
+     * shows the environment block the process started with, whatever
+     * unsetenv does to environ. */
+    explicit_bzero(v, n);
+    unsetenv(env);
+    return ok ? 0 : -1;
 }
 
 void hec_redact(char *msg, size_t cap, const char *tok)
@@ -95,4 +122,14 @@ void hec_redact(char *msg, size_t cap, const char *tok)
         memcpy(p, mask, ml);
         p += ml;
     }
+    /* A message cut short (a reply text is) may end in the token's start. */
+    size_t ml = strlen(msg);
+    for (size_t k = tl - 1 < ml ? tl - 1 : ml; k >= 6; k--)
+        if (memcmp(msg + ml - k, tok, k) == 0) {
+            if (ml - k + sizeof(mask) <= cap)
+                memcpy(msg + ml - k, mask, sizeof(mask));
+            else
+                msg[ml - k] = 0;
+            break;
+        }
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,13 +86,21 @@ static void usage(FILE *f)
                "reloads patterns and tables and reopens output files, USR1 dumps counters.\n");
 }
 
-static int parse_number(const char *opt, const char *s, long long *out)
+/* The same ranges as the YAML keys (config.c): a number outside is an error
+ * with its reason, never a silent exit or an overflow later. */
+static int parse_number(const char *opt, const char *s, long long lo, long long hi,
+                        long long *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno) {
+    if (!*s || *end || errno == EINVAL) {
         fprintf(stderr, "ipv6probe-forward: --%s: \"%s\" is not a number\n", opt, s);
+        return -1;
+    }
+    if (errno == ERANGE || v < lo || v > hi) {
+        fprintf(stderr, "ipv6probe-forward: --%s: %s is out of range (%lld to %lld)\n", opt, s,
+                lo, hi);
         return -1;
     }
     *out = v;
@@ -150,12 +159,12 @@ static int parse_args(int argc, char **argv, cli *o)
             o->unparsed = optarg;
             break;
         case O_BOOT:
-            if (parse_number("boot-time", optarg, &o->boot_time))
+            if (parse_number("boot-time", optarg, 0, 1LL << 40, &o->boot_time))
                 return 2;
             o->have_boot_time = 1;
             break;
         case O_UTC:
-            if (parse_number("utc-offset", optarg, &o->utc_offset))
+            if (parse_number("utc-offset", optarg, -86400, 86400, &o->utc_offset))
                 return 2;
             o->have_utc_offset = 1;
             break;
@@ -181,7 +190,7 @@ static int parse_args(int argc, char **argv, cli *o)
             o->kmsg = 1;
             break;
         case O_STATS:
-            if (parse_number("stats-interval", optarg, &o->stats_interval) || o->stats_interval < 0)
+            if (parse_number("stats-interval", optarg, 0, 86400, &o->stats_interval))
                 return 2;
             break;
         case O_USER:
@@ -460,6 +469,9 @@ static int any_read_once_file(const fwd_config *c)
 
 int main(int argc, char **argv)
 {
+    /* Whatever the umask: files made here (outputs, checkpoints, the pid
+     * file) are 0640 at most; dead-letter files and the spool 0600. */
+    umask(umask(0) | 027);
     cli o;
     int r = parse_args(argc, argv, &o);
     if (r) {
@@ -541,8 +553,10 @@ int main(int argc, char **argv)
     }
     inputs_join(&rt);
     pipeline_join(rt.pl);
-    if (checkpoints_save(&ck) != 0)
+    if (checkpoints_save(&ck) != 0) {
         fprintf(stderr, "ipv6probe-forward: %s: %s\n", cfg.checkpoint_file, strerror(errno));
+        status = 1; /* a restart would read the files again from the wrong place */
+    }
     for (size_t i = 0; i < rt.n_inputs; i++)
         if (counter_get(&rt.inputs[i].st.read_errors))
             status = 1;

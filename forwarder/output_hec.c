@@ -26,7 +26,7 @@ typedef struct hec_out {
     const fwd_config *cfg;
     char *dead_path;
     int64_t last_commit;
-    unsigned long long records, errors, full_waits;
+    unsigned long long records, errors, full_waits, lost;
 } hec_out;
 
 static int64_t mono_ms(void)
@@ -198,7 +198,19 @@ static int ho_write(output *o, const output_record *r)
 static int ho_flush(output *o, unsigned timeout_ms)
 {
     hec_out *s = o->state;
-    if (spool_commit(s->sp) != SPOOL_OK)
+    int rc;
+    /* A full disk: under `block` the pipeline (and so the inputs) waits
+     * here until the client has delivered enough for the spool to write
+     * again; under the drop policies the records wait in memory and the
+     * next append drops by policy, counted. */
+    while ((rc = spool_commit(s->sp)) == SPOOL_EFULL &&
+           s->cfg->hec.spool.full_policy == SPOOL_FULL_BLOCK) {
+        s->full_waits++;
+        hec_kick(s->h);
+        if (spool_wait_space(s->sp, 1000) == SPOOL_ECLOSED)
+            return -1;
+    }
+    if (rc != SPOOL_OK && rc != SPOOL_EFULL)
         return -1;
     hec_kick(s->h);
     s->last_commit = mono_ms();
@@ -237,6 +249,7 @@ static void ho_stats(output *o, output_emit_fn emit, void *arg)
     EMIT("ack_polls", h->ack_polls);
     EMIT("acks", h->acks_true);
     EMIT("ack_timeouts", h->ack_timeouts);
+    EMIT("ack_id_missing", h->ack_id_missing);
     EMIT("endpoint_down", h->endpoint_down);
     EMIT("endpoint_up", h->endpoint_up);
     EMIT("endpoints_up", h->endpoints_up);
@@ -254,6 +267,7 @@ static void ho_stats(output *o, output_emit_fn emit, void *arg)
     EMIT("spool_torn_bytes", p->torn_bytes);
     EMIT("spool_fsyncs", p->fsyncs);
     EMIT("spool_write_errors", p->write_errors);
+    EMIT("lost_at_exit", s->lost);
 }
 
 static int ho_reopen(output *o)
@@ -288,10 +302,18 @@ static void ho_close(output *o)
     hec_kick(s->h);
     /* What is not delivered by then stays in the disk spool for the next
      * start (without one, it is lost and the drain timeout says so). */
-    if (hec_drain(s->h, (unsigned)s->cfg->shutdown_deadline_ms) != HEC_OK)
-        fprintf(stderr, "ipv6probe-forward: hec: %llu events not yet delivered at exit; %s\n",
-                (unsigned long long)spool_pending(s->sp),
-                s->disk ? "they stay in the spool" : "they are lost");
+    if (hec_drain(s->h, (unsigned)s->cfg->shutdown_deadline_ms) != HEC_OK) {
+        spool_commit(s->sp); /* a last try for what the disk refused */
+        unsigned long long pending = spool_pending(s->sp), lost = spool_unwritten(s->sp);
+        if (!s->disk)
+            lost = pending;
+        fprintf(stderr,
+                "ipv6probe-forward: hec: %llu events not yet delivered at exit; %llu stay in "
+                "the spool, %llu are lost%s\n",
+                pending, pending - lost, lost,
+                lost && s->disk ? " (the spool's disk refused them)" : "");
+        s->lost = lost;
+    }
     /* The counters as they stand at exit: the last stats event may be a
      * minute old, and what was resent or replayed matters after a crash. */
     sumbuf b;

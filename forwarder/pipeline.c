@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
+#include "privs.h"
 #include "tagging.h"
 
 #define MAX_OUTPUTS 4
@@ -42,6 +43,7 @@ struct pipeline {
     FILE *dead_letter;
     unsigned stderr_reports;
     pending_ckpt *pending;
+    unsigned long long replaced_seen; /* v6p_json_writer_replaced, last read */
     char *raw; /* buffer for unparsed records */
     size_t raw_cap;
     int64_t last_flush;
@@ -319,6 +321,10 @@ static void process_lines(pipeline *pl, batch *b)
     counter_add(&rt->ps.not_firewall, notfw);
     counter_add(&rt->ps.malformed, bad);
     counter_add(&rt->ps.ipv4, v4);
+    /* The writer counts in all; the counter takes what this batch added. */
+    unsigned long long rep = v6p_json_writer_replaced(pl->json);
+    counter_add(&rt->ps.invalid_utf8, rep - pl->replaced_seen);
+    pl->replaced_seen = rep;
     for (uint32_t t = tag_seen; t; t &= t - 1)
         counter_add(&rt->ps.tagged[__builtin_ctz(t)], tag_n[__builtin_ctz(t)]);
     if (b->src && b->end_offset >= 0) {
@@ -353,7 +359,7 @@ static void reopen_files(pipeline *pl)
                     pl->out[i].ops->name, strerror(errno));
     const char *dl = pl->rt->cfg->unparsed_file;
     if (pl->dead_letter && dl) {
-        FILE *f = fopen(dl, "ae");
+        FILE *f = fopen_private_append(dl);
         if (f) {
             fclose(pl->dead_letter);
             pl->dead_letter = f;
@@ -446,7 +452,7 @@ pipeline *pipeline_new(runtime *rt, char *err, size_t errlen)
     if (!(pl->tags = tagging_init(rt->cfg, err, errlen)))
         goto fail;
     if (rt->cfg->unparsed == UNPARSED_FILE) {
-        pl->dead_letter = fopen(rt->cfg->unparsed_file, "ae");
+        pl->dead_letter = fopen_private_append(rt->cfg->unparsed_file);
         if (!pl->dead_letter) {
             snprintf(err, errlen, "%s: %s", rt->cfg->unparsed_file, strerror(errno));
             goto fail;

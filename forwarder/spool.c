@@ -49,6 +49,8 @@ struct spool {
 
     char *wbuf;
     size_t wlen, wcap;
+    uint64_t wfirst; /* seq of the first record in wbuf (when wlen > 0) */
+    int stalled;     /* the last write failed (disk full): wbuf waits for room */
 
     size_t rseg;    /* reader: segment index, */
     uint64_t roff;  /* offset in it, */
@@ -285,8 +287,17 @@ static int flush_wbuf(spool *s)
         return SPOOL_OK;
     seg *g = &s->segs[s->nseg - 1];
     if (write_all(g->fd, s->wbuf, s->wlen, g->size) != 0) {
+        int e = errno;
         ST_ADD(write_errors, 1);
-        spool_logf(s, "spool: write failed: %s", strerror(errno));
+        /* Once per stall, not once per retry. */
+        if (!s->stalled)
+            spool_logf(s, "spool: write failed: %s; events wait in memory until it works",
+                       strerror(e));
+        /* What a short write left past the last whole record takes room
+         * and would read as a torn record: give it back. */
+        if (ftruncate(g->fd, (off_t)g->size) != 0)
+            g->synced = 0;
+        errno = e;
         return SPOOL_EIO;
     }
     g->size += s->wlen;
@@ -331,17 +342,52 @@ static int roll(spool *s)
     return seg_create(s, s->next_seq);
 }
 
-static uint64_t not_done_in(spool *s, const seg *g)
+/* Write the buffered records; when that fails (a full disk), move them to
+ * a segment of their own, so that the one that failed ends with its last
+ * whole record and goes as soon as it is delivered: that is what gives the
+ * disk its room back.  Sets or clears `stalled`. */
+static int flush_or_roll(spool *s)
 {
-    uint64_t a = g->first > s->mark ? g->first : s->mark;
-    uint64_t n = g->end > a ? g->end - a : 0;
-    for (size_t i = 0; i < s->ndr && s->dr[i].a < g->end; i++) {
+    int rc = flush_wbuf(s);
+    if (rc != SPOOL_OK && s->dirfd >= 0 && s->wlen > 0) {
+        seg *g = &s->segs[s->nseg - 1];
+        if (g->size > 0) {
+            g->end = s->wfirst;
+            if (seg_create(s, s->wfirst) == SPOOL_OK) {
+                s->segs[s->nseg - 1].end = s->next_seq;
+                rc = flush_wbuf(s);
+            } else {
+                g->end = s->next_seq;
+            }
+        }
+    }
+    if (rc == SPOOL_OK && s->stalled) {
+        s->stalled = 0;
+        spool_logf(s, "spool: writing again");
+    } else if (rc != SPOOL_OK) {
+        s->stalled = 1;
+    }
+    return rc;
+}
+
+/* Records of [a, end) not done. */
+static uint64_t not_done_from(spool *s, uint64_t a, uint64_t end)
+{
+    if (a < s->mark)
+        a = s->mark;
+    uint64_t n = end > a ? end - a : 0;
+    for (size_t i = 0; i < s->ndr && s->dr[i].a < end; i++) {
         uint64_t lo = s->dr[i].a > a ? s->dr[i].a : a;
-        uint64_t hi = s->dr[i].b < g->end ? s->dr[i].b : g->end;
+        uint64_t hi = s->dr[i].b < end ? s->dr[i].b : end;
         if (hi > lo)
             n -= hi - lo;
     }
     return n;
+}
+
+static uint64_t not_done_in(spool *s, const seg *g)
+{
+    return not_done_from(s, g->first, g->end);
 }
 
 static int drop_oldest(spool *s)
@@ -352,7 +398,10 @@ static int drop_oldest(spool *s)
             return rc;
     }
     seg *g = &s->segs[0];
-    uint64_t lost = not_done_in(s, g);
+    /* What the client has read is in its hands and will be delivered (it
+     * marks it done then); only what it has not read yet is lost. */
+    uint64_t unread_from = s->rseg > 0 ? g->end : s->rnext;
+    uint64_t lost = not_done_from(s, unread_from > g->first ? unread_from : g->first, g->end);
     uint64_t first = g->first, end = g->end;
     ST_ADD(dropped_oldest, lost);
     spool_logf(s, "spool: full, dropped the oldest segment: %" PRIu64 " events not delivered",
@@ -367,6 +416,21 @@ static int drop_oldest(spool *s)
 
 static int make_room(spool *s, size_t need)
 {
+    /* The disk refused the last write: try again, and when it still does,
+     * apply the policy as if the spool were full. */
+    while (s->stalled && flush_or_roll(s) != SPOOL_OK) {
+        if (s->o.full == SPOOL_FULL_BLOCK_INPUT) {
+            ST_ADD(full_waits, 1);
+            return SPOOL_EFULL;
+        }
+        if (s->o.full == SPOOL_FULL_DROP_NEW || s->nseg < 2) {
+            ST_ADD(dropped_new, 1);
+            return 1; /* refused */
+        }
+        int rc = drop_oldest(s);
+        if (rc != SPOOL_OK)
+            return rc;
+    }
     while (s->total + need > s->o.max_bytes) {
         if (s->o.full == SPOOL_FULL_BLOCK_INPUT) {
             ST_ADD(full_waits, 1);
@@ -412,6 +476,8 @@ static int append_locked(spool *s, const void *data, size_t len)
     }
     if ((rc = wbuf_reserve(s, need)) != SPOOL_OK)
         return rc;
+    if (s->wlen == 0)
+        s->wfirst = s->next_seq;
     unsigned char *h = (unsigned char *)s->wbuf + s->wlen;
     put32(h, REC_MAGIC);
     put32(h + 4, (uint32_t)len);
@@ -424,10 +490,11 @@ static int append_locked(spool *s, const void *data, size_t len)
     ST_ADD(appended, 1);
     ST_ADD(appended_bytes, len);
     ST_SET(bytes, s->total);
-    if (s->o.sync == SPOOL_SYNC_ALWAYS)
-        return (rc = flush_wbuf(s)) != SPOOL_OK ? rc : sync_last(s);
-    if (s->wlen >= WBUF_FLUSH)
-        return flush_wbuf(s);
+    /* The record is taken from here on: a write that fails leaves it in
+     * wbuf (stalled), and the next append waits or drops by policy. */
+    if (s->o.sync == SPOOL_SYNC_ALWAYS || s->wlen >= WBUF_FLUSH)
+        if (flush_or_roll(s) == SPOOL_OK && s->o.sync == SPOOL_SYNC_ALWAYS)
+            sync_last(s);
     return SPOOL_OK;
 }
 
@@ -444,11 +511,20 @@ int spool_append(spool *s, const void *data, size_t len)
 int spool_commit(spool *s)
 {
     pthread_mutex_lock(&s->mu);
-    int rc = flush_wbuf(s);
+    int rc = flush_or_roll(s);
     if (rc == SPOOL_OK && s->o.sync != SPOOL_SYNC_NEVER)
         rc = sync_last(s);
     pthread_mutex_unlock(&s->mu);
-    return rc;
+    /* A full disk is a full spool: the caller waits (or drops) by policy. */
+    return rc == SPOOL_EIO && s->stalled ? SPOOL_EFULL : rc;
+}
+
+uint64_t spool_unwritten(spool *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->wlen ? s->next_seq - s->wfirst : 0;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 int spool_wait_space(spool *s, unsigned timeout_ms)
@@ -463,7 +539,7 @@ int spool_wait_space(spool *s, unsigned timeout_ms)
     }
     pthread_mutex_lock(&s->mu);
     int rc = SPOOL_OK;
-    while (!s->closing && s->total >= s->o.max_bytes * 9 / 10 && rc == SPOOL_OK)
+    while (!s->closing && (s->total >= s->o.max_bytes * 9 / 10 || s->stalled) && rc == SPOOL_OK)
         if (pthread_cond_timedwait(&s->space, &s->mu, &ts) != 0)
             rc = SPOOL_EFULL;
     if (s->closing)
@@ -778,6 +854,17 @@ static int open_dir(spool *s, char *err, size_t errlen)
         return SPOOL_EIO;
     }
     load_mark(s);
+    /* The mark is rewritten in place: its block is taken now, so that a
+     * full disk later cannot keep delivered segments from going. */
+    struct stat st;
+    if (fstat(s->donefd, &st) == 0 && st.st_size < 16) {
+        s->saved_mark = ~0ull; /* force the write */
+        save_mark(s);
+        if (s->saved_mark != s->mark) {
+            snprintf(err, errlen, "spool: cannot write %s/done: %s", s->dir, strerror(errno));
+            return SPOOL_EIO;
+        }
+    }
     int rc = open_existing(s);
     if (rc != SPOOL_OK)
         snprintf(err, errlen, "spool: cannot read the segments in %s", s->dir);

@@ -91,6 +91,9 @@ void spool_wake_all(spool *s);
 int spool_read(spool *s, uint64_t *seq, const char **data, size_t *len);
 /* Records [first, first+n) are finished with (acknowledged or dead-lettered). */
 void spool_done(spool *s, uint64_t first, uint64_t n);
+/* Records taken but not yet written, because the disk refuses them: lost
+ * if the process stops now. */
+uint64_t spool_unwritten(spool *s);
 /* Records appended but not yet done (what a restart would replay). */
 uint64_t spool_pending(spool *s);
 /* Every record below this sequence number is done. */

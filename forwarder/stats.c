@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ipv6probe/event.h"
+#include "ipv6probe/json.h"
 #include "pipeline.h"
 #include "runtime.h"
 
@@ -67,6 +68,7 @@ void stats_dump(runtime *rt, FILE *f)
             rt->q.max, rt->q.waits);
     fprintf(f, "  reloads %llu\n  reload_failures %llu\n", counter_get(&p->reloads),
             counter_get(&p->reload_failures));
+    fprintf(f, "  invalid_utf8 %llu\n", counter_get(&p->invalid_utf8));
     for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
         ull n = counter_get(&p->tagged[t]);
         const char *name = v6p_tag_name(1u << t);
@@ -115,20 +117,17 @@ static void jput(jbuf *b, const char *fmt, ...)
         b->len += (size_t)k;
 }
 
-/* Input names are paths and listen addresses: escape what JSON needs. */
+/* Input names are paths and listen addresses: any bytes, written by the
+ * one JSON string encoder. */
 static void jstr(jbuf *b, const char *s)
 {
-    jput(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            jput(b, "\\%c", c);
-        else if (c < 0x20)
-            jput(b, "\\u%04x", c);
-        else
-            jput(b, "%c", c);
+    size_t n = strlen(s);
+    if (b->overflow || V6P_JSON_QUOTE_MAX(n) >= b->cap - b->len) {
+        b->overflow = 1;
+        return;
     }
-    jput(b, "\"");
+    b->len += v6p_json_quote(b->p + b->len, s, n, NULL);
+    b->p[b->len] = 0;
 }
 
 static void json_output(void *arg, const char *output, const char *name, ull v)
@@ -144,10 +143,10 @@ size_t stats_json(runtime *rt, int64_t now, char *buf, size_t cap)
     jput(&b,
          "{\"schema\":1,\"time\":%lld,\"lines\":%llu,\"events\":%llu,\"not_firewall\":%llu,"
          "\"malformed\":%llu,\"cut\":%llu,\"dropped\":%llu,\"queue_depth\":%u,"
-         "\"output_errors\":%llu,\"uptime_s\":%lld",
+         "\"output_errors\":%llu,\"invalid_utf8\":%llu,\"uptime_s\":%lld",
          (long long)now, counter_get(&p->lines), counter_get(&p->events),
          counter_get(&p->not_firewall), counter_get(&p->malformed), SUM(cut), SUM(dropped),
-         queue_depth(&rt->q), counter_get(&p->output_errors),
+         queue_depth(&rt->q), counter_get(&p->output_errors), counter_get(&p->invalid_utf8),
          (long long)((now_ms() - rt->started) / 1000));
     jput(&b, ",\"tagged\":{");
     int first = 1;

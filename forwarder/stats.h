@@ -35,6 +35,7 @@ typedef struct pipeline_stats {
     counter unparsed_written;
     counter tagged[STATS_TAG_SLOTS]; /* per V6P_TAG_ bit */
     counter output_errors;
+    counter invalid_utf8; /* bytes written as U+FFFD: not well-formed UTF-8 */
     counter reloads, reload_failures;
 } pipeline_stats;
 

@@ -298,8 +298,12 @@ static void write_suspect(yajl_gen g, const suspect_rec *s)
     gen_num(g, "schema", 1);
     gen_num(g, "time", s->first_probe);
     if (s->dvc[0]) {
+        /* dvc is bytes from a log line: quoted by the project's one string
+         * encoder, which makes invalid UTF-8 valid (yajl would copy it or
+         * refuse it); yajl_gen_number appends that text as it is. */
+        char q[V6P_JSON_QUOTE_MAX(DVC_MAX)];
         gen_key(g, "dvc");
-        yajl_gen_string(g, (const unsigned char *)s->dvc, strlen(s->dvc));
+        yajl_gen_number(g, q, v6p_json_quote(q, s->dvc, strlen(s->dvc), NULL));
     }
     gen_addr(g, "suspect", &s->suspect);
     size_t n = v6p_addr_format(&prefix, 0, buf);

@@ -5,16 +5,17 @@
  * callback and formats numbers with printf for every token, which cost
  * about 1.4 us per event here, more than the parse itself (see
  * tests/bench/).  Writing keys that are known at compile time, numbers and
- * addresses directly is several times faster.  yajl stays the encoder of
- * record for text that needs escaping: a string from the line (or a table)
- * holding a quote, a backslash or a control byte is handed to yajl_gen_string
- * and its output copied, so escaping is exactly yajl's.  Clean strings, which
- * is nearly all of them, are copied as they are: for those yajl's output is
- * the bytes between two quotes. */
+ * addresses directly is several times faster.  Text from the line (or a
+ * table) that holds a quote, a backslash, a control byte or any byte of
+ * 0x80 and up goes through v6p_json_quote, the one string encoder of the
+ * project: it escapes what JSON needs and replaces bytes that are not
+ * well-formed UTF-8 with U+FFFD, counting them, because a log line may hold
+ * any bytes and a receiver (Splunk HEC) refuses a whole batch for one
+ * invalid string.  Clean ASCII strings, which is nearly all of them, are
+ * copied as they are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "field.h"
 #include "ipv6probe/addr.h"
@@ -25,8 +26,8 @@
 struct v6p_json_writer {
     char *buf;
     size_t len, cap;
-    int failed;   /* a grow failed: the event is lost, the writer is not */
-    yajl_gen esc; /* escapes strings that need it */
+    int failed; /* a grow failed: the event is lost, the writer is not */
+    unsigned long long replaced; /* invalid UTF-8 bytes replaced, in all */
     /* `"key":` of every field, built once from the field table, in slots of
      * a fixed size so that copying one is a few vector moves (a copy of
      * variable length became `rep movs`, which alone took a third of the
@@ -46,13 +47,10 @@ v6p_json_writer *v6p_json_writer_new(void)
         return NULL;
     w->cap = 4096;
     w->buf = malloc(w->cap);
-    w->esc = yajl_gen_alloc(NULL);
-    if (!w->buf || !w->esc) {
+    if (!w->buf) {
         v6p_json_writer_free(w);
         return NULL;
     }
-    /* Log lines may hold any bytes; yajl must not refuse a line for them. */
-    yajl_gen_config(w->esc, yajl_gen_validate_utf8, 0);
     const v6p_field_info *table = v6p_field_table();
     for (int f = 0; f < V6P_F_COUNT_; f++) {
         int n = snprintf(w->keys[f], sizeof(w->keys[f]), "\"%s\":", table[f].name);
@@ -67,8 +65,6 @@ void v6p_json_writer_free(v6p_json_writer *w)
 {
     if (!w)
         return;
-    if (w->esc)
-        yajl_gen_free(w->esc);
     free(w->buf);
     free(w);
 }
@@ -207,15 +203,85 @@ static inline void put_short(v6p_json_writer *w, const char *s, size_t n)
     w->len += n;
 }
 
-/* A quoted string.  Bytes yajl would change are a quote, a backslash and
- * the control bytes; anything else (UTF-8 or not: validation is off) it
- * copies, so a string without those is written here as yajl would. */
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 when the bytes
+ * there are not one (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF, no cut sequence). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *replaced)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)src;
+    char *o = dst;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else if (c < 0x20) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        } else if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, n - i);
+            if (k) {
+                memcpy(o, s + i, k);
+                o += k;
+                i += k;
+                continue;
+            }
+            /* One replacement character per byte that starts no valid
+             * sequence, as WHATWG decoders do (a byte of a cut sequence
+             * starts none either). */
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            if (replaced)
+                (*replaced)++;
+        } else {
+            *o++ = (char)c;
+        }
+        i++;
+    }
+    *o++ = '"';
+    return (size_t)(o - dst);
+}
+
+/* A quoted string.  The fast path copies a string that has nothing to
+ * escape and no byte of 0x80 or above; anything else goes through
+ * v6p_json_quote, which escapes and replaces invalid UTF-8, so that every
+ * event is valid JSON whatever bytes the line held. */
 static void put_str(v6p_json_writer *w, const char *s, size_t n)
 {
     size_t i = 0;
-    /* Eight bytes at a time: a byte below 0x20, a quote or a backslash
-     * stops the fast copy (bit 7 set in `bad` for such a byte, exact for
-     * each byte; bytes of 0x80 and up are excluded by ~x). */
+    /* Eight bytes at a time: a byte below 0x20, a quote, a backslash or a
+     * byte with bit 7 set stops the fast copy (bit 7 set in `bad` for such
+     * a byte, exact for each byte). */
     for (; i + 8 <= n; i += 8) {
         const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
         uint64_t x, q, b;
@@ -224,12 +290,12 @@ static void put_str(v6p_json_writer *w, const char *s, size_t n)
         b = x ^ (ones * '\\');
         uint64_t ctl = ~(((x & low7) + (ones * (0x80 - 0x20))) | x);
         uint64_t eq = ~(((q & low7) + low7) | q) | ~(((b & low7) + low7) | b);
-        if ((ctl | eq) & (ones << 7))
+        if ((ctl | eq | x) & (ones << 7))
             break;
     }
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == '"' || c == '\\')
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
             break;
         i++;
     }
@@ -241,17 +307,8 @@ static void put_str(v6p_json_writer *w, const char *s, size_t n)
         put_c(w, '"');
         return;
     }
-    const unsigned char *out;
-    size_t olen;
-    yajl_gen_reset(w->esc, NULL);
-    yajl_gen_clear(w->esc);
-    if (yajl_gen_string(w->esc, (const unsigned char *)s, n) != yajl_gen_status_ok ||
-        yajl_gen_get_buf(w->esc, &out, &olen) != yajl_gen_status_ok) {
-        w->failed = 1;
-        return;
-    }
-    if (reserve(w, olen))
-        put(w, (const char *)out, olen);
+    if (reserve(w, V6P_JSON_QUOTE_MAX(n)))
+        w->len += v6p_json_quote(w->buf + w->len, s, n, &w->replaced);
 }
 
 static void put_cstr(v6p_json_writer *w, const char *s)
@@ -498,6 +555,11 @@ static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_fiel
     default:
         return NULL;
     }
+}
+
+unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w)
+{
+    return w->replaced;
 }
 
 int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out, size_t *out_len)
