@@ -33,6 +33,7 @@ typedef struct dd_key {
 typedef struct dd_value {
     int64_t first_us; /* time of the first line, microseconds */
     uint64_t packet_id;
+    uint64_t rule;         /* fingerprint of the first line's rule, for lines without ids */
     uint8_t whole_seconds; /* the first line's stamp had no fraction */
 } dd_value;
 
@@ -172,6 +173,30 @@ static uint64_t packet_id(const v6p_dedupe *d, const dd_key *k, int64_t t)
     return (h & ID_MASK) | 1; /* never 0 */
 }
 
+/* Whether the line carries an identifier of its packet (ICMP id or
+ * sequence, TCP sequence, IP or fragment id). */
+static bool has_ids(const v6p_event *ev)
+{
+    return v6p_event_has(ev, V6P_F_ICMP_ID) || v6p_event_has(ev, V6P_F_ICMP_SEQ) ||
+           v6p_event_has(ev, V6P_F_TCP_SEQ) || v6p_event_has(ev, V6P_F_IP_ID) ||
+           v6p_event_has(ev, V6P_F_FRAG_ID) || v6p_event_has(ev, V6P_F_INNER_ICMP_SEQ);
+}
+
+/* The rule text in a word: its length and first and last eight bytes (the
+ * part prefixes differ in: `[UFW AUDIT]`/`[UFW BLOCK]`, `FW-IN-A`/`FW-IN-B`,
+ * pf's rule numbers).  Never 0 for a rule, 0 without one. */
+static uint64_t rule_print(const v6p_event *ev)
+{
+    if (!v6p_event_has(ev, V6P_F_RULE) || ev->rule.len == 0)
+        return 0;
+    uint64_t a = 0, b = 0;
+    uint32_t n = ev->rule.len;
+    memcpy(&a, ev->rule.ptr, n < 8 ? n : 8);
+    if (n > 8)
+        memcpy(&b, ev->rule.ptr + n - (n < 16 ? n - 8 : 8), n < 16 ? n - 8 : 8);
+    return (a ^ (b * 0x9e3779b97f4a7c15ull) ^ n) | 1;
+}
+
 bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
 {
     if (!d || !v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST))
@@ -190,7 +215,9 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
         int64_t limit = (int64_t)d->cfg.window_ms * 1000;
         if (v->whole_seconds && ev->time_usec == 0 && limit < 1000000)
             limit = 1000000;
-        if (dt <= limit) {
+        /* A line without identifiers that repeats the first one's rule is
+         * another packet: one rule logs a packet once. */
+        if (dt <= limit && !(v->rule && v->rule == rule_print(ev))) {
             ev->packet_id = ev->duplicate_of = v->packet_id;
             v6p_event_mark(ev, V6P_F_PACKET_ID);
             v6p_event_mark(ev, V6P_F_DUPLICATE_OF);
@@ -200,6 +227,7 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
     }
     v->first_us = now_us;
     v->whole_seconds = ev->time_usec == 0;
+    v->rule = has_ids(ev) ? 0 : rule_print(ev);
     v->packet_id = packet_id(d, &k, now_us);
     ev->packet_id = v->packet_id;
     v6p_event_mark(ev, V6P_F_PACKET_ID);
