@@ -18,6 +18,7 @@ struct v6p_dedupe {
     v6p_dedupe_config cfg;
     uint64_t idkey[2];
     uint64_t mask[V6P_FIELD_WORDS];
+    uint64_t ids[V6P_FIELD_WORDS]; /* presence bits of the packet identifiers */
     uint64_t packets, duplicates;
 };
 
@@ -131,6 +132,10 @@ v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err)
     d->idkey[0] = v6p_table_hash(d->seen, &(dd_key){{1}, 0}) ^ cfg->seed[0];
     d->idkey[1] = v6p_table_hash(d->seen, &(dd_key){{2}, 0}) ^ cfg->seed[1];
     key_masks(d->mask);
+    static const v6p_field ids[] = {V6P_F_ICMP_ID, V6P_F_ICMP_SEQ, V6P_F_TCP_SEQ,
+                                    V6P_F_IP_ID,   V6P_F_FRAG_ID,  V6P_F_INNER_ICMP_SEQ};
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        d->ids[ids[i] / 64] |= (uint64_t)1 << (ids[i] % 64);
     return d;
 }
 
@@ -173,15 +178,6 @@ static uint64_t packet_id(const v6p_dedupe *d, const dd_key *k, int64_t t)
     return (h & ID_MASK) | 1; /* never 0 */
 }
 
-/* Whether the line carries an identifier of its packet (ICMP id or
- * sequence, TCP sequence, IP or fragment id). */
-static bool has_ids(const v6p_event *ev)
-{
-    return v6p_event_has(ev, V6P_F_ICMP_ID) || v6p_event_has(ev, V6P_F_ICMP_SEQ) ||
-           v6p_event_has(ev, V6P_F_TCP_SEQ) || v6p_event_has(ev, V6P_F_IP_ID) ||
-           v6p_event_has(ev, V6P_F_FRAG_ID) || v6p_event_has(ev, V6P_F_INNER_ICMP_SEQ);
-}
-
 /* The rule text in a word: its length and first and last eight bytes (the
  * part prefixes differ in: `[UFW AUDIT]`/`[UFW BLOCK]`, `FW-IN-A`/`FW-IN-B`,
  * pf's rule numbers).  Never 0 for a rule, 0 without one. */
@@ -191,9 +187,13 @@ static uint64_t rule_print(const v6p_event *ev)
         return 0;
     uint64_t a = 0, b = 0;
     uint32_t n = ev->rule.len;
-    memcpy(&a, ev->rule.ptr, n < 8 ? n : 8);
-    if (n > 8)
-        memcpy(&b, ev->rule.ptr + n - (n < 16 ? n - 8 : 8), n < 16 ? n - 8 : 8);
+    if (n >= 8) {
+        /* Two fixed-size loads, overlapping when the rule is short. */
+        memcpy(&a, ev->rule.ptr, 8);
+        memcpy(&b, ev->rule.ptr + n - 8, 8);
+    } else {
+        memcpy(&a, ev->rule.ptr, n);
+    }
     return (a ^ (b * 0x9e3779b97f4a7c15ull) ^ n) | 1;
 }
 
@@ -227,7 +227,12 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
     }
     v->first_us = now_us;
     v->whole_seconds = ev->time_usec == 0;
-    v->rule = has_ids(ev) ? 0 : rule_print(ev);
+    /* Lines with an identifier of their packet (ICMP id or sequence, TCP
+     * sequence, IP or fragment id) need no rule to tell packets apart. */
+    uint64_t with_ids = 0;
+    for (size_t w = 0; w < V6P_FIELD_WORDS; w++)
+        with_ids |= ev->present[w] & d->ids[w];
+    v->rule = with_ids ? 0 : rule_print(ev);
     v->packet_id = packet_id(d, &k, now_us);
     ev->packet_id = v->packet_id;
     v6p_event_mark(ev, V6P_F_PACKET_ID);
