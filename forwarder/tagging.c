@@ -55,6 +55,16 @@ static const char *builtin_table(void)
     return NULL;
 }
 
+/* The organisations-by-AS table shipped beside the prefix table; 0 when
+ * absent. */
+static int builtin_asn_table(const char *table, char *out, size_t cap)
+{
+    const char *slash = strrchr(table, '/');
+    int dir = slash ? (int)(slash - table + 1) : 0;
+    int n = snprintf(out, cap, "%.*sasn-classification.yaml", dir, table);
+    return n > 0 && (size_t)n < cap && access(out, R_OK) == 0;
+}
+
 static int load_site(tagging_tables *tb, const fwd_config *cfg, char *err, size_t errlen)
 {
     v6p_error e;
@@ -98,7 +108,10 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     memset(&e, 0, sizeof(e));
     if (cfg->classification.builtin) {
         const char *b = builtin_table();
-        if (b && v6p_classify_add_yaml(tb->classify, b, &e) != 0) {
+        char as_table[4096];
+        if (b && (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
+                  (builtin_asn_table(b, as_table, sizeof(as_table)) &&
+                   v6p_classify_add_yaml(tb->classify, as_table, &e) != 0))) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
@@ -253,6 +266,8 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "scan_evictions", ts.scan_evictions);
     emit(arg, "pair_evictions", ts.pair_evictions);
     emit(arg, "classification_entries", ts.classify_entries);
+    emit(arg, "classification_asns", ts.classify_asns);
+    emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
     v6p_harvest_stats hs;
     v6p_harvest_get_stats(t->harvest, &hs);
     emit(arg, "harvest_first_probes", hs.first_probes);

@@ -17,7 +17,8 @@
 
 struct v6p_asn {
     MMDB_s db;
-    char org[256]; /* the last lookup's organisation, NUL-terminated */
+    char org[256];   /* the last lookup's organisation, NUL-terminated */
+    uint64_t errors; /* lookups the database could not answer (corrupt data) */
 };
 
 v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
@@ -63,11 +64,17 @@ int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *as
     }
     int mmerr = 0;
     MMDB_lookup_result_s r = MMDB_lookup_sockaddr(&a->db, sa, &mmerr);
-    if (mmerr != MMDB_SUCCESS || !r.found_entry)
+    if (mmerr != MMDB_SUCCESS) {
+        a->errors++; /* a damaged search tree: counted, never guessed around */
+        return 0;
+    }
+    if (!r.found_entry)
         return 0;
     MMDB_entry_data_s d;
-    if (MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL) != MMDB_SUCCESS ||
-        !d.has_data)
+    int rc = MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL);
+    if (rc != MMDB_SUCCESS && rc != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR)
+        a->errors++;
+    if (rc != MMDB_SUCCESS || !d.has_data)
         return 0;
     switch (d.type) {
     case MMDB_DATA_TYPE_UINT32:
@@ -96,6 +103,11 @@ int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *as
     return 1;
 }
 
+uint64_t v6p_asn_errors(const v6p_asn *a)
+{
+    return a ? a->errors : 0;
+}
+
 #else
 
 struct v6p_asn {
@@ -116,6 +128,12 @@ void v6p_asn_close(v6p_asn *a)
 int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn, const char **org)
 {
     (void)a, (void)addr, (void)v4, (void)asn, (void)org;
+    return 0;
+}
+
+uint64_t v6p_asn_errors(const v6p_asn *a)
+{
+    (void)a;
     return 0;
 }
 

@@ -19,4 +19,7 @@ void v6p_asn_close(v6p_asn *a);
 int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn,
                    const char **org);
 
+/* Lookups the database failed to answer (a damaged file). */
+uint64_t v6p_asn_errors(const v6p_asn *a);
+
 #endif

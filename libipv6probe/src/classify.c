@@ -11,9 +11,21 @@
  *         source: https://...            the page the entry comes from
  *         note: optional free text
  *
+ * and, in the same file or a file of its own, organisations by the
+ * autonomous system that announces the source:
+ *
+ *     asns:
+ *       - asn: 20940                     AS number (or "AS20940")
+ *         org: Akamai
+ *         category: cdn
+ *         source: https://...
+ *
+ * A file needs `entries:`, `asns:` or both.  The AS table is used only when
+ * no prefix entry covers the source (see taggers.c).
+ *
  * Keys an entry does not know are ignored (a newer file still loads); an
- * unknown top-level key is an error, as is a prefix listed twice in one
- * file, a prefix with host bits set, a source that is not an http(s) URL.
+ * unknown top-level key is an error, as is a prefix or an AS listed twice in
+ * one file, a prefix with host bits set, a source that is not an http(s) URL.
  * These are the rules of splunk_app/tools/yaml_to_csv.py, so that a file one
  * accepts the other accepts too.  Errors read "file:line:column: message".
  *
@@ -41,10 +53,14 @@ typedef struct centry {
     uint8_t addr[16];
 } centry;
 
+/* `as` holds the AS entries sorted by number (a later table's entry replaces
+ * an earlier one in place), so that a lookup is one binary search. */
 struct v6p_classify {
     centry *e;
     size_t n, cap;
     v6p_trie *trie;
+    v6p_classify_asn_entry *as;
+    size_t nas, ascap;
 };
 
 v6p_classify *v6p_classify_new(void)
@@ -68,6 +84,14 @@ static void entry_free(v6p_classify_entry *e)
     free((char *)e->note);
 }
 
+static void asn_entry_free(v6p_classify_asn_entry *e)
+{
+    free((char *)e->org);
+    free((char *)e->category);
+    free((char *)e->source);
+    free((char *)e->note);
+}
+
 void v6p_classify_free(v6p_classify *c)
 {
     if (!c)
@@ -75,6 +99,9 @@ void v6p_classify_free(v6p_classify *c)
     for (size_t i = 0; i < c->n; i++)
         entry_free(&c->e[i].pub);
     free(c->e);
+    for (size_t i = 0; i < c->nas; i++)
+        asn_entry_free(&c->as[i]);
+    free(c->as);
     v6p_trie_free(c->trie);
     free(c);
 }
@@ -82,6 +109,59 @@ void v6p_classify_free(v6p_classify *c)
 size_t v6p_classify_count(const v6p_classify *c)
 {
     return c ? c->n : 0;
+}
+
+size_t v6p_classify_asn_count(const v6p_classify *c)
+{
+    return c ? c->nas : 0;
+}
+
+/* Index of the first AS entry >= asn. */
+static size_t asn_slot(const v6p_classify *c, uint32_t asn)
+{
+    size_t lo = 0, hi = c->nas;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->as[mid].asn < asn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const v6p_classify_asn_entry *v6p_classify_lookup_asn(const v6p_classify *c, uint32_t asn)
+{
+    if (!c || c->nas == 0)
+        return NULL;
+    size_t i = asn_slot(c, asn);
+    return i < c->nas && c->as[i].asn == asn ? &c->as[i] : NULL;
+}
+
+/* Take ownership of the strings in *src and add it, replacing an entry for
+ * the same AS.  On failure the strings are freed. */
+static int push_asn(v6p_classify *c, v6p_classify_asn_entry *src)
+{
+    size_t i = asn_slot(c, src->asn);
+    if (i < c->nas && c->as[i].asn == src->asn) {
+        asn_entry_free(&c->as[i]);
+        c->as[i] = *src;
+        return 0;
+    }
+    if (c->nas == c->ascap) {
+        size_t ncap = c->ascap ? c->ascap * 2 : 32;
+        v6p_classify_asn_entry *na = realloc(c->as, ncap * sizeof(*na));
+        if (!na) {
+            asn_entry_free(src);
+            return -1;
+        }
+        c->as = na;
+        c->ascap = ncap;
+    }
+    memmove(&c->as[i + 1], &c->as[i], (c->nas - i) * sizeof(*c->as));
+    c->as[i] = *src;
+    c->nas++;
+    return 0;
 }
 
 void v6p_classify_prefetch(const v6p_classify *c, const struct in6_addr *a)
@@ -154,6 +234,21 @@ v6p_classify *v6p_classify_clone(const v6p_classify *c)
             return NULL;
         }
     }
+    for (size_t i = 0; i < c->nas; i++) {
+        const v6p_classify_asn_entry *a = &c->as[i];
+        v6p_classify_asn_entry copy = {a->asn, dup_or_null(a->org), dup_or_null(a->category),
+                                       dup_or_null(a->source), dup_or_null(a->note)};
+        if (!copy.org || !copy.category || !copy.source || (a->note && !copy.note)) {
+            asn_entry_free(&copy);
+            v6p_classify_free(n);
+            return NULL;
+        }
+        if (push_asn(n, &copy) != 0) { /* it freed the copy */
+            v6p_classify_free(n);
+            return NULL;
+        }
+    }
+    v6p_trie_compact(n->trie);
     return n;
 }
 
@@ -248,6 +343,29 @@ int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org, const
     return 0;
 }
 
+int v6p_classify_add_asn(v6p_classify *c, uint32_t asn, const char *org, const char *category,
+                         const char *source, v6p_error *err)
+{
+    if (asn == 0 || !org || !*org || !category || !category_ok(category) || !source) {
+        v6p_error_set(err, EINVAL,
+                      "AS%u: a non-zero AS number, org, category (lower_snake_case) and "
+                      "source are required",
+                      asn);
+        return -1;
+    }
+    v6p_classify_asn_entry e = {asn, strdup(org), strdup(category), strdup(source), NULL};
+    if (!e.org || !e.category || !e.source) {
+        asn_entry_free(&e);
+        v6p_error_set(err, ENOMEM, "out of memory");
+        return -1;
+    }
+    if (push_asn(c, &e) != 0) {
+        v6p_error_set(err, ENOMEM, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- YAML ---- */
 
 typedef struct pending {
@@ -258,6 +376,12 @@ typedef struct pending {
     v6p_classify_entry e;
 } pending;
 
+typedef struct pending_asn {
+    size_t line;
+    yaml_mark_t mark;
+    v6p_classify_asn_entry e;
+} pending_asn;
+
 typedef struct yctx {
     yaml_parser_t p;
     yaml_event_t ev;
@@ -266,6 +390,8 @@ typedef struct yctx {
     v6p_error *err;
     pending *items;
     size_t n, cap;
+    pending_asn *asns;
+    size_t nas, ascap;
 } yctx;
 
 static int yerr(yctx *y, yaml_mark_t m, const char *fmt, ...)
@@ -334,78 +460,83 @@ static int skip_node(yctx *y)
 
 static const char *const FIELD_NAMES[] = {"prefix", "org", "category", "source", "note"};
 enum { K_PREFIX, K_ORG, K_CATEGORY, K_SOURCE, K_NOTE, K_COUNT };
+#define K_ASN K_PREFIX /* an AS entry has "asn" where a prefix entry has "prefix" */
 
-static int parse_entry(yctx *y)
+static const char *field_name(int k, const char *first)
+{
+    return k == 0 ? first : FIELD_NAMES[k];
+}
+
+/* Read the mapping whose start is current into val[] (first key named
+ * `first`, then org, category, source, note), checking what every entry
+ * shares: a mapping of plain non-empty values, no key twice, the required
+ * ones present, a lower_snake_case category, an http(s) source.  On error
+ * the caller frees val[]. */
+static int read_fields(yctx *y, const char *first, char *val[K_COUNT], yaml_mark_t mark[K_COUNT],
+                       yaml_mark_t *startp)
 {
     if (y->ev.type != YAML_MAPPING_START_EVENT)
-        return yerr(y, y->ev.start_mark,
-                    "an entry must be a mapping of prefix, org, category, "
-                    "source");
+        return yerr(y, y->ev.start_mark, "an entry must be a mapping of %s, org, category, source",
+                    first);
     yaml_mark_t start = y->ev.start_mark;
-    char *val[K_COUNT] = {0};
-    yaml_mark_t mark[K_COUNT];
-    int rc = -1;
+    *startp = start;
     for (;;) {
         if (ynext(y) != 0)
-            goto out;
+            return -1;
         if (y->ev.type == YAML_MAPPING_END_EVENT)
             break;
-        if (!is_scalar(y)) {
-            yerr(y, y->ev.start_mark, "expected a key");
-            goto out;
-        }
+        if (!is_scalar(y))
+            return yerr(y, y->ev.start_mark, "expected a key");
         int k = -1;
         for (int i = 0; i < K_COUNT; i++)
-            if (strcmp(sval(y), FIELD_NAMES[i]) == 0)
+            if (strcmp(sval(y), field_name(i, first)) == 0)
                 k = i;
         yaml_mark_t kmark = y->ev.start_mark;
-        if (k >= 0 && val[k]) {
-            yerr(y, kmark, "duplicate key '%s'", FIELD_NAMES[k]);
-            goto out;
-        }
+        if (k >= 0 && val[k])
+            return yerr(y, kmark, "duplicate key '%s'", field_name(k, first));
         char keyname[32];
         snprintf(keyname, sizeof(keyname), "%s", sval(y));
         if (ynext(y) != 0)
-            goto out;
+            return -1;
         if (k < 0) { /* a key this version does not use */
             if (skip_node(y) != 0)
-                goto out;
+                return -1;
             continue;
         }
-        if (!is_scalar(y)) {
-            yerr(y, y->ev.start_mark, "'%s' must be a plain value", keyname);
-            goto out;
-        }
-        if (y->ev.data.scalar.length == 0) {
-            yerr(y, y->ev.start_mark, "'%s' is empty", keyname);
-            goto out;
-        }
+        if (!is_scalar(y))
+            return yerr(y, y->ev.start_mark, "'%s' must be a plain value", keyname);
+        if (y->ev.data.scalar.length == 0)
+            return yerr(y, y->ev.start_mark, "'%s' is empty", keyname);
         val[k] = strdup(sval(y));
         mark[k] = y->ev.start_mark;
         if (!val[k]) {
             v6p_error_set(y->err, ENOMEM, "out of memory");
-            goto out;
+            return -1;
         }
     }
-    for (int i = 0; i < K_NOTE; i++) {
-        if (!val[i]) {
-            yerr(y, start, "entry lacks '%s'", FIELD_NAMES[i]);
-            goto out;
-        }
-    }
+    for (int i = 0; i < K_NOTE; i++)
+        if (!val[i])
+            return yerr(y, start, "entry lacks '%s'", field_name(i, first));
+    if (!category_ok(val[K_CATEGORY]))
+        return yerr(y, mark[K_CATEGORY], "category '%s' must be lower_snake_case", val[K_CATEGORY]);
+    if (strncmp(val[K_SOURCE], "https://", 8) != 0 && strncmp(val[K_SOURCE], "http://", 7) != 0)
+        return yerr(y, mark[K_SOURCE], "source must be an http(s) URL");
+    return 0;
+}
+
+static int parse_entry(yctx *y)
+{
+    char *val[K_COUNT] = {0};
+    yaml_mark_t mark[K_COUNT];
+    int rc = -1;
+    yaml_mark_t start;
+    if (read_fields(y, "prefix", val, mark, &start) != 0)
+        goto out;
     pending pe;
     memset(&pe, 0, sizeof(pe));
     const char *why;
     if (v6p_prefix_parse(val[K_PREFIX], strlen(val[K_PREFIX]), pe.addr, &pe.len, &why) != 0) {
         yerr(y, mark[K_PREFIX], "bad prefix '%s': %s", val[K_PREFIX], why);
-        goto out;
-    }
-    if (!category_ok(val[K_CATEGORY])) {
-        yerr(y, mark[K_CATEGORY], "category '%s' must be lower_snake_case", val[K_CATEGORY]);
-        goto out;
-    }
-    if (strncmp(val[K_SOURCE], "https://", 8) != 0 && strncmp(val[K_SOURCE], "http://", 7) != 0) {
-        yerr(y, mark[K_SOURCE], "source must be an http(s) URL");
         goto out;
     }
     if (y->n == y->cap) {
@@ -434,6 +565,77 @@ out:
     return rc;
 }
 
+/* "20940" or "AS20940": 1..4294967295. */
+static int parse_asn(const char *s, uint32_t *asn)
+{
+    if ((s[0] == 'A' || s[0] == 'a') && (s[1] == 'S' || s[1] == 's'))
+        s += 2;
+    if (!*s || strlen(s) > 10 || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (v == 0 || v > UINT32_MAX)
+        return -1;
+    *asn = (uint32_t)v;
+    return 0;
+}
+
+static int parse_asn_entry(yctx *y)
+{
+    char *val[K_COUNT] = {0};
+    yaml_mark_t mark[K_COUNT], start;
+    pending_asn pa;
+    memset(&pa, 0, sizeof(pa));
+    if (read_fields(y, "asn", val, mark, &start) != 0)
+        goto out;
+    if (parse_asn(val[K_ASN], &pa.e.asn) != 0) {
+        yerr(y, mark[K_ASN], "bad AS number '%s'", val[K_ASN]);
+        goto out;
+    }
+    if (y->nas == y->ascap) {
+        size_t ncap = y->ascap ? y->ascap * 2 : 32;
+        pending_asn *na = realloc(y->asns, ncap * sizeof(*na));
+        if (!na) {
+            v6p_error_set(y->err, ENOMEM, "out of memory");
+            goto out;
+        }
+        y->asns = na;
+        y->ascap = ncap;
+    }
+    free(val[K_ASN]);
+    pa.line = start.line + 1;
+    pa.mark = mark[K_ASN];
+    pa.e.org = val[K_ORG];
+    pa.e.category = val[K_CATEGORY];
+    pa.e.source = val[K_SOURCE];
+    pa.e.note = val[K_NOTE];
+    y->asns[y->nas++] = pa;
+    return 0;
+out:
+    for (int i = 0; i < K_COUNT; i++)
+        free(val[i]);
+    return -1;
+}
+
+/* A list under a top-level key: each item through parse_item.  "key:" with
+ * nothing under it is an empty list. */
+static int parse_list(yctx *y, const char *key, int (*parse_item)(yctx *))
+{
+    if (ynext(y) != 0)
+        return -1;
+    if (is_scalar(y) && y->ev.data.scalar.length == 0)
+        return 0;
+    if (y->ev.type != YAML_SEQUENCE_START_EVENT)
+        return yerr(y, y->ev.start_mark, "'%s' must be a list", key);
+    for (;;) {
+        if (ynext(y) != 0)
+            return -1;
+        if (y->ev.type == YAML_SEQUENCE_END_EVENT)
+            return 0;
+        if (parse_item(y) != 0)
+            return -1;
+    }
+}
+
 static int parse_doc(yctx *y)
 {
     if (ynext(y) != 0) /* stream start */
@@ -447,7 +649,7 @@ static int parse_doc(yctx *y)
     if (y->ev.type != YAML_MAPPING_START_EVENT)
         return yerr(y, y->ev.start_mark, "expected a mapping with 'version' and 'entries'");
     yaml_mark_t root = y->ev.start_mark;
-    int saw_version = 0, saw_entries = 0;
+    int saw_version = 0, saw_entries = 0, saw_asns = 0;
     for (;;) {
         if (ynext(y) != 0)
             return -1;
@@ -468,28 +670,22 @@ static int parse_doc(yctx *y)
             if (saw_entries)
                 return yerr(y, kmark, "duplicate key 'entries'");
             saw_entries = 1;
-            if (ynext(y) != 0)
+            if (parse_list(y, "entries", parse_entry) != 0)
                 return -1;
-            if (is_scalar(y) && y->ev.data.scalar.length == 0)
-                continue; /* "entries:" with nothing under it: an empty table */
-            if (y->ev.type != YAML_SEQUENCE_START_EVENT)
-                return yerr(y, y->ev.start_mark, "'entries' must be a list");
-            for (;;) {
-                if (ynext(y) != 0)
-                    return -1;
-                if (y->ev.type == YAML_SEQUENCE_END_EVENT)
-                    break;
-                if (parse_entry(y) != 0)
-                    return -1;
-            }
+        } else if (strcmp(sval(y), "asns") == 0) {
+            if (saw_asns)
+                return yerr(y, kmark, "duplicate key 'asns'");
+            saw_asns = 1;
+            if (parse_list(y, "asns", parse_asn_entry) != 0)
+                return -1;
         } else {
             return yerr(y, kmark, "unknown top-level key '%s'", sval(y));
         }
     }
     if (!saw_version)
         return yerr(y, root, "missing 'version: 1'");
-    if (!saw_entries)
-        return yerr(y, root, "missing 'entries:'");
+    if (!saw_entries && !saw_asns)
+        return yerr(y, root, "missing 'entries:' (or 'asns:')");
     if (ynext(y) != 0) /* document end */
         return -1;
     if (ynext(y) != 0)
@@ -538,6 +734,40 @@ static int check_duplicates(yctx *y)
     return 0;
 }
 
+static int cmp_pending_asn(const void *a, const void *b)
+{
+    const pending_asn *x = *(const pending_asn *const *)a, *y = *(const pending_asn *const *)b;
+    if (x->e.asn != y->e.asn)
+        return x->e.asn < y->e.asn ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* The same for AS numbers. */
+static int check_asn_duplicates(yctx *y)
+{
+    if (y->nas < 2)
+        return 0;
+    const pending_asn **ix = malloc(y->nas * sizeof(*ix));
+    if (!ix) {
+        v6p_error_set(y->err, ENOMEM, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < y->nas; i++)
+        ix[i] = &y->asns[i];
+    qsort(ix, y->nas, sizeof(*ix), cmp_pending_asn);
+    const pending_asn *dup = NULL, *first = NULL;
+    for (size_t i = 1; i < y->nas; i++) {
+        if (ix[i]->e.asn == ix[i - 1]->e.asn && (!dup || ix[i]->line < dup->line)) {
+            dup = ix[i];
+            first = ix[i - 1];
+        }
+    }
+    free(ix);
+    if (dup)
+        return yerr(y, dup->mark, "AS%u already listed at line %zu", dup->e.asn, first->line);
+    return 0;
+}
+
 int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -559,6 +789,8 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     int rc = parse_doc(&y);
     if (rc == 0)
         rc = check_duplicates(&y);
+    if (rc == 0)
+        rc = check_asn_duplicates(&y);
     if (y.have)
         yaml_event_delete(&y.ev);
     yaml_parser_delete(&y.p);
@@ -577,5 +809,16 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     for (; i < y.n; i++)
         entry_free(&y.items[i].e);
     free(y.items);
+    if (rc == 0)
+        v6p_trie_compact(c->trie); /* only the layout: fine to skip without memory */
+    for (i = 0; i < y.nas; i++) {
+        if (rc == 0 && push_asn(c, &y.asns[i].e) != 0) {
+            v6p_error_set(err, ENOMEM, "%s: out of memory", path);
+            rc = -1;
+        } else if (rc != 0) {
+            asn_entry_free(&y.asns[i].e);
+        }
+    }
+    free(y.asns);
     return rc;
 }

@@ -170,24 +170,47 @@ void v6p_taggers_free(v6p_taggers *t)
     free(t);
 }
 
+static void set_org(v6p_event *ev, const char *org, const char *category)
+{
+    if (!v6p_event_has(ev, V6P_F_SRC_ORG)) {
+        ev->src_org = org;
+        v6p_event_mark(ev, V6P_F_SRC_ORG);
+    }
+    if (!v6p_event_has(ev, V6P_F_SRC_CATEGORY)) {
+        ev->src_category = category;
+        v6p_event_mark(ev, V6P_F_SRC_CATEGORY);
+    }
+    if (strcmp(category, "research_scanner") == 0) {
+        ev->tags |= V6P_TAG_KNOWN_SCANNER;
+        v6p_event_mark(ev, V6P_F_TAGS);
+    }
+}
+
+/* Who the source is: a prefix entry first (the organisation's own list), then
+ * the organisation of its origin AS (for those that publish no list), then
+ * what its behaviour says. */
 static void classify(v6p_taggers *t, v6p_event *ev)
 {
     if (!v6p_event_has(ev, V6P_F_SRC))
         return;
     const v6p_classify_entry *e = v6p_classify_lookup(t->classify, &ev->src);
+    const v6p_classify_asn_entry *ae = NULL;
+    uint32_t asn;
+    const char *org;
+    if (t->asn && v6p_asn_lookup(t->asn, &ev->src, ev->protocol_version == 4, &asn, &org)) {
+        ev->src_asn = asn;
+        v6p_event_mark(ev, V6P_F_SRC_ASN);
+        if (org) {
+            ev->src_as_org = org;
+            v6p_event_mark(ev, V6P_F_SRC_AS_ORG);
+        }
+        if (!e)
+            ae = v6p_classify_lookup_asn(t->classify, asn);
+    }
     if (e) {
-        if (!v6p_event_has(ev, V6P_F_SRC_ORG)) {
-            ev->src_org = e->org;
-            v6p_event_mark(ev, V6P_F_SRC_ORG);
-        }
-        if (!v6p_event_has(ev, V6P_F_SRC_CATEGORY)) {
-            ev->src_category = e->category;
-            v6p_event_mark(ev, V6P_F_SRC_CATEGORY);
-        }
-        if (strcmp(e->category, "research_scanner") == 0) {
-            ev->tags |= V6P_TAG_KNOWN_SCANNER;
-            v6p_event_mark(ev, V6P_F_TAGS);
-        }
+        set_org(ev, e->org, e->category);
+    } else if (ae) {
+        set_org(ev, ae->org, ae->category);
     } else if (!v6p_event_has(ev, V6P_F_SRC_CATEGORY)) {
         /* No table speaks for the source: its behaviour does. */
         const char *cat = NULL;
@@ -198,16 +221,6 @@ static void classify(v6p_taggers *t, v6p_event *ev)
         if (cat) {
             ev->src_category = cat;
             v6p_event_mark(ev, V6P_F_SRC_CATEGORY);
-        }
-    }
-    uint32_t asn;
-    const char *org;
-    if (t->asn && v6p_asn_lookup(t->asn, &ev->src, ev->protocol_version == 4, &asn, &org)) {
-        ev->src_asn = asn;
-        v6p_event_mark(ev, V6P_F_SRC_ASN);
-        if (org) {
-            ev->src_as_org = org;
-            v6p_event_mark(ev, V6P_F_SRC_AS_ORG);
         }
     }
 }
@@ -430,6 +443,8 @@ void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st)
     st->memory = v6p_ladder_memory(t->ladder) + v6p_scan_memory(t->scan) +
                  t->qcap * sizeof(v6p_ladder_summary);
     st->classify_entries = v6p_classify_count(t->classify);
+    st->classify_asns = v6p_classify_asn_count(t->classify);
+    st->asn_lookup_errors = v6p_asn_errors(t->asn);
 }
 
 /* ---- classification and AS tables ---- */

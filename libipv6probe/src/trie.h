@@ -5,7 +5,8 @@
  * slots are ever used); below it each slot holds a path-compressed binary
  * (PATRICIA) trie.  Prefixes of 16 bits or fewer are expanded into the
  * slots they cover.  A lookup is one array read plus a short walk: with
- * 100,000 prefixes a subtree holds a dozen or so, so the walk is a few nodes.
+ * 100,000 prefixes a subtree holds a dozen or so, so the walk is a few nodes
+ * (v6p_trie_compact shortens the long walks of dense real tables).
  *
  * Values are 32-bit numbers chosen by the caller (classify.c keeps entry
  * indices).  Inserting a prefix that is already present replaces its value,
@@ -45,6 +46,15 @@ void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16]);
  * node, prefetches the next); 0 when the walk is over. */
 #define V6P_TRIE_START UINT32_MAX
 uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint32_t ni);
+
+/* Make lookups faster once a table is loaded: lay the nodes out again, each
+ * subtree depth-first from its slot, so that a walk mostly steps to the next
+ * node in memory; and give the nodes of large subtrees a jump table that
+ * skips the next 8 levels.  Real tables need both: tens of thousands of
+ * prefixes from a few organisations make subtrees 20 nodes deep.  Lookups
+ * give the same answers; inserts may follow (they drop the jump tables until
+ * the next compaction).  -1 (nothing changed) when memory runs out. */
+int v6p_trie_compact(v6p_trie *t);
 
 size_t v6p_trie_memory(const v6p_trie *t);
 

@@ -17,7 +17,10 @@ third-party module needed):
         source: https://...
 
 Scalars may be plain or quoted ('...' or "..."). Unknown keys in an entry are
-accepted and ignored. Errors are reported as file:line: message.
+accepted and ignored. A top-level `asns:` list (organisations by origin AS, see
+libipv6probe/data/asn-classification.yaml) is read and checked the same way but
+not written: this lookup matches addresses. Errors are reported as
+file:line: message.
 
 Output columns: prefix,org,category,source. Prefixes are validated and written in
 canonical (RFC 5952) form; rows are sorted most specific first, so a lookup that
@@ -74,10 +77,12 @@ def _scalar(text, where):
     return text
 
 
-def parse(text, name="<yaml>"):
-    """Parse the classification YAML. Returns (version, [entry dicts])."""
+def parse(text, name="<yaml>", asns_out=None):
+    """Parse the classification YAML. Returns (version, [entry dicts]); the
+    `asns:` items, if any, are appended to asns_out."""
     version = None
     entries = None
+    lists = {}
     current = None
     entry_indent = None
     for lineno, raw in enumerate(text.splitlines(), 1):
@@ -102,10 +107,13 @@ def parse(text, name="<yaml>"):
                     version = int(_scalar(value, where))
                 except ValueError:
                     raise TableError(f"{where}: version must be an integer") from None
-            elif key == "entries":
+            elif key in ("entries", "asns"):
                 if value.strip() not in ("", "[]"):
-                    raise TableError(f"{where}: 'entries:' must start a list")
-                entries = []
+                    raise TableError(f"{where}: '{key}:' must start a list")
+                if key in lists:
+                    raise TableError(f"{where}: duplicate key {key!r}")
+                lists[key] = entries = []
+                entry_indent = None
             else:
                 raise TableError(f"{where}: unknown top-level key {key!r}")
             continue
@@ -137,9 +145,11 @@ def parse(text, name="<yaml>"):
         raise TableError(f"{name}: missing 'version:'")
     if version != 1:
         raise TableError(f"{name}: unsupported version {version}")
-    if entries is None:
+    if not lists:
         raise TableError(f"{name}: missing 'entries:'")
-    return version, entries
+    if asns_out is not None:
+        asns_out.extend(lists.get("asns", []))
+    return version, lists.get("entries", [])
 
 
 def rows_from_entries(entries, name="<yaml>"):
@@ -177,6 +187,27 @@ def rows_from_entries(entries, name="<yaml>"):
     return rows
 
 
+def check_asns(asns, name="<yaml>"):
+    """Validate `asns:` items as the library does (not written to the CSV)."""
+    seen = {}
+    for e in asns:
+        where = f"{name}:{e.get('_line', '?')}"
+        for k in ("asn", "org", "category", "source"):
+            if not str(e.get(k, "")).strip():
+                raise TableError(f"{where}: entry lacks {k!r}")
+        m = re.match(r"^(?:[Aa][Ss])?([0-9]{1,10})$", str(e["asn"]).strip())
+        asn = int(m.group(1)) if m else 0
+        if not 0 < asn < 2**32:
+            raise TableError(f"{where}: bad AS number {e['asn']!r}")
+        if not CATEGORY_RE.match(str(e["category"])):
+            raise TableError(f"{where}: category must be lower_snake_case")
+        if not re.match(r"^https?://", str(e["source"])):
+            raise TableError(f"{where}: source must be an http(s) URL")
+        if asn in seen:
+            raise TableError(f"{where}: AS{asn} already listed at line {seen[asn]}")
+        seen[asn] = e.get("_line", "?")
+
+
 def render_csv(rows):
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
@@ -187,7 +218,9 @@ def render_csv(rows):
 
 
 def convert(yaml_text, name="<yaml>"):
-    _, entries = parse(yaml_text, name)
+    asns = []
+    _, entries = parse(yaml_text, name, asns)
+    check_asns(asns, name)
     return render_csv(rows_from_entries(entries, name))
 
 

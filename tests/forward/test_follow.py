@@ -115,7 +115,15 @@ with open(conf2, "w") as f:
     f.write("inputs:\n  files:\n    - path: %s\n      follow: true\n      start_at: end\n"
             "  follow_poll_ms: 20\n" % LOG2)
 fw3 = F.Forwarder(EXE, ["--config", conf2], W)
-time.sleep(0.4)
+# "The end" is where the file stands when the forwarder opens it (after its
+# tables load): append only once it has.
+end_open = time.monotonic() + 30
+while not any(os.path.realpath(os.path.join("/proc/%d/fd" % fw3.p.pid, fd)) == os.path.realpath(LOG2)
+              for fd in os.listdir("/proc/%d/fd" % fw3.p.pid)):
+    if time.monotonic() > end_open or fw3.p.poll() is not None:
+        F.die("the forwarder never opened %s: %s" % (LOG2, fw3.stderr()))
+    time.sleep(0.02)
+time.sleep(0.1)
 append(LOG2, 101, 151)
 fw3.wait_events(50)
 time.sleep(0.2)

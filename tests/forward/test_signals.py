@@ -156,6 +156,8 @@ def feed():
 
 
 threading.Thread(target=feed, daemon=True).start()
+# Started (tables loaded) and writing: from here on its output fills up.
+p.stdout.readline()
 time.sleep(0.5)
 p.send_signal(signal.SIGTERM)
 time.sleep(0.5)

@@ -55,6 +55,8 @@ def check_object(obj, schema, where="event"):
             return st, problems
     else:
         st, event = "ipv6probe:event", obj
+    if st == "ipv6probe:stats":
+        event = flatten(event)
     known = schema.get(st)
     if known is None:
         return st, problems + [f"{where}: unknown sourcetype {st!r}"]
@@ -66,6 +68,21 @@ def check_object(obj, schema, where="event"):
         if isinstance(v, dict):
             problems.append(f"{where}: field {k!r} is a nested object")
     return st, problems
+
+
+def flatten(obj, prefix=""):
+    """Counter records nest; KV_MODE = json gives tagged.<tag> and
+    inputs{}.<counter>, which is how fields.txt names them."""
+    out = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            for x in v:
+                out.update(flatten(x, f"{prefix}{k}{{}}."))
+        else:
+            out[prefix + k] = v
+    return out
 
 
 def load_schema():

@@ -233,6 +233,7 @@ check_for_updates = <boolean>
 [install]
 state = [enabled|disabled]
 is_configured = <boolean>
+build = <integer>
 [ui]
 is_visible = <boolean>
 label = <string>
@@ -252,6 +253,7 @@ KV_MODE = [none|auto|auto_escaped|multi|json|xml]
 EVAL-<fieldname> = <eval statement>
 FIELDALIAS-<class> = <string>
 LOOKUP-<class> = <string>
+TRANSFORMS-<class> = <transform_stanza_name>, <transform_stanza_name2>,...
 """,
     "transforms.conf": """
 [<unique_transform_stanza_name>]
@@ -259,6 +261,9 @@ filename = <string>
 match_type = <string>
 max_matches = <integer>
 min_matches = <integer>
+REGEX = <regular expression>
+FORMAT = <string>
+DEST_KEY = <KEY>
 """,
     "eventtypes.conf": """
 [<$EVENTTYPE>]
@@ -438,7 +443,8 @@ def load_fields(path=FIELDS_FILE):
             st, field = parts
             if not re.match(r"^[a-z0-9_]+:[a-z0-9_]+$", st):
                 raise ValueError(f"{path}:{n}: bad sourcetype {st!r}")
-            if not re.match(r"^[a-z][a-z0-9_]*\*?$", field):
+            # name, name*, nested counters: tagged.*, inputs{}.lines
+            if not re.match(r"^[a-z][a-z0-9_]*(\{\})?(\.[a-z0-9_]*)?\*?$", field):
                 raise ValueError(f"{path}:{n}: bad field name {field!r}")
             out.setdefault(st, set()).add(field)
     return out
@@ -486,6 +492,7 @@ class FieldSet:
             # a wildcard reference must match some known field or pattern
             return (any(fnmatch.fnmatchcase(n, name) for n in self.names)
                     or any(p == name or fnmatch.fnmatchcase(p.replace("*", "x"), name)
+                           or fnmatch.fnmatchcase(name.replace("*", "x"), p)
                            for p in self.patterns))
         if name in self.names:
             return True
@@ -1079,6 +1086,26 @@ def saved_search_spl(name, schema):
 
 
 # --------------------------------------------------------------------------
+# Dashboard Studio views
+
+def studio_definition(path):
+    """The JSON definition of a Dashboard Studio view (<dashboard version="2">),
+    or None for a Simple XML view.  Raises ValueError when the file claims to
+    be a Studio view and the definition is missing or not JSON."""
+    import json
+    import xml.etree.ElementTree as ET
+    root = ET.parse(path).getroot()
+    if root.get("version") != "2":
+        return None
+    el = root.find("definition")
+    if el is None or not (el.text or "").strip():
+        raise ValueError(f"{os.path.basename(path)}: version 2 without a <definition>")
+    try:
+        return json.loads(el.text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{os.path.basename(path)}: definition is not JSON: {exc}") from None
+
+
 # project version
 
 def meson_version():

@@ -6,7 +6,7 @@ no local/, no metadata/local.meta, no users/, no passwords.conf or other
 deny-listed conf files, no spaces in file names, no hidden files or *.pyc, no
 executable files, valid app id and [package] id equal to the folder name,
 Major.Minor.Revision versions equal to the project version, dashboards at
-version 1.1, a README, no credentials, every lookup and transform referenced
+version 1.1 (Simple XML) or 2 (Dashboard Studio), a README, no credentials, every lookup and transform referenced
 exists, and the archive extracts to one directory with sane permissions.
 """
 
@@ -77,8 +77,31 @@ def tree_problems(files):
                 root = ET.fromstring(data)
                 if root.get("version") not in ("1.1", "2"):
                     errors.append(f"{rel}: dashboard version {root.get('version')!r}")
+                elif (root.get("version") == "2") != (root.find("definition") is not None):
+                    errors.append(f"{rel}: a Studio view (version 2) has a JSON <definition>, "
+                                  "a Simple XML view (1.1) none")
             except ET.ParseError as exc:
                 errors.append(f"{rel}: {exc}")
+    return errors
+
+
+def manifest_problems(text, app_conf):
+    import json
+    try:
+        m = json.loads(text)
+    except ValueError as exc:
+        return [f"app.manifest: not JSON: {exc}"]
+    errors = []
+    if m.get("schemaVersion") != "2.0.0":
+        errors.append(f"app.manifest: schemaVersion {m.get('schemaVersion')!r}")
+    ident = m.get("info", {}).get("id", {})
+    if ident.get("name") != app_conf.get("package", {}).get("id"):
+        errors.append(f"app.manifest: id.name {ident.get('name')!r} is not the app id")
+    if ident.get("version") != app_conf.get("id", {}).get("version"):
+        errors.append(f"app.manifest: version {ident.get('version')!r} is not app.conf's")
+    for k in ("supportedDeployments", "targetWorkloads"):
+        if not m.get(k):
+            errors.append(f"app.manifest: no {k}")
     return errors
 
 
@@ -149,6 +172,19 @@ class SourceTree(unittest.TestCase):
         self.assertEqual(errors, [], "\n".join(errors))
         if pv is None:
             self.skipTest("top-level meson.build not present: version not compared")
+
+    def test_manifest(self):
+        """app.manifest (packaging toolkit schema 2.0.0) agrees with app.conf;
+        [install] build is a positive integer."""
+        with open(os.path.join(sc.APP_DIR, "default", "app.conf"), encoding="utf-8") as f:
+            st = {s: {k: v for k, v, _ in e} for s, e, _ in sc.parse_conf_text(f.read())}
+        with open(os.path.join(sc.APP_DIR, "app.manifest"), encoding="utf-8") as f:
+            text = f.read()
+        self.assertEqual(manifest_problems(text, st), [])
+        broken = text.replace('"version": "0.1.0"', '"version": "0.2.0"').replace(
+            '"schemaVersion": "2.0.0"', '"schemaVersion": "1.0.0"')
+        self.assertEqual(len(manifest_problems(broken, st)), 2)
+        self.assertTrue(re.match(r"^[1-9][0-9]*$", st["install"].get("build", "")))
 
     def test_app_conf_checker_fails_on_bad_input(self):
         with open(os.path.join(sc.APP_DIR, "default", "app.conf"), encoding="utf-8") as f:

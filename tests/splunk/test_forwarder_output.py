@@ -50,7 +50,7 @@ class ForwarderOutput(unittest.TestCase):
         text = ('{"schema":1,"src":"2001:db8::1","hop_limt":3}\n'
                 '{"time":1.5,"sourcetype":"ipv6probe:ladder","event":{"ladder_id":"a","rungs":3,"x":null},'
                 '"fields":{"dvc":1}}'
-                '{"sourcetype":"ipv6probe:stats","event":{"lines_in":1,"tag_hop_ladder":2}}\n'
+                '{"sourcetype":"ipv6probe:stats","event":{"lines":1,"tagged":{"hop_ladder":2},"inputs":[{"kind":"stdin","lines":1}]}}\n'
                 '{"sourcetype":"ipv6probe:nope","event":{"a":1}}\n')
         counts, problems = check_events.check_text(text, "t")
         joined = "\n".join(problems)
@@ -59,7 +59,8 @@ class ForwarderOutput(unittest.TestCase):
         for needle in ("'hop_limt'", "'x' not in", "'x' is null", "indexed field 'dvc' is not a string",
                        "unknown sourcetype"):
             self.assertIn(needle, joined)
-        self.assertNotIn("tag_hop_ladder", joined)
+        self.assertNotIn("hop_ladder", joined)
+        self.assertNotIn("inputs", joined)
         self.assertNotIn("'src'", joined)
 
 

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "classify.h" /* v6p_classify_clone */
 #include "tagtest.h"
 
 static const char *bundled_path;
@@ -52,12 +53,13 @@ static void fmt_prefix(const ref *r, char *buf, size_t cap)
     }
 }
 
-static void trie_matches_brute_force(void **state)
+/* nbase bases: 40 spreads the prefixes thin; 2 makes subtrees of thousands
+ * of nodes, which the relaid trie walks through jump tables. */
+static void check_brute_force(int nbase, int nq)
 {
-    (void)state;
-    enum { NPREF = 3000, NBASE = 40, NQ = 20000 };
-    uint8_t base[NBASE][16];
-    for (int i = 0; i < NBASE; i++) {
+    enum { NPREF = 3000 };
+    uint8_t base[40][16];
+    for (int i = 0; i < nbase; i++) {
         for (int j = 0; j < 16; j++)
             base[i][j] = (uint8_t)rnd();
         if (i % 4 == 0) { /* some IPv4-mapped bases */
@@ -69,12 +71,13 @@ static void trie_matches_brute_force(void **state)
     }
     ref *refs = calloc(NPREF, sizeof(*refs));
     v6p_classify *c = v6p_classify_new();
+    v6p_classify *cc = NULL; /* a clone made half-way: its trie relaid, then grown */
     assert_non_null(c);
     char pbuf[64], org[32];
     v6p_error err = {0};
     for (int i = 0; i < NPREF; i++) {
         ref *r = &refs[i];
-        int b = (int)(rnd() % NBASE);
+        int b = (int)(rnd() % (unsigned)nbase);
         memcpy(r->a, base[b], 16);
         /* Perturb some low bits so that prefixes nest and part at every
          * depth, IPv4 ones inside ::ffff:0:0/96. */
@@ -91,9 +94,17 @@ static void trie_matches_brute_force(void **state)
         fmt_prefix(r, pbuf, sizeof(pbuf));
         snprintf(org, sizeof(org), "e%d", i);
         assert_int_equal(v6p_classify_add(c, pbuf, org, "cloud", "https://example.org/", &err), 0);
+        if (cc)
+            assert_int_equal(v6p_classify_add(cc, pbuf, org, "cloud", "https://example.org/", &err),
+                             0);
+        if (i == NPREF / 2)
+            assert_non_null(cc = v6p_classify_clone(c));
     }
+    /* Relaid with every prefix in: what a loaded table is (jump tables on). */
+    v6p_classify *cf = v6p_classify_clone(c);
+    assert_non_null(cf);
     int hits = 0;
-    for (int q = 0; q < NQ; q++) {
+    for (int q = 0; q < nq; q++) {
         uint8_t a[16];
         const ref *src = &refs[rnd() % NPREF];
         memcpy(a, src->a, 16);
@@ -113,6 +124,10 @@ static void trie_matches_brute_force(void **state)
         struct in6_addr ia;
         memcpy(ia.s6_addr, a, 16);
         const v6p_classify_entry *e = v6p_classify_lookup(c, &ia);
+        const v6p_classify_entry *ce = v6p_classify_lookup(cc, &ia);
+        assert_true(e == NULL ? ce == NULL : ce && strcmp(e->org, ce->org) == 0);
+        ce = v6p_classify_lookup(cf, &ia);
+        assert_true(e == NULL ? ce == NULL : ce && strcmp(e->org, ce->org) == 0);
         if (best < 0) {
             assert_null(e);
         } else {
@@ -123,9 +138,23 @@ static void trie_matches_brute_force(void **state)
             hits++;
         }
     }
-    assert_true(hits > NQ / 2); /* the queries did exercise matches */
+    assert_true(hits > nq / 2); /* the queries did exercise matches */
     free(refs);
     v6p_classify_free(c);
+    v6p_classify_free(cc);
+    v6p_classify_free(cf);
+}
+
+static void trie_matches_brute_force(void **state)
+{
+    (void)state;
+    check_brute_force(40, 20000);
+}
+
+static void dense_trie_matches_brute_force(void **state)
+{
+    (void)state;
+    check_brute_force(2, 5000);
 }
 
 static char tmpdir[] = "/tmp/v6p-classify-XXXXXX";
@@ -256,6 +285,69 @@ static void later_tables_override(void **state)
     free((void *)bad);
 }
 
+#define ASN(n, org, cat)                                                                           \
+    "  - asn: " n "\n    org: " org "\n    category: " cat "\n    source: https://r.example/\n"
+
+static void asn_tables(void **state)
+{
+    (void)state;
+    /* Errors, positioned like those of prefix entries. */
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("20940", "Akamai", "cdn")),
+                        "(loaded)");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("AS0", "X", "cdn")),
+                        ":3:10: bad AS number 'AS0'");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("4294967296", "X", "cdn")),
+                        ":3:10: bad AS number '4294967296'");
+    assert_string_equal(load_error("version: 1\nasns:\n" ASN("12x", "X", "cdn")),
+                        ":3:10: bad AS number '12x'");
+    assert_string_equal(
+        load_error("version: 1\nasns:\n" ASN("1", "X", "cdn") ASN("AS1", "Y", "isp")),
+        ":7:10: AS1 already listed at line 3");
+    assert_string_equal(load_error("version: 1\nasns:\n  - asn: 5\n    org: X\n"),
+                        ":3:5: entry lacks 'category'");
+    assert_string_equal(load_error("version: 1\nasns: 5\n"), ":2:7: 'asns' must be a list");
+    assert_string_equal(load_error("version: 1\n"), ":1:1: missing 'entries:' (or 'asns:')");
+
+    /* Both lists in one file; a later table replaces an AS entry. */
+    const char *a = strdup(write_file("as-a.yaml", HEAD GOOD
+                                      "asns:\n" ASN("32934", "Facebook", "content_provider")
+                                          ASN("AS398324", "Censys", "research_scanner")));
+    const char *b = strdup(
+        write_file("as-b.yaml", "version: 1\nasns:\n" ASN("32934", "Meta", "content_provider")));
+    v6p_error err = {0};
+    v6p_classify *c = v6p_classify_new();
+    assert_int_equal(v6p_classify_add_yaml(c, a, &err), 0);
+    assert_int_equal(v6p_classify_add_yaml(c, b, &err), 0);
+    assert_int_equal(v6p_classify_count(c), 1);
+    assert_int_equal(v6p_classify_asn_count(c), 2);
+    const v6p_classify_asn_entry *e = v6p_classify_lookup_asn(c, 32934);
+    assert_non_null(e);
+    assert_string_equal(e->org, "Meta");
+    e = v6p_classify_lookup_asn(c, 398324);
+    assert_non_null(e);
+    assert_string_equal(e->category, "research_scanner");
+    assert_null(v6p_classify_lookup_asn(c, 398325));
+    assert_null(v6p_classify_lookup_asn(c, 1));
+    /* Added one by one, in any order: still found by binary search. */
+    for (uint32_t n = 994; n > 0; n -= 7)
+        assert_int_equal(v6p_classify_add_asn(c, n * 13, "N", "isp", "https://n/", &err), 0);
+    for (uint32_t n = 994; n > 0; n -= 7)
+        assert_int_equal(v6p_classify_lookup_asn(c, n * 13)->asn, n * 13);
+    assert_int_equal(v6p_classify_add_asn(c, 0, "N", "isp", "https://n/", &err), -1);
+    assert_int_equal(v6p_classify_add_asn(c, 5, "N", "Not Snake", "https://n/", &err), -1);
+    /* A clone (what a reload of one table builds on) keeps the AS entries. */
+    v6p_taggers *t = v6p_taggers_new(NULL, &err);
+    v6p_taggers_set_classify(t, c);
+    assert_int_equal(v6p_classify_load_yaml(t, b, &err), 0);
+    v6p_taggers_stats st;
+    v6p_taggers_get_stats(t, &st);
+    assert_int_equal(st.classify_asns, 2 + 142);
+    assert_int_equal(st.asn_lookup_errors, 0);
+    v6p_taggers_free(t);
+    free((void *)a);
+    free((void *)b);
+}
+
 static void bundled_table(void **state)
 {
     (void)state;
@@ -283,8 +375,10 @@ int main(int argc, char **argv)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trie_matches_brute_force),
+        cmocka_unit_test(dense_trie_matches_brute_force),
         cmocka_unit_test(yaml_errors_have_positions),
         cmocka_unit_test(later_tables_override),
+        cmocka_unit_test(asn_tables),
         cmocka_unit_test(bundled_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,8 @@ typedef struct v6p_taggers_stats {
     size_t ladder_count, scan_count, pair_count; /* keys held now */
     size_t memory; /* bytes of all tracker tables (fixed at creation) */
     size_t classify_entries;
+    size_t classify_asns;       /* organisations by AS */
+    uint64_t asn_lookup_errors; /* ASN database lookups that failed (damaged file) */
 } v6p_taggers_stats;
 void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st);
 
@@ -142,6 +144,19 @@ typedef struct v6p_classify_entry {
  * entry covers the address. */
 const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a);
 
+/* Organisations by origin AS, for sources no prefix entry covers (loaded
+ * from the `asns:` list of a table, or added one by one). */
+typedef struct v6p_classify_asn_entry {
+    uint32_t asn;
+    const char *org, *category, *source, *note; /* note may be NULL */
+} v6p_classify_asn_entry;
+/* Add or replace the entry for asn (strings are copied).  Returns 0, or -1
+ * (EINVAL, ENOMEM). */
+int v6p_classify_add_asn(v6p_classify *c, uint32_t asn, const char *org, const char *category,
+                         const char *source, v6p_error *err);
+const v6p_classify_asn_entry *v6p_classify_lookup_asn(const v6p_classify *c, uint32_t asn);
+size_t v6p_classify_asn_count(const v6p_classify *c);
+
 /* Replace the tagger set's classification with c (ownership passes to t;
  * the old set is freed).  c may be NULL to drop classification. */
 void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c);
@@ -149,8 +164,9 @@ void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c);
 /* ---- origin AS (optional) ---- */
 
 /* Open a MaxMind-format ASN database (GeoLite2-ASN and compatible) with
- * libmaxminddb, to fill src_asn and src_as_org.  Returns -1 with err->code
- * ENOTSUP when the library was built without libmaxminddb. */
+ * libmaxminddb, to fill src_asn and src_as_org, and src_org / src_category
+ * from the classification's AS table when no prefix entry covers the source.  Returns -1 with
+ * err->code ENOTSUP when the library was built without libmaxminddb. */
 int v6p_taggers_open_asn(v6p_taggers *t, const char *path, v6p_error *err);
 
 #ifdef __cplusplus
