@@ -12,6 +12,10 @@ the machine's own files and firewall are never touched.
     then `[UFW BLOCK]`.  Checked: one packet_id per SYN, the BLOCK line
     marked duplicate_of it, action unknown then blocked, hook input,
     direction inbound; the host's own replies outbound.
+  * UFW as a gateway (`ufw default deny routed`, logging full): probes from
+    the WAN to a LAN host, each logged in FORWARD by two of UFW's rules.
+    Checked with internal_interfaces: one first line per SYN, hook forward,
+    direction inbound, a [UFW BLOCK] among them.
   * Shorewall6 with Debian's shipped shorewall6.conf and a two-zone
     configuration (policy net -> all DROP info).  Checked: rule
     `net-fw DROP`, action blocked, src_zone net, dest_zone fw.
@@ -30,6 +34,7 @@ import time
 
 SKIP = 77
 HOST, PEER = "2001:db8:7::1", "2001:db8:7::2"
+LAN_GW, LAN_HOST = "2001:db8:8::1", "2001:db8:8::10"
 PORTS = (22, 23, 8080)
 
 PY_CONNECT = r"""
@@ -124,13 +129,13 @@ def boot_time():
     return 0
 
 
-def forward(exe, lines, tmp):
+def forward(exe, lines, tmp, config=None):
     path = os.path.join(tmp, "kmsg.log")
     with open(path, "w") as f:
         f.write("".join(x + "\n" for x in lines))
     cfg = os.path.join(tmp, "forward.yaml")
     with open(cfg, "w") as f:
-        f.write("internal_prefixes: [\"%s/128\"]\n" % HOST)
+        f.write(config or "internal_prefixes: [\"%s/128\"]\n" % HOST)
     p = run([exe, "-c", cfg, "--stdout", "--boot-time", str(boot_time()), path])
     return [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
 
@@ -174,6 +179,78 @@ def ufw_case(exe, kmsg, tmp, problems):
     if not replies or any((e["hook"], e["direction"]) != ("output", "outbound") for e in replies):
         problems.append("ufw: the host's own packets not output/outbound: %s" % {
             (e["hook"], e["direction"]) for e in replies})
+
+
+class Routed(Pair):
+    """lan (h0) -- lan0 gw wan0 -- (o0) wan; the front-end runs in gw.  The
+    host and peer of Pair become the gateway and the WAN side."""
+
+    def __init__(self, name):
+        tag = str(os.getpid())
+        self.lan = "fe%sl%s" % (name, tag)
+        self.host, self.peer = "fe%sg%s" % (name, tag), "fe%sw%s" % (name, tag)
+        self.made = []
+        for ns in (self.lan, self.host, self.peer):
+            if run(["ip", "netns", "add", ns], check=False).returncode != 0:
+                skip("cannot create network namespaces")
+            self.made.append(ns)
+        links = [(self.lan, "h0", LAN_HOST + "/64", self.host, "lan0", LAN_GW + "/64"),
+                 (self.host, "wan0", HOST + "/64", self.peer, "o0", PEER + "/64")]
+        for k, (na, da, aa, nb, db, ab) in enumerate(links):
+            a, b = "fe%s%s%da" % (name, tag[-5:], k), "fe%s%s%db" % (name, tag[-5:], k)
+            run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+            for dev, ns, new, addr in ((a, na, da, aa), (b, nb, db, ab)):
+                run(["ip", "link", "set", dev, "netns", ns, "name", new])
+                self.nsx(ns, "ip", "link", "set", "lo", "up")
+                self.nsx(ns, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % new)
+                self.nsx(ns, "ip", "-6", "addr", "add", addr, "dev", new, "nodad")
+                self.nsx(ns, "ip", "link", "set", new, "up")
+        self.nsx(self.host, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        self.nsx(self.lan, "ip", "-6", "route", "add", "default", "via", LAN_GW)
+        self.nsx(self.peer, "ip", "-6", "route", "add", "default", "via", HOST)
+
+    def probe(self):
+        self.nsx(self.peer, "python3", "-c", PY_CONNECT, LAN_HOST, ",".join(map(str, PORTS)))
+
+
+def ufw_routed_case(exe, kmsg, tmp, problems):
+    """UFW as a gateway: `ufw default deny routed`, logging full; probes from
+    the WAN to a LAN host are logged in FORWARD by two of UFW's rules."""
+    gw = Routed("r")
+    try:
+        priv = os.path.join(tmp, "ufw-routed")
+        shutil.copytree("/etc/ufw", os.path.join(priv, "etc-ufw"), symlinks=True)
+        shutil.copy("/etc/default/ufw", os.path.join(priv, "default-ufw"))
+        binds = [(os.path.join(priv, "etc-ufw"), "/etc/ufw"),
+                 (os.path.join(priv, "default-ufw"), "/etc/default/ufw")]
+        gw.in_private(binds, "ufw default deny routed >/dev/null && ufw --force enable "
+                             ">/dev/null && ufw logging full >/dev/null")
+        os.lseek(kmsg, 0, os.SEEK_END)
+        gw.probe()
+        time.sleep(0.3)
+        lines = read_kmsg(kmsg, lambda t: "[UFW " in t and "OUT=lan0" in t)
+    finally:
+        gw.close()
+    if not lines:
+        problems.append("ufw routed: no FORWARD lines for the probes")
+        return
+    events = forward(exe, lines, tmp, "internal_interfaces: [\"lan*\"]\n")
+    syns = [e for e in events if e.get("dest_port") in PORTS]
+    packets = {e["packet_id"] for e in syns}
+    firsts = [e for e in syns if "duplicate_of" not in e]
+    log("ufw routed: %d lines, %d SYN events, %d packets, rules %s" % (
+        len(lines), len(syns), len(packets), sorted({e["rule"] for e in syns})))
+    if len(packets) != len(PORTS) or len(firsts) != len(PORTS):
+        problems.append("ufw routed: %d packets, %d first lines, expected %d" % (
+            len(packets), len(firsts), len(PORTS)))
+    if len(syns) < 2 * len(PORTS):
+        problems.append("ufw routed: each SYN should be logged by two rules: %d lines" %
+                        len(syns))
+    if any((e["hook"], e["direction"]) != ("forward", "inbound") for e in syns):
+        problems.append("ufw routed: hook/direction %s" % {(e["hook"], e["direction"])
+                                                           for e in syns})
+    if not any(e["action"] == "blocked" for e in syns):
+        problems.append("ufw routed: no [UFW BLOCK] line")
 
 
 def shorewall_case(exe, kmsg, tmp, problems):
@@ -233,6 +310,7 @@ def main():
     problems = []
     try:
         ufw_case(exe, kmsg, tmp, problems)
+        ufw_routed_case(exe, kmsg, tmp, problems)
         shorewall_case(exe, kmsg, tmp, problems)
     finally:
         os.close(kmsg)
