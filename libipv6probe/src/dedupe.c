@@ -38,11 +38,9 @@ typedef struct dd_value {
     uint8_t whole_seconds; /* the first line's stamp had no fraction */
 } dd_value;
 
-/* Everything but the addresses that tells one packet from another; the
- * presence bits go in too, so an absent field never equals a zero one. */
-/* Everything but the addresses that tells one packet from another, packed
- * into four words; presence bits too, so an absent field never equals a
- * zero one.  An ICMPv6 error carries no id of its own: the packet it quotes
+/* Everything but the source that tells one packet from another, packed
+ * into words (the destination goes into the digest beside them); presence
+ * bits too, so an absent field never equals a zero one.  An ICMPv6 error carries no id of its own: the packet it quotes
  * (ports, ICMP id and sequence, hop limit) tells two Time Exceeded messages
  * for two probes apart. */
 static const v6p_field key_fields[] = {
