@@ -40,8 +40,8 @@ typedef struct dd_value {
 
 /* Everything but the source that tells one packet from another, packed
  * into words (the destination goes into the digest beside them); presence
- * bits too, so an absent field never equals a zero one.  An ICMPv6 error carries no id of its own: the packet it quotes
- * (ports, ICMP id and sequence, hop limit) tells two Time Exceeded messages
+ * bits too, so an absent field never equals a zero one.  An ICMPv6 error carries no id of its own:
+ * the packet it quotes (ports, ICMP id and sequence, hop limit) tells two Time Exceeded messages
  * for two probes apart. */
 static const v6p_field key_fields[] = {
     V6P_F_PROTOCOL_NUMBER, V6P_F_HOP_LIMIT,     V6P_F_FLOW_LABEL,     V6P_F_BYTES,
