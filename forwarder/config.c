@@ -826,6 +826,7 @@ static const key_spec pipeline_keys[] = {KU("queue_batches", queue_batches, 2, 6
                                          KZ("batch_bytes", batch_bytes, 4096, 64 << 20), KEND};
 static const key_spec stats_keys[] = {KU("interval_s", stats_interval_s, 0, 86400),
                                       KB("events", stats_events), KEND};
+static const key_spec metrics_keys[] = {KS("listen", metrics_listen), KEND};
 static const key_spec shutdown_keys[] = {KU("deadline_ms", shutdown_deadline_ms, 0, 3600000), KEND};
 
 static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
@@ -842,6 +843,7 @@ static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
                                     KSEC("pipeline", pipeline_keys),
                                     KSEC("stats", stats_keys),
                                     KSEC("shutdown", shutdown_keys),
+                                    KSEC("metrics", metrics_keys),
                                     KS("user", user),
                                     KS("group", group),
                                     KS("pid_file", pid_file),
@@ -1147,4 +1149,6 @@ void config_print_summary(const fwd_config *c, FILE *f)
     }
     if (c->user)
         fprintf(f, "  runs as: %s\n", c->user);
+    if (c->metrics_listen)
+        fprintf(f, "  metrics: http://%s/metrics\n", c->metrics_listen);
 }

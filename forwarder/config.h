@@ -170,7 +170,8 @@ typedef struct fwd_config {
     uint64_t shutdown_deadline_ms;
     char *user, *group;
     char *pid_file;
-    int progress; /* -1 = when stderr is a terminal */
+    char *metrics_listen; /* Prometheus text on loopback; NULL = off */
+    int progress;         /* -1 = when stderr is a terminal */
 } fwd_config;
 
 void config_defaults(fwd_config *c);

@@ -95,4 +95,10 @@ void hec_stop(hec *h, unsigned grace_ms);
 
 const hec_stats *hec_get_stats(const hec *h);
 
+/* --check-output: asks each endpoint for its health and whether it takes
+ * the token, one report() line each (never naming the token).  Returns the
+ * number of endpoints that failed, or -1 with err (no token, bad URL). */
+typedef void (*hec_probe_fn)(void *ctx, int ok, const char *msg);
+int hec_probe(const hec_opts *o, hec_probe_fn report, void *ctx, char *err, size_t errlen);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "log.h"
 #include "checkpoint.h"
 #include "inputs.h"
 #include "linereader.h"
@@ -93,7 +94,7 @@ static int pump(emitter *em, src_reader *r, input *in, unsigned long long offset
     }
     if (k < 0) {
         counter_add(&in->st.read_errors, 1);
-        fprintf(stderr, "ipv6probe-forward: %s: read error: %s\n", in->name, strerror(errno));
+        log_msg(LOG_LV_ERROR, "%s: read error: %s", in->name, strerror(errno));
         rc = -1;
     }
     if (emitter_push(em) != 0)
@@ -120,7 +121,7 @@ static int read_once(runtime *rt, input *in)
     }
     int fd = open(in->name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        fprintf(stderr, "ipv6probe-forward: %s: %s\n", in->name, strerror(errno));
+        log_msg(LOG_LV_ERROR, "%s: %s", in->name, strerror(errno));
         counter_add(&in->st.read_errors, 1);
         return -1;
     }
@@ -331,8 +332,7 @@ void *files_follow_main(void *arg)
         f->lr.follow = 1;
         if (follow_open(rt, f, 1) != 0 && !f->gone_reported) {
             f->gone_reported = 1;
-            fprintf(stderr, "ipv6probe-forward: %s: %s (waiting for it)\n", in->name,
-                    strerror(errno));
+            log_msg(LOG_LV_WARNING, "%s: %s (waiting for it)", in->name, strerror(errno));
         }
     }
     while (!atomic_load(&rt->stopping)) {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "inputs.h"
 
 #define KMSG_RECORD_MAX 8192 /* the kernel's own limit on one record */
@@ -58,7 +59,7 @@ void *kmsg_main(void *arg)
             continue;
         if (k < 0 && errno != EAGAIN) {
             counter_add(&in->st.read_errors, 1);
-            fprintf(stderr, "ipv6probe-forward: %s: %s\n", in->name, strerror(errno));
+            log_msg(LOG_LV_ERROR, "%s: %s", in->name, strerror(errno));
             break;
         }
         /* Nothing more now: hand over what there is, then wait. */

@@ -18,9 +18,13 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "inputs.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
 #include "pipeline.h"
+#include "preflight.h"
 #include "privs.h"
 #include "runtime.h"
 #include "stats.h"
@@ -32,7 +36,7 @@
 /* Command-line options, kept to be applied again over a reloaded file. */
 typedef struct cli {
     const char *config;
-    int check_config;
+    int check_config, check_output;
     int out_stdout; /* -1 = not given */
     const char *out_file;
     const char *unparsed;
@@ -48,6 +52,7 @@ typedef struct cli {
     long long boot_time, utc_offset;
     int have_boot_time, have_utc_offset;
     int progress; /* -1 = not given */
+    const char *log_level;
 } cli;
 
 static void usage(FILE *f)
@@ -59,7 +64,10 @@ static void usage(FILE *f)
                "/dev/kmsg, and writes one tagged JSON event per firewall line.\n"
                "\n"
                "  -c, --config=FILE       YAML configuration (see ipv6probe-forward(1))\n"
-               "      --check-config      check the configuration, print a summary, and exit\n"
+               "      --check-config      check the configuration and what it names (files,\n"
+               "                          directories, token, ports) as the service user\n"
+               "      --check-output      also ask each HEC endpoint for its health and\n"
+               "                          whether it takes the token (implies --check-config)\n"
                "      --stdout            write events as JSON lines to standard output (the\n"
                "                          default when no other output is configured)\n"
                "      --output-file=FILE  append events as JSON lines to FILE\n"
@@ -80,27 +88,27 @@ static void usage(FILE *f)
                "      --boot-time=EPOCH   when the logging host booted, for /dev/kmsg and dmesg\n"
                "                          uptime stamps (default: this host's, from /proc/stat)\n"
                "      --utc-offset=SECONDS  zone of stamps that carry none (default 0 = UTC)\n"
+               "      --log-level=LEVEL   error, warning, info (default) or debug\n"
                "  -h, --help, -V, --version\n"
                "\n"
                "Signals: TERM/INT stop reading and flush (a second one exits at once), HUP\n"
-               "reloads patterns and tables and reopens output files, USR1 dumps counters.\n");
+               "reloads patterns and tables and reopens output files, USR1 logs the counters\n"
+               "as one line.\n");
 }
 
 /* The same ranges as the YAML keys (config.c): a number outside is an error
  * with its reason, never a silent exit or an overflow later. */
-static int parse_number(const char *opt, const char *s, long long lo, long long hi,
-                        long long *out)
+static int parse_number(const char *opt, const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!*s || *end || errno == EINVAL) {
-        fprintf(stderr, "ipv6probe-forward: --%s: \"%s\" is not a number\n", opt, s);
+        log_msg(LOG_LV_ERROR, "--%s: \"%s\" is not a number", opt, s);
         return -1;
     }
     if (errno == ERANGE || v < lo || v > hi) {
-        fprintf(stderr, "ipv6probe-forward: --%s: %s is out of range (%lld to %lld)\n", opt, s,
-                lo, hi);
+        log_msg(LOG_LV_ERROR, "--%s: %s is out of range (%lld to %lld)", opt, s, lo, hi);
         return -1;
     }
     *out = v;
@@ -116,13 +124,15 @@ static int parse_args(int argc, char **argv, cli *o)
         O_BOOT,
         O_UTC,
         O_CHECK,
+        O_CHECK_OUTPUT,
         O_OUTFILE,
         O_CKPT,
         O_KMSG,
         O_STATS,
         O_USER,
         O_PROGRESS,
-        O_NOPROGRESS
+        O_NOPROGRESS,
+        O_LOG_LEVEL
     };
     static const struct option longopts[] = {{"stdout", no_argument, NULL, O_STDOUT},
                                              {"unparsed", required_argument, NULL, O_UNPARSED},
@@ -130,6 +140,7 @@ static int parse_args(int argc, char **argv, cli *o)
                                              {"utc-offset", required_argument, NULL, O_UTC},
                                              {"config", required_argument, NULL, 'c'},
                                              {"check-config", no_argument, NULL, O_CHECK},
+                                             {"check-output", no_argument, NULL, O_CHECK_OUTPUT},
                                              {"output-file", required_argument, NULL, O_OUTFILE},
                                              {"listen", required_argument, NULL, 'l'},
                                              {"follow", no_argument, NULL, 'F'},
@@ -139,6 +150,7 @@ static int parse_args(int argc, char **argv, cli *o)
                                              {"user", required_argument, NULL, O_USER},
                                              {"progress", no_argument, NULL, O_PROGRESS},
                                              {"no-progress", no_argument, NULL, O_NOPROGRESS},
+                                             {"log-level", required_argument, NULL, O_LOG_LEVEL},
                                              {"help", no_argument, NULL, 'h'},
                                              {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
@@ -174,6 +186,9 @@ static int parse_args(int argc, char **argv, cli *o)
         case O_CHECK:
             o->check_config = 1;
             break;
+        case O_CHECK_OUTPUT:
+            o->check_config = o->check_output = 1;
+            break;
         case O_OUTFILE:
             o->out_file = optarg;
             break;
@@ -202,11 +217,22 @@ static int parse_args(int argc, char **argv, cli *o)
         case O_NOPROGRESS:
             o->progress = 0;
             break;
+        case O_LOG_LEVEL: {
+            log_level lv;
+            if (log_parse_level(optarg, &lv) != 0) {
+                log_msg(LOG_LV_ERROR, "--log-level: \"%s\": one of error, warning, info, debug",
+                        optarg);
+                return 2;
+            }
+            log_set_level(lv);
+            break;
+        }
         case 'h':
             usage(stdout);
             return 1;
         case 'V':
-            printf("ipv6probe-forward %s (taggers: %s)\n", V6P_VERSION_STRING, tagging_describe());
+            printf("ipv6probe-forward %s\nlibipv6probe %s\ntaggers: %s\n", V6P_VERSION_STRING,
+                   v6p_version(), tagging_describe());
             return 1;
         default:
             usage(stderr);
@@ -278,29 +304,40 @@ static int build_config(const cli *o, fwd_config *c, char *err, size_t errlen)
     return config_finish(c, err, errlen);
 }
 
-/* --check-config: everything that can be checked without binding ports. */
-static int check_config(const fwd_config *c)
+/* --check-config: the file, then the environment it names; with
+ * --check-output the HEC endpoints too.  Exit statuses in preflight.h. */
+static int check_config(const fwd_config *c, int outputs)
 {
     char err[CFG_ERR_MAX];
     v6p_parser *p = pipeline_build_parser(c, err, sizeof(err));
     if (!p) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
-        return 1;
+        log_msg(LOG_LV_ERROR, "%s", err);
+        return PREFLIGHT_CONFIG;
     }
     v6p_parser_free(p);
     tagging *t = tagging_init(c, err, sizeof(err));
     if (!t) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
-        return 1;
+        log_msg(LOG_LV_ERROR, "%s", err);
+        return PREFLIGHT_CONFIG;
     }
     tagging_free(t);
     if (c->hec.enabled && !output_lookup("hec")) {
-        fprintf(stderr, "ipv6probe-forward: outputs: hec is configured but this build has no HEC "
-                        "output\n");
-        return 1;
+        log_msg(LOG_LV_ERROR, "outputs: hec is configured but this build has no HEC output");
+        return PREFLIGHT_CONFIG;
     }
     config_print_summary(c, stdout);
-    return 0;
+    int n = preflight_environment(c, stdout);
+    fflush(stdout);
+    if (n) {
+        log_msg(LOG_LV_ERROR, "%d problem%s with the environment", n, n == 1 ? "" : "s");
+        return PREFLIGHT_ENV;
+    }
+    if (outputs && preflight_outputs(c, stdout) != 0) {
+        fflush(stdout);
+        log_msg(LOG_LV_ERROR, "an output is not ready");
+        return PREFLIGHT_OUTPUT;
+    }
+    return PREFLIGHT_OK;
 }
 
 static void reload(runtime *rt, const cli *o)
@@ -312,8 +349,7 @@ static void reload(runtime *rt, const cli *o)
     config_free(&next);
     if (!ok) {
         counter_add(&rt->ps.reload_failures, 1);
-        fprintf(stderr, "ipv6probe-forward: reload rejected, the running configuration stays: %s\n",
-                err);
+        log_msg(LOG_LV_ERROR, "reload rejected, the running configuration stays: %s", err);
         return;
     }
     /* The worker counts and reports it once the new tables are in force. */
@@ -389,15 +425,39 @@ static int write_pid_file(const char *path)
 
 typedef struct loop_state {
     int64_t next_stats, next_event, next_ckpt, next_progress, deadline;
+    int64_t next_status, next_watchdog;
     int terms;
 } loop_state;
 
+#define STATUS_EVERY_MS 2000
+
+/* The one-line status systemctl shows, and the watchdog's ping. */
+static void notify_tick(runtime *rt, notifier *nt, loop_state *ls, int64_t t)
+{
+    if (nt->fd < 0)
+        return;
+    if (nt->watchdog_us && t >= ls->next_watchdog) {
+        notify_send(nt, "WATCHDOG=1");
+        ls->next_watchdog = t + (int64_t)(nt->watchdog_us / 2000);
+    }
+    if (t >= ls->next_status) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "STATUS=%llu lines read, %llu events, queue %u/%u, %llu output errors%s",
+                 counter_get(&rt->ps.lines), counter_get(&rt->ps.events), queue_depth(&rt->q),
+                 rt->q.max, counter_get(&rt->ps.output_errors), ls->deadline ? ", stopping" : "");
+        notify_send(nt, msg);
+        ls->next_status = t + STATUS_EVERY_MS;
+    }
+}
+
 /* Wait for signals and timers until the pipeline is done.  Returns the
  * exit status. */
-static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
+static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr, notifier *nt)
 {
     fwd_config *c = rt->cfg;
-    loop_state ls = {0, 0, 0, 0, 0, 0};
+    loop_state ls;
+    memset(&ls, 0, sizeof(ls));
     int64_t t0 = now_ms();
     ls.next_stats = c->stats_interval_s ? t0 + (int64_t)c->stats_interval_s * 1000 : 0;
     uint64_t ev_s = c->stats_interval_s ? c->stats_interval_s : STATS_EVENT_DEFAULT_S;
@@ -413,26 +473,25 @@ static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
         case SIGTERM:
         case SIGINT:
             if (++ls.terms > 1) {
-                fprintf(stderr, "ipv6probe-forward: second signal, exiting without flushing\n");
+                log_msg(LOG_LV_WARNING, "second signal, exiting without flushing");
                 checkpoints_save(rt->ckpt); /* what was committed is safe */
                 _exit(1);
             }
             runtime_stop_inputs(rt);
             ls.deadline = t + (int64_t)c->shutdown_deadline_ms;
+            notify_send(nt, "STOPPING=1");
             break;
         case SIGHUP:
             reload(rt, o);
             break;
         case SIGUSR1:
-            stats_dump(rt, stderr);
+            stats_dump(rt);
             break;
         default:
             break;
         }
         if (ls.deadline && t > ls.deadline) {
-            fprintf(stderr,
-                    "ipv6probe-forward: shutdown deadline passed with %u batches "
-                    "queued; exiting\n",
+            log_msg(LOG_LV_ERROR, "shutdown deadline passed with %u batches queued; exiting",
                     queue_depth(&rt->q));
             checkpoints_save(rt->ckpt);
             stats_print_final(rt, stderr);
@@ -448,9 +507,10 @@ static int run_loop(runtime *rt, const cli *o, sigset_t *sigs, progress *pr)
         }
         if (t >= ls.next_ckpt) {
             if (checkpoints_save(rt->ckpt) != 0)
-                fprintf(stderr, "ipv6probe-forward: %s: %s\n", c->checkpoint_file, strerror(errno));
+                log_msg(LOG_LV_ERROR, "%s: %s", c->checkpoint_file, strerror(errno));
             ls.next_ckpt = t + (int64_t)c->checkpoint_interval_ms;
         }
+        notify_tick(rt, nt, &ls, t);
         if (pr->on && t >= ls.next_progress) {
             progress_tick(rt, pr, t);
             ls.next_progress = t + 1000;
@@ -473,6 +533,7 @@ int main(int argc, char **argv)
      * file) are 0640 at most; dead-letter files and the spool 0600. */
     umask(umask(0) | 027);
     cli o;
+    log_detect_journal();
     int r = parse_args(argc, argv, &o);
     if (r) {
         free(o.listen);
@@ -481,13 +542,13 @@ int main(int argc, char **argv)
     fwd_config cfg;
     char err[CFG_ERR_MAX];
     if (build_config(&o, &cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
         config_free(&cfg);
         free(o.listen);
         return 1;
     }
     if (o.check_config) {
-        int rc = check_config(&cfg);
+        int rc = check_config(&cfg, o.check_output);
         config_free(&cfg);
         free(o.listen);
         return rc;
@@ -511,8 +572,13 @@ int main(int argc, char **argv)
     checkpoints ck;
     rt.ckpt = &ck;
     int status = 1;
+    notifier nt;
+    metrics *mx = NULL;
+    if (notify_open(&nt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s; systemd will not hear from this process", err);
     if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ipv6probe-forward: %s\n", err);
+        log_msg(LOG_LV_ERROR, "%s", err);
+        notify_close(&nt);
         checkpoints_close(&ck);
         config_free(&cfg);
         free(o.listen);
@@ -524,6 +590,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < rt.n_inputs; i++)
         if (rt.inputs[i].kind == INPUT_FILE && cfg.checkpoint_file)
             rt.inputs[i].ckpt = checkpoints_get(&ck, rt.inputs[i].name);
+    if (cfg.metrics_listen && !(mx = metrics_open(cfg.metrics_listen, err, sizeof(err))))
+        goto fail;
     if (cfg.pid_file && write_pid_file(cfg.pid_file) != 0) {
         snprintf(err, sizeof(err), "%s: %s", cfg.pid_file, strerror(errno));
         goto fail;
@@ -540,10 +608,14 @@ int main(int argc, char **argv)
         pipeline_join(rt.pl);
         goto fail;
     }
+    if (mx && metrics_start(mx, &rt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s", err);
+    /* Listening, reading and ready to write: what Type=notify waits for. */
+    notify_send(&nt, "READY=1\nSTATUS=running");
     progress pr;
     memset(&pr, 0, sizeof(pr));
     pr.on = cfg.progress > 0 || (cfg.progress < 0 && isatty(2) && any_read_once_file(&cfg));
-    status = run_loop(&rt, &o, &sigs, &pr);
+    status = run_loop(&rt, &o, &sigs, &pr, &nt);
     if (pr.on && isatty(2)) {
         if (pr.shown)
             fputs("\r\033[K", stderr); /* the terminal line goes away */
@@ -554,7 +626,7 @@ int main(int argc, char **argv)
     inputs_join(&rt);
     pipeline_join(rt.pl);
     if (checkpoints_save(&ck) != 0) {
-        fprintf(stderr, "ipv6probe-forward: %s: %s\n", cfg.checkpoint_file, strerror(errno));
+        log_msg(LOG_LV_ERROR, "%s: %s", cfg.checkpoint_file, strerror(errno));
         status = 1; /* a restart would read the files again from the wrong place */
     }
     for (size_t i = 0; i < rt.n_inputs; i++)
@@ -567,9 +639,11 @@ int main(int argc, char **argv)
         unlink(cfg.pid_file);
     goto out;
 fail:
-    fprintf(stderr, "ipv6probe-forward: %s\n", err);
+    log_msg(LOG_LV_ERROR, "%s", err);
     status = 1;
 out:
+    metrics_close(mx);
+    notify_close(&nt);
     pipeline_free(rt.pl);
     inputs_free(&rt);
     queue_destroy(&rt.q);

@@ -12,7 +12,9 @@
 
 #include "hec.h"
 #include "hec_envelope.h"
+#include "log.h"
 #include "output.h"
+#include "preflight.h"
 #include "spool.h"
 
 #define COMMIT_EVERY_MS 50
@@ -39,14 +41,14 @@ static int64_t mono_ms(void)
 static void log_spool(void *ctx, const char *msg)
 {
     (void)ctx;
-    fprintf(stderr, "ipv6probe-forward: %s\n", msg);
+    log_msg(LOG_LV_WARNING, "%s", msg);
 }
 
 static void log_hec(void *ctx, hec_level lv, const char *msg)
 {
     (void)ctx;
-    static const char *const tag[] = {"", "warning: ", "error: "};
-    fprintf(stderr, "ipv6probe-forward: %s%s\n", tag[lv], msg);
+    static const log_level level[] = {LOG_LV_INFO, LOG_LV_WARNING, LOG_LV_ERROR};
+    log_msg(level[lv], "%s", msg);
 }
 
 static spool_sync map_sync(spool_fsync f)
@@ -331,4 +333,20 @@ static const output_ops ops = {"hec", ho_open, ho_write, ho_flush, ho_stats, ho_
 const output_ops *output_hec_ops(void)
 {
     return &ops;
+}
+
+static void probe_report(void *ctx, int good, const char *msg)
+{
+    fprintf(ctx, "  %s: hec %s\n", good ? "ok" : "error", msg);
+}
+
+int output_hec_check(const cfg_hec *c, FILE *out)
+{
+    hec_opts o;
+    char err[512];
+    opts_from_config(&o, c, NULL);
+    int failed = hec_probe(&o, probe_report, out, err, sizeof(err));
+    if (failed < 0)
+        fprintf(out, "  error: hec: %s\n", err);
+    return failed;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "checkpoint.h"
 #include "ipv6probe/ipv6probe.h"
 #include "output.h"
@@ -257,8 +258,8 @@ static void unparsed(pipeline *pl, const batch *b, unsigned long long no, const 
     case UNPARSED_STDERR:
         if (res->status == V6P_MALFORMED && pl->stderr_reports < UNPARSED_STDERR_LIMIT) {
             pl->stderr_reports++;
-            fprintf(stderr, "ipv6probe-forward: %s:%llu: byte %u: malformed: %s\n",
-                    b->src ? b->src->name : "-", no, res->offset, v6p_reason_text(res->reason));
+            log_msg(LOG_LV_WARNING, "%s:%llu: byte %u: malformed: %s", b->src ? b->src->name : "-",
+                    no, res->offset, v6p_reason_text(res->reason));
         }
         return;
     case UNPARSED_RAW:
@@ -355,8 +356,8 @@ static void reopen_files(pipeline *pl)
 {
     for (size_t i = 0; i < pl->n_out; i++)
         if (pl->out[i].ops->reopen && pl->out[i].ops->reopen(&pl->out[i]) != 0)
-            fprintf(stderr, "ipv6probe-forward: output %s: reopen failed: %s\n",
-                    pl->out[i].ops->name, strerror(errno));
+            log_msg(LOG_LV_ERROR, "output %s: reopen failed: %s", pl->out[i].ops->name,
+                    strerror(errno));
     const char *dl = pl->rt->cfg->unparsed_file;
     if (pl->dead_letter && dl) {
         FILE *f = fopen_private_append(dl);
@@ -387,8 +388,8 @@ static void take_reload(pipeline *pl)
     if (np || nt) {
         counter_add(&pl->rt->ps.reloads, 1);
         /* From here on the new patterns and tables apply. */
-        fprintf(stderr, "ipv6probe-forward: configuration reloaded (patterns, tables, prefixes; "
-                        "inputs and outputs change only on restart)\n");
+        log_msg(LOG_LV_INFO, "configuration reloaded (patterns, tables, prefixes; inputs and "
+                             "outputs change only on restart)");
     }
 }
 

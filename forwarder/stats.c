@@ -1,5 +1,6 @@
-/* Reports of the counters: a line at --stats-interval, a full dump on
- * SIGUSR1, an ipv6probe:stats JSON object, and the line printed at exit. */
+/* Reports of the counters: a line at --stats-interval, the ipv6probe:stats
+ * JSON object (as a record, and as one log line on SIGUSR1), and the line
+ * printed at exit. */
 #include "stats.h"
 
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 
 #include "ipv6probe/event.h"
 #include "ipv6probe/json.h"
+#include "log.h"
 #include "pipeline.h"
 #include "runtime.h"
 
@@ -47,53 +49,6 @@ void stats_print_line(runtime *rt, FILE *f)
             counter_get(&p->lines), counter_get(&p->events), counter_get(&p->not_firewall),
             counter_get(&p->malformed), SUM(cut), SUM(dropped), queue_depth(&rt->q), rt->q.max,
             counter_get(&p->output_errors));
-}
-
-static void dump_output(void *arg, const char *output, const char *name, ull v)
-{
-    fprintf(arg, "  output.%s.%s %llu\n", output, name, v);
-}
-
-void stats_dump(runtime *rt, FILE *f)
-{
-    pipeline_stats *p = &rt->ps;
-    fprintf(f, "ipv6probe-forward: counters\n");
-    fprintf(f, "  lines %llu\n  events %llu\n  not_firewall %llu\n  malformed %llu\n",
-            counter_get(&p->lines), counter_get(&p->events), counter_get(&p->not_firewall),
-            counter_get(&p->malformed));
-    fprintf(f, "  ipv4 %llu\n  unparsed_written %llu\n  output_errors %llu\n",
-            counter_get(&p->ipv4), counter_get(&p->unparsed_written),
-            counter_get(&p->output_errors));
-    fprintf(f, "  queue_depth %u\n  queue_max %u\n  queue_waits %llu\n", queue_depth(&rt->q),
-            rt->q.max, rt->q.waits);
-    fprintf(f, "  reloads %llu\n  reload_failures %llu\n", counter_get(&p->reloads),
-            counter_get(&p->reload_failures));
-    fprintf(f, "  invalid_utf8 %llu\n", counter_get(&p->invalid_utf8));
-    for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
-        ull n = counter_get(&p->tagged[t]);
-        const char *name = v6p_tag_name(1u << t);
-        if (name)
-            fprintf(f, "  tagged.%s %llu\n", name, n);
-        else if (n)
-            fprintf(f, "  tagged.bit%u %llu\n", t, n);
-    }
-    for (size_t i = 0; i < rt->n_inputs; i++) {
-        input *in = &rt->inputs[i];
-        input_stats *s = &in->st;
-        fprintf(f, "  input %s %s: lines %llu bytes %llu cut %llu dropped %llu read_errors %llu",
-                kind_name(in->kind), in->name, counter_get(&s->lines), counter_get(&s->bytes),
-                counter_get(&s->cut), counter_get(&s->dropped), counter_get(&s->read_errors));
-        if (in->kind == INPUT_SYSLOG)
-            fprintf(f, " connections %llu open %llu rejected %llu", counter_get(&s->connections),
-                    counter_get(&s->open_connections), counter_get(&s->rejected_connections));
-        if (in->kind == INPUT_FILE)
-            fprintf(f, " rotations %llu truncations %llu", counter_get(&s->rotations),
-                    counter_get(&s->truncations));
-        fputc('\n', f);
-    }
-    if (rt->pl)
-        pipeline_output_stats(rt->pl, dump_output, f);
-    fflush(f);
 }
 
 typedef struct jbuf {
@@ -148,6 +103,11 @@ size_t stats_json(runtime *rt, int64_t now, char *buf, size_t cap)
          counter_get(&p->not_firewall), counter_get(&p->malformed), SUM(cut), SUM(dropped),
          queue_depth(&rt->q), counter_get(&p->output_errors), counter_get(&p->invalid_utf8),
          (long long)((now_ms() - rt->started) / 1000));
+    jput(&b,
+         ",\"ipv4\":%llu,\"unparsed_written\":%llu,\"queue_max\":%u,\"reloads\":%llu,"
+         "\"reload_failures\":%llu",
+         counter_get(&p->ipv4), counter_get(&p->unparsed_written), rt->q.max,
+         counter_get(&p->reloads), counter_get(&p->reload_failures));
     jput(&b, ",\"tagged\":{");
     int first = 1;
     for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
@@ -166,15 +126,35 @@ size_t stats_json(runtime *rt, int64_t now, char *buf, size_t cap)
         input *in = &rt->inputs[i];
         jput(&b, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", kind_name(in->kind));
         jstr(&b, in->name);
-        jput(&b, ",\"lines\":%llu,\"bytes\":%llu,\"cut\":%llu,\"dropped\":%llu}",
+        jput(&b, ",\"lines\":%llu,\"bytes\":%llu,\"cut\":%llu,\"dropped\":%llu",
              counter_get(&in->st.lines), counter_get(&in->st.bytes), counter_get(&in->st.cut),
              counter_get(&in->st.dropped));
+        jput(&b, ",\"read_errors\":%llu", counter_get(&in->st.read_errors));
+        if (in->kind == INPUT_SYSLOG)
+            jput(&b,
+                 ",\"connections\":%llu,\"open_connections\":%llu,\"rejected_connections\":%llu",
+                 counter_get(&in->st.connections), counter_get(&in->st.open_connections),
+                 counter_get(&in->st.rejected_connections));
+        if (in->kind == INPUT_FILE)
+            jput(&b, ",\"rotations\":%llu,\"truncations\":%llu", counter_get(&in->st.rotations),
+                 counter_get(&in->st.truncations));
+        jput(&b, "}");
     }
     jput(&b, "]");
     if (rt->pl)
         pipeline_output_stats(rt->pl, json_output, &b);
     jput(&b, "}");
     return b.overflow ? 0 : b.len;
+}
+
+void stats_dump(runtime *rt)
+{
+    static char buf[STATS_JSON_MAX]; /* main thread only: SIGUSR1 is taken there */
+    size_t n = stats_json(rt, (int64_t)time(NULL), buf, sizeof(buf));
+    if (n)
+        log_msg(LOG_LV_INFO, "counters: %.*s", (int)n, buf);
+    else
+        log_msg(LOG_LV_WARNING, "counters: more than %d bytes, not written", STATS_JSON_MAX);
 }
 
 void stats_print_final(runtime *rt, FILE *f)

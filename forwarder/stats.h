@@ -43,8 +43,10 @@ struct runtime;
 
 /* One line of totals for --stats-interval. */
 void stats_print_line(struct runtime *rt, FILE *f);
-/* Everything, one counter a line, for SIGUSR1. */
-void stats_dump(struct runtime *rt, FILE *f);
+/* Everything as one "counters: {JSON}" log line (SIGUSR1): one journal
+ * entry, the same object as the ipv6probe:stats record. */
+#define STATS_JSON_MAX 16384
+void stats_dump(struct runtime *rt);
 /* The same as one ipv6probe:stats JSON object into buf; returns its length,
  * or 0 when it does not fit. */
 size_t stats_json(struct runtime *rt, int64_t now, char *buf, size_t cap);

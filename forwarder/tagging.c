@@ -21,6 +21,7 @@
 #include "ipv6probe/pe.h"
 #include "ipv6probe/site.h"
 #include "ipv6probe/taggers.h"
+#include "log.h"
 
 #ifndef FWD_TABLE_INSTALLED
 #define FWD_TABLE_INSTALLED "/usr/local/share/ipv6probe/classification.yaml"
@@ -43,8 +44,8 @@ struct tagging_tables {
 };
 
 /* The table shipped with ipv6probe: installed, or in the source tree when
- * running from a build directory. */
-static const char *builtin_table(void)
+ * running from a build directory.  NULL when neither is there. */
+const char *tagging_builtin_table(void)
 {
     if (access(FWD_TABLE_INSTALLED, R_OK) == 0)
         return FWD_TABLE_INSTALLED;
@@ -107,11 +108,20 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
     v6p_error e;
     memset(&e, 0, sizeof(e));
     if (cfg->classification.builtin) {
-        const char *b = builtin_table();
+        /* Missing, the source classification would be silently lost. */
+        const char *b = tagging_builtin_table();
         char as_table[4096];
-        if (b && (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
-                  (builtin_asn_table(b, as_table, sizeof(as_table)) &&
-                   v6p_classify_add_yaml(tb->classify, as_table, &e) != 0))) {
+        if (!b) {
+            snprintf(err, errlen,
+                     "classification: the built-in table %s is missing; reinstall "
+                     "ipv6probe, or set classification: builtin: false",
+                     FWD_TABLE_INSTALLED);
+            tagging_tables_free(tb);
+            return NULL;
+        }
+        if (v6p_classify_add_yaml(tb->classify, b, &e) != 0 ||
+            (builtin_asn_table(b, as_table, sizeof(as_table)) &&
+             v6p_classify_add_yaml(tb->classify, as_table, &e) != 0)) {
             snprintf(err, errlen, "classification: %s", e.message);
             tagging_tables_free(tb);
             return NULL;
@@ -240,7 +250,7 @@ void tagging_adopt(tagging *t, tagging_tables *tb)
 {
     char err[256];
     if (add_prefixes(t, tb, err, sizeof(err)) != 0)
-        fprintf(stderr, "ipv6probe-forward: reload: %s\n", err);
+        log_msg(LOG_LV_WARNING, "reload: %s", err);
     v6p_taggers_set_classify(t->taggers, tb->classify);
     tb->classify = NULL;
     v6p_site_free(t->site);

@@ -39,6 +39,9 @@ void tagging_tables_free(tagging_tables *tables);
 /* The taggers' counters (tracker sizes, evictions). */
 void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
                    void *arg);
+/* Path of the classification table shipped with ipv6probe, NULL when it is
+ * not installed (an error unless classification: builtin: false). */
+const char *tagging_builtin_table(void);
 /* Names of the taggers wired in, for --version. */
 const char *tagging_describe(void);
 void tagging_free(tagging *t);

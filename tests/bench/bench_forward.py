@@ -44,8 +44,8 @@ def run_file(exe, path, pin):
 
 def lines_read(errpath):
     with open(errpath) as f:
-        vals = [int(ln.split()[1]) for ln in f if ln.startswith("  lines ")]
-    return vals[-1] if vals else 0
+        c = F.counters(f.read())
+    return c["lines"] if c else 0
 
 
 def run_tcp(exe, payloads, n, d):

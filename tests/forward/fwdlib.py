@@ -163,3 +163,25 @@ def check_exactly_once(evs, want_keys, what):
         die("%s: %d events, %d wanted; %d missing (first %s), %d duplicated (first %s), "
             "%d unexpected (first %s)" % (what, len(evs), len(want_keys), len(missing),
                                           missing[:3], len(dup), dup[:3], len(extra), extra[:3]))
+
+
+COUNTERS = "ipv6probe-forward: counters: "
+
+
+def counters(err):
+    """The last counters line SIGUSR1 wrote on stderr, as a dict; None
+    when there is none yet."""
+    last = None
+    for ln in err.splitlines():
+        i = ln.find(COUNTERS)
+        if i >= 0:
+            last = json.loads(ln[i + len(COUNTERS):])
+    return last
+
+
+def input_counters(c, name):
+    """One input's counters (by its name, e.g. "udp://[::1]:5514")."""
+    for inp in c["inputs"]:
+        if inp["name"] == name:
+            return inp
+    die("no counters for input %s in %s" % (name, c))

@@ -126,8 +126,12 @@ rc, out, err = run(["--help"])
 if rc != 0 or "--listen" not in out or "--config" not in out:
     F.die("--help")
 rc, out, err = run(["--version"])
-if rc != 0 or not out.startswith("ipv6probe-forward "):
-    F.die("--version: %r" % out)
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "meson.build")) as f:
+    version = re.search(r"\bversion:\s*'([^']+)'", f.read()).group(1)
+# One version for the forwarder and the library it runs with.
+if rc != 0 or not out.startswith("ipv6probe-forward %s\nlibipv6probe %s\n" % (version, version)):
+    F.die("--version: %r, want %s for both" % (out, version))
 rc, out, err = run(["--no-such-option"])
 if rc != 2:
     F.die("bad option: exit %d, want 2" % rc)

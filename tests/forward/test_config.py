@@ -14,7 +14,7 @@ EXAMPLE = sys.argv[2] if len(sys.argv) > 2 else None
 W = F.workdir()
 HEC = 'outputs:\n  hec:\n    endpoints: [ "https://127.0.0.1:8088" ]\n    token_env: HEC_TOKEN\n'
 
-# (config text, expected message after "ipv6probe-forward: FILE:")
+# (config text, expected message after "ipv6probe-forward: error: FILE:")
 CASES = [
     ("inptus:\n  stdin: true\n",
      '1:1: unknown key "inptus" in the configuration (did you mean "inputs"?)'),
@@ -81,7 +81,7 @@ def check(text, want, i):
     r = subprocess.run([EXE, "--check-config", "--config", path], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)
     got = r.stderr.decode().strip()
-    exp = "ipv6probe-forward: %s:%s" % (path, want)
+    exp = "ipv6probe-forward: error: %s:%s" % (path, want)
     if r.returncode != 1 or got != exp:
         F.die("case %d: exit %d\n  got:  %s\n  want: %s" % (i, r.returncode, got, exp))
     if r.stdout:

@@ -151,11 +151,10 @@ if rc != 0:
 
 
 def input_counter(listen, name):
-    for ln in err.splitlines():
-        if ln.startswith("  input syslog %s:" % listen):
-            f = ln.split(":", 3)[-1].split()
-            return int(f[f.index(name) + 1])
-    F.die("no counters for %s in: %s" % (listen, err))
+    c = F.counters(err)
+    if c is None:
+        F.die("no counters after SIGUSR1: %s" % err)
+    return F.input_counters(c, listen)[name]
 
 
 # UDP may lose datagrams under load, but every loss is counted.

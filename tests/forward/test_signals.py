@@ -71,7 +71,7 @@ wait_stderr(fw, "reload rejected")
 append(201, 301)
 evs = fw.wait_events(300)
 fw.signal(signal.SIGUSR1)
-wait_stderr(fw, "ipv6probe-forward: counters")
+wait_stderr(fw, F.COUNTERS)
 rc = fw.stop()
 err = fw.stderr()
 evs = fw.events()
@@ -83,8 +83,12 @@ if acts[:100] != ["allowed"] * 100 or acts[100:] != ["blocked"] * 200:
     F.die("patterns after reload: %s" % sorted(set(enumerate(acts)), key=lambda x: x[0])[95:105])
 if "%s:10:3: unknown key \"max_lien\" in parser (did you mean \"max_line\"?)" % CONF not in err:
     F.die("the refused reload does not say where: %s" % err)
-if "  lines 300" not in err or "reloads 1" not in err or "reload_failures 1" not in err:
+# SIGUSR1: the counters as one line (one journal entry).
+c = F.counters(err)
+if c is None or (c["lines"], c["reloads"], c["reload_failures"]) != (300, 1, 1):
     F.die("SIGUSR1 counters: %s" % err)
+if len([ln for ln in err.splitlines() if F.COUNTERS in ln]) != 1:
+    F.die("SIGUSR1 wrote more than one line: %s" % err)
 
 # --- SIGHUP reopens the output file (logrotate moved it away) ----------------------
 out = os.path.join(W, "events.jsonl")
@@ -163,15 +167,14 @@ p.send_signal(signal.SIGTERM)
 time.sleep(0.5)
 if p.poll() is not None:
     F.die("exited on the first SIGTERM though output was stuck (rc %s)" % p.returncode)
-t0 = time.monotonic()
 p.send_signal(signal.SIGTERM)
+# Gone long before the 600 s deadline: it did not wait for the flush.
 try:
-    rc = p.wait(5)
+    rc = p.wait(60)
 except subprocess.TimeoutExpired:
     p.kill()
     F.die("a second SIGTERM did not end the forwarder")
-took = time.monotonic() - t0
 err = p.stderr.read().decode()
-if rc == 0 or took > 2 or "second signal" not in err:
-    F.die("second SIGTERM: exit %d after %.1f s: %s" % (rc, took, err))
+if rc == 0 or "second signal" not in err:
+    F.die("second SIGTERM: exit %d: %s" % (rc, err))
 print("ok")

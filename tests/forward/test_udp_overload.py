@@ -53,13 +53,13 @@ with open(errpath) as f:
 if rc != 0:
     F.die("exit %d: %s" % (rc, err))
 evs = F.parse_events(out[0].decode())
-dropped = None
-for ln in err.splitlines():
-    if ln.startswith("  input syslog udp://"):
-        w = ln.split()
-        dropped = int(w[w.index("dropped") + 1])
-if dropped is None:
+c = F.counters(err)
+if c is None:
+    F.die("no counters after SIGUSR1: %s" % err)
+udp = [i for i in c["inputs"] if i["kind"] == "syslog" and i["name"].startswith("udp://")]
+if len(udp) != 1:
     F.die("no UDP counters: %s" % err)
+dropped = udp[0]["dropped"]
 keys = [F.key(e) for e in evs]
 if len(set(keys)) != len(keys):
     F.die("duplicated events")

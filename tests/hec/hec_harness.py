@@ -103,3 +103,14 @@ class Receiver:
 
     def __exit__(self, *exc):
         self.cleanup()
+
+
+def retry_gaps(timeline, status):
+    """For each event request answered `status`, the seconds from that
+    answer leaving the receiver to the next event request arriving (with
+    requests made one at a time)."""
+    gaps = []
+    for i, (_, out, st) in enumerate(timeline):
+        if st == status and i + 1 < len(timeline):
+            gaps.append(timeline[i + 1][0] - out)
+    return gaps

@@ -7,6 +7,7 @@ command line, the control endpoints and the fault script syntax.
 
 import argparse
 import base64
+import collections
 import gzip
 import ipaddress
 import json
@@ -323,6 +324,9 @@ class Receiver:
         self.set_script(text, self.seed)
         self.channels = {}  # channel -> [next_id, {id: AckState}]
         self.request_seq = 0
+        # Event requests as (arrival, answer sent, status), in order: what a
+        # test needs to check waits from the moment an answer left.
+        self.timeline = collections.deque(maxlen=10000)
         self.reset_stats()
 
     def reset_stats(self):
@@ -454,6 +458,7 @@ class Receiver:
             s["accepted_requests"] = self.request_seq
             s["channels"] = len(self.channels)
             s["faults"] = [r.describe() for r in self.rules]
+            s["timeline"] = [list(t) for t in self.timeline]
             return s
 
 
@@ -684,9 +689,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.dispatch()
 
+    def send_response(self, code, message=None):
+        self._status = code
+        super().send_response(code, message)
+
     def dispatch(self):
+        t_in, self._status = time.monotonic(), None
         try:
             self._dispatch()
+            if self.endpoint_name() == "event":
+                rec = self.server.receiver
+                with rec.lock:
+                    rec.timeline.append((t_in, time.monotonic(), self._status))
         except DropConnection:
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):

@@ -556,9 +556,11 @@ class TestFaults(ReceiverCase):
         t0 = time.monotonic()
         self.assertReply(self.c.post('{"event":"x"}'), 200, 0)
         self.assertGreaterEqual(time.monotonic() - t0, 0.5)
-        t0 = time.monotonic()
         self.assertReply(self.c.post('{"event":"x"}'), 200, 0)
-        self.assertLess(time.monotonic() - t0, 0.5)
+        # The second one is not slowed: the rule fired once, seen twice
+        # (what took how long on a busy machine says nothing about it).
+        f = self.recv.stats()["faults"][0]
+        self.assertEqual((f["seen"], f["fired"]), (2, 1))
 
     def test_drop(self):
         self.recv.set_faults("drop count=1")
