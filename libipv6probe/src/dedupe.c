@@ -163,16 +163,11 @@ static void make_key(const v6p_dedupe *d, const v6p_event *ev, dd_key *k)
  * (a finalizer, not a second SipHash: ids need to differ, not to resist). */
 static uint64_t packet_id(const v6p_dedupe *d, const dd_key *k, int64_t t)
 {
-    uint64_t a, c;
+    uint64_t a;
     memcpy(&a, k->src + 8, 8);
-    memcpy(&c, k->src, 8);
-    uint64_t h = k->digest ^ d->idkey[1] ^ (a * 0x9e3779b97f4a7c15ull) ^
-                 (c * 0x165667b19e3779f9ull) ^ ((uint64_t)t * 0xff51afd7ed558ccdull);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
+    uint64_t h = (k->digest ^ a ^ d->idkey[1]) + (uint64_t)t * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (h >> 31)) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
     return (h & ID_MASK) | 1; /* never 0 */
 }
 
