@@ -13,10 +13,10 @@ typedef enum v6p_framing_kind {
     V6P_FRAMING_NONE = 0, /* a bare body */
     V6P_FRAMING_RFC3164,  /* also journalctl short and short-precise */
     V6P_FRAMING_RFC5424,
-    V6P_FRAMING_RFC3339, /* rsyslog high precision, journalctl short-iso */
-    V6P_FRAMING_KMSG,    /* /dev/kmsg record */
-    V6P_FRAMING_DMESG,   /* [  135.845075] */
-    V6P_FRAMING_DMESG_T, /* [Fri Nov 27 16:59:01 2026] */
+    V6P_FRAMING_RFC3339,     /* rsyslog high precision, journalctl short-iso */
+    V6P_FRAMING_KMSG,        /* /dev/kmsg record */
+    V6P_FRAMING_DMESG,       /* [  135.845075] */
+    V6P_FRAMING_DMESG_T,     /* [Fri Nov 27 16:59:01 2026] */
     V6P_FRAMING_JOURNAL_JSON /* journalctl -o json: one object per line */
 } v6p_framing_kind;
 
@@ -28,7 +28,7 @@ typedef struct v6p_frame {
     uint32_t usec;
     uint64_t boot_usec;
     v6p_span host;
-    v6p_span tag; /* program name without [pid] */
+    v6p_span tag;    /* program name without [pid] */
     size_t body;     /* offset of the message body */
     size_t body_end; /* where the body ends; 0 = at the end of the line */
 } v6p_frame;

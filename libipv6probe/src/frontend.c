@@ -48,6 +48,38 @@ static int shorewall(v6p_event *ev, const char *p, size_t n)
     return 1;
 }
 
+static int lower_word(const char *p, const char *end)
+{
+    if (p == end)
+        return 0;
+    for (; p < end; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+/* Shorewall as Debian ships it (LOGFORMAT="%s %s "): `net-fw DROP`, the
+ * chain then the disposition; zone names are lower case, dispositions
+ * upper case, which keeps `IPT6-IN DROP` and the like out. */
+static int shorewall_debian(v6p_event *ev, const char *p, size_t n)
+{
+    static const char *const disp[] = {"DROP",     "REJECT",   "ACCEPT", "A_DROP",  "A_REJECT",
+                                       "A_ACCEPT", "CONTINUE", "QUEUE",  "NFQUEUE", NULL};
+    const char *end = p + n, *sp = memchr(p, ' ', n);
+    if (!sp)
+        return 0;
+    size_t dl = (size_t)(end - sp - 1);
+    int ok = 0;
+    for (int i = 0; disp[i] && !ok; i++)
+        ok = word(sp + 1, dl, disp[i]);
+    const char *dash = memchr(p, '-', (size_t)(sp - p));
+    if (!ok || !dash || !lower_word(p, dash) || !lower_word(dash + 1, sp))
+        return 0;
+    set_zone(ev, V6P_F_SRC_ZONE, p, (size_t)(dash - p));
+    set_zone(ev, V6P_F_DEST_ZONE, dash + 1, (size_t)(sp - dash - 1));
+    return 1;
+}
+
 /* filter_<IN|FWD|FWDI|FWDO>_<zone>_<ACTION>: the ingress zone, or for FWDO
  * the egress zone. */
 static int firewalld(v6p_event *ev, const char *p, size_t n)
@@ -102,16 +134,20 @@ void v6p_frontend_zones(v6p_event *ev)
     switch (p[0]) {
     case 'S':
         shorewall(ev, p, n);
-        break;
+        return;
     case 'f':
-        firewalld(ev, p, n);
+        if (firewalld(ev, p, n))
+            return;
         break;
     case 'a':
     case 'd':
     case 'r':
-        openwrt(ev, p, n);
+        if (openwrt(ev, p, n))
+            return;
         break;
     default:
         break;
     }
+    if (p[0] >= 'a' && p[0] <= 'z')
+        shorewall_debian(ev, p, n);
 }

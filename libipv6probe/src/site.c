@@ -143,7 +143,8 @@ static enum side place(v6p_site *s, const v6p_event *ev, v6p_field addr_f,
         return interface_side(s, ifc);
     if (is_device)
         return SIDE_INSIDE;
-    return s->n_prefixes ? SIDE_OUTSIDE : SIDE_UNKNOWN;
+    /* The prefixes are IPv6: they say nothing of an IPv4 address. */
+    return s->n_prefixes && ev->protocol_version != 4 ? SIDE_OUTSIDE : SIDE_UNKNOWN;
 }
 
 v6p_direction v6p_site_direction(v6p_site *s, v6p_event *ev)

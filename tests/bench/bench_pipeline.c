@@ -1,6 +1,6 @@
 /* What the taggers add to the pipeline, per event, on real-shaped log lines.
  *
- *   bench_pipeline [-r RUNS] [-t REF_EPOCH] [-c CLASSIFICATION.yaml] FILE
+ *   bench_pipeline [-r RUNS] [-t REF_EPOCH] [-c CLASSIFICATION.yaml] [-m full|dedupe|site] FILE
  *
  * In the forwarder an event is tagged right after it is parsed, while it is
  * still in cache.  This measures that: the same lines are parsed alone, then
@@ -9,15 +9,20 @@
  * Tagger state is made new for every run, outside the clock.  Two tagged
  * passes: the three behaviour taggers (ladder, scan, classification:
  * v6p_taggers_apply), and everything the forwarder runs (the temporary-
- * address tracker first, then those three, then the harvester). */
+ * address tracker first, then those three, then the harvester).  Last,
+ * that whole pipeline with JSON writing, without and with the site's
+ * direction and duplicate detection (v6p_site_direction, v6p_dedupe_mark):
+ * their cost as a share of the pipeline. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ipv6probe/dedupe.h"
 #include "ipv6probe/harvest.h"
 #include "ipv6probe/ipv6probe.h"
+#include "ipv6probe/site.h"
 #include "ipv6probe/taggers.h"
 
 typedef struct line {
@@ -25,7 +30,11 @@ typedef struct line {
     size_t n;
 } line;
 
-enum mode { PARSE, TAGGERS, ALL };
+/* FULL: what ipv6probe-forward does per line with dedupe off (parse, every
+ * tagger, JSON); DEDUPE: the same with duplicate detection first, as the
+ * forwarder runs by default; SITE: and with the site's direction too
+ * (internal prefixes and interfaces configured). */
+enum mode { PARSE, TAGGERS, ALL, FULL, DEDUPE, SITE };
 
 static double cpu_now(void)
 {
@@ -95,7 +104,17 @@ static double run(enum mode m, const line *lines, size_t n, int64_t ref, const c
         if (table && v6p_classify_load_yaml(tg, table, NULL) != 0)
             fprintf(stderr, "bench_pipeline: %s does not load\n", table);
     }
-    if (m == ALL) {
+    v6p_json_writer *jw = m >= FULL ? v6p_json_writer_new() : NULL;
+    v6p_site *site = NULL;
+    v6p_dedupe *dd = NULL;
+    if (m == SITE) {
+        site = v6p_site_new(NULL);
+        v6p_site_add_interface(site, "lan*", NULL);
+        v6p_site_add_prefix(site, "2001:db8::/32", NULL);
+    }
+    if (m >= DEDUPE)
+        dd = v6p_dedupe_new(NULL, NULL);
+    if (m >= ALL) {
         v6p_pe_config pc;
         v6p_pe_config_init(&pc);
         v6p_pe_create(&pc, &pe);
@@ -109,14 +128,24 @@ static double run(enum mode m, const line *lines, size_t n, int64_t ref, const c
         if (v6p_parse(p, lines[i].p, lines[i].n, ref, 0, &ev, NULL) != V6P_OK)
             continue;
         ok++;
-        if (m == ALL)
+        if (site)
+            v6p_site_direction(site, &ev);
+        if (dd)
+            v6p_dedupe_mark(dd, &ev);
+        if (m >= ALL)
             v6p_pe_tag(pe, &ev);
         if (m != PARSE) {
             v6p_taggers_apply(tg, &ev);
             *tagged += ev.tags != 0;
         }
-        if (m == ALL)
+        if (m >= ALL)
             v6p_harvest_observe(hv, &ev);
+        if (jw) {
+            const char *js;
+            size_t jn;
+            if (v6p_json_write_event(jw, &ev, &js, &jn) == 0)
+                sink += jn;
+        }
         if (m != PARSE && (i & 1023) == 0) {
             v6p_taggers_drain(tg, ignore, &sink);
             if (hv)
@@ -129,6 +158,9 @@ static double run(enum mode m, const line *lines, size_t n, int64_t ref, const c
     }
     double secs = cpu_now() - t0;
     *events = ok;
+    v6p_json_writer_free(jw);
+    v6p_site_free(site);
+    v6p_dedupe_free(dd);
     v6p_harvest_free(hv);
     v6p_pe_free(pe);
     v6p_taggers_free(tg);
@@ -154,7 +186,9 @@ int main(int argc, char **argv)
 {
     int runs = 5;
     int64_t ref = 1795800000;
-    const char *path = NULL, *table = NULL;
+    /* -m full|dedupe|site: that pipeline alone, once (for an instruction count
+     * under valgrind --tool=callgrind, which a busy machine cannot skew). */
+    const char *path = NULL, *table = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
             runs = atoi(argv[++i]);
@@ -162,6 +196,8 @@ int main(int argc, char **argv)
             ref = strtoll(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
             table = argv[++i];
+        else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc)
+            only = argv[++i];
         else
             path = argv[i];
     }
@@ -173,6 +209,16 @@ int main(int argc, char **argv)
     }
     line *lines = split(buf, len, &n);
     uint64_t tagged = 0;
+    if (only) {
+        enum mode m = strcmp(only, "dedupe") == 0 ? DEDUPE
+                      : strcmp(only, "site") == 0 ? SITE
+                                                  : FULL;
+        double secs = run(m, lines, n, ref, table, &events, &tagged);
+        printf("%s: %zu events, %.1f ns/event\n", only, events, secs * 1e9 / (double)events);
+        free(lines);
+        free(buf);
+        return 0;
+    }
     double parse = median_ns(PARSE, lines, n, ref, table, runs, &events, &tagged);
     double tag = median_ns(TAGGERS, lines, n, ref, table, runs, &events, &tagged);
     uint64_t tagged3 = tagged;
@@ -183,6 +229,21 @@ int main(int argc, char **argv)
            tag, tag - parse, 100.0 * (double)tagged3 / ((double)events * runs));
     printf("parse+all tagging:      %.1f ns/event -> pe+taggers+harvest add %.1f ns/event\n", all,
            all - parse);
+    /* Interleaved, so that a busy spell of a shared machine falls on all. */
+    double fs[3], ds[3], ss[3];
+    for (int k = 0; k < 3; k++) {
+        fs[k] = median_ns(FULL, lines, n, ref, table, runs, &events, &tagged);
+        ds[k] = median_ns(DEDUPE, lines, n, ref, table, runs, &events, &tagged);
+        ss[k] = median_ns(SITE, lines, n, ref, table, runs, &events, &tagged);
+    }
+    qsort(fs, 3, sizeof(double), cmp_double);
+    qsort(ds, 3, sizeof(double), cmp_double);
+    qsort(ss, 3, sizeof(double), cmp_double);
+    printf("parse+all tagging+JSON: %.1f ns/event\n", fs[1]);
+    printf("  + duplicate detection: %.1f ns/event -> %+.1f ns/event (%+.1f%% of the pipeline)\n",
+           ds[1], ds[1] - fs[1], 100.0 * (ds[1] - fs[1]) / fs[1]);
+    printf("  + site direction too:  %.1f ns/event -> %+.1f ns/event (%+.1f%% of the pipeline)\n",
+           ss[1], ss[1] - fs[1], 100.0 * (ss[1] - fs[1]) / fs[1]);
     free(lines);
     free(buf);
     return 0;

@@ -145,7 +145,7 @@ lines = [ln for ln in text.splitlines() if ln.strip()]
 if len(lines) != 3 or any('"src_asn"' in ln for ln in lines):
     L.die("damaged database: want 3 events without src_asn, got %r" % lines)
 import re  # noqa: E402
-m = re.search(r"asn_lookup_errors[=: ]+(\d+)", errtext)
+m = re.search(r"asn_lookup_errors\"?[=: ]+(\d+)", errtext)
 if not m or int(m.group(1)) < 1:
     L.die("damaged database: lookup failures not counted: %r" % errtext)
 print("ok: AS lookups for IPv6, IPv4 and IPv4-mapped sources; prefix entries win; "

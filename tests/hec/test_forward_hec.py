@@ -49,6 +49,13 @@ def lines(n, tag=1, ladder=True):
 
 
 def canon(obj):
+    """An event as text for comparison.  Packet ids are drawn afresh by each
+    forwarder instance, so two runs over one file differ there: only that
+    an event has one, and whether it repeats an earlier line, is compared."""
+    if isinstance(obj, dict) and "packet_id" in obj:
+        obj = dict(obj, packet_id=True)
+        if "duplicate_of" in obj:
+            obj["duplicate_of"] = True
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
@@ -187,7 +194,12 @@ class ForwardHecTest(unittest.TestCase):
         c = collections.Counter(got)
         dup = [k for k, n in c.items() if n > 1]
         self.assertEqual(dup[:5], [], "duplicates")
-        self.assertEqual(sorted(got), sorted(want))
+        # The differences alone: a diff of two long lists takes minutes.
+        missing = collections.Counter(want) - c
+        extra = c - collections.Counter(want)
+        self.assertEqual((list(missing)[:3], list(extra)[:3]), ([], []),
+                         "%d events missing, %d unexpected" % (sum(missing.values()),
+                                                                sum(extra.values())))
 
     # ---- every event once and unchanged, with its metadata ----
 

@@ -1048,9 +1048,14 @@ def run_forwarder(fwd, path, extra=()):
         if not ln.strip():
             continue
         try:
-            events.append(json.loads(ln))
+            rec = json.loads(ln)
         except ValueError:
             bad.append(ln)
+            continue
+        # Labelled records (ladder summaries, suspects) are not events.
+        if "sourcetype" in rec:
+            continue
+        events.append(rec)
     return r.returncode, events, bad, r.stderr.decode("utf-8", "replace")
 
 

@@ -162,6 +162,9 @@ static void front_end_prefixes(void **state)
     expect_prefix("Shorewall:net-fw:DROP:", "blocked", "net", "fw");
     expect_prefix("Shorewall:loc2net:REJECT:", "blocked", "loc", "net");
     expect_prefix("Shorewall:net-loc:ACCEPT:", "allowed", "net", "loc");
+    expect_prefix("net-fw DROP ", "blocked", "net", "fw");
+    expect_prefix("loc-net REJECT ", "blocked", "loc", "net");
+    expect_prefix("IPT6-IN DROP ", "blocked", NULL, NULL);
     expect_prefix("[WAN_LOCAL-default-D]", "blocked", NULL, NULL);
     expect_prefix("[WAN_IN-10-A]", "allowed", NULL, NULL);
     expect_prefix("[ipv6-WAN_LOCAL-20-R]", "blocked", NULL, NULL);
@@ -255,6 +258,10 @@ static void mark(v6p_dedupe *d, const char *line, v6p_event *ev)
     "2026-11-27T16:59:" stamp "+00:00 gw kernel: " prefix " IN=wan0 OUT=lan0 SRC=" NET             \
     " DST=" LANH " LEN=104 TC=0 HOPLIMIT=3 FLOWLBL=5 PROTO=ICMPv6 TYPE=128 CODE=0 ID=7 SEQ=" seq
 
+#define UDP(prefix, stamp)                                                                         \
+    "2026-11-27T16:59:" stamp "+00:00 gw kernel: " prefix " IN=wan0 OUT=lan0 SRC=" NET             \
+    " DST=" LANH " LEN=60 TC=0 HOPLIMIT=9 FLOWLBL=0 PROTO=UDP SPT=4000 DPT=33434 LEN=20"
+
 static void duplicates(void **state)
 {
     (void)state;
@@ -295,6 +302,15 @@ static void duplicates(void **state)
          "WINDOW=64 RES=0x00 SYN URGP=0",
          &b);
     assert_true(v6p_event_is_duplicate(&b));
+    /* Lines without identifiers (IPv6 UDP): the same rule twice is two
+     * packets, two rules one packet. */
+    mark(d, UDP("FW-IN-A", "30.000000"), &a);
+    mark(d, UDP("FW-IN-A", "30.000100"), &b);
+    assert_false(v6p_event_is_duplicate(&b));
+    assert_true(b.packet_id != a.packet_id);
+    mark(d, UDP("FW-IN-B", "30.000200"), &a);
+    assert_true(v6p_event_is_duplicate(&a));
+    assert_int_equal(a.duplicate_of, b.packet_id);
     /* Bounded: a flood of distinct packets evicts, never grows. */
     for (int i = 0; i < 100; i++) {
         char line[512];
@@ -303,7 +319,7 @@ static void duplicates(void **state)
     }
     v6p_dedupe_stats st;
     v6p_dedupe_get_stats(d, &st);
-    assert_int_equal(st.duplicates, 2);
+    assert_int_equal(st.duplicates, 3);
     assert_true(st.evictions >= 100 - 16);
     v6p_dedupe_free(d);
 }

@@ -15,6 +15,8 @@
  *
  * Two probes differing only in their ICMP sequence number are two packets;
  * so is the same packet seen again after the window (a retransmission).
+ * A line that carries no identifier (an IPv6 UDP packet, say) and repeats
+ * the first line's rule is another packet too: one rule logs a packet once.
  * State is one bounded table (least recently seen evicted), keyed by a
  * keyed hash, so memory is fixed at creation.  One instance per thread. */
 #ifndef IPV6PROBE_DEDUPE_H
