@@ -558,7 +558,13 @@ static int prefix_ok(const char *s)
     struct in6_addr a;
     char *end;
     long len = strtol(slash + 1, &end, 10);
-    return inet_pton(AF_INET6, host, &a) == 1 && *end == 0 && slash[1] && len >= 0 && len <= 128;
+    if (inet_pton(AF_INET6, host, &a) != 1 || *end || !slash[1] || len < 0 || len > 128)
+        return 0;
+    /* 2001:db8::1/64 is a host, not a prefix: most likely a typo. */
+    for (long b = len; b < 128; b++)
+        if (a.s6_addr[b / 8] & (0x80 >> (b % 8)))
+            return 0;
+    return 1;
 }
 
 static int set_internal_prefixes(ctx *c, yaml_node_t *n, void *base)
@@ -570,7 +576,9 @@ static int set_internal_prefixes(ctx *c, yaml_node_t *n, void *base)
     for (size_t i = 0; i < cfg->n_internal_prefixes; i++)
         if (!prefix_ok(cfg->internal_prefixes[i])) {
             yaml_node_t *item = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
-            return fail(c, item, "\"%s\" is not an IPv6 prefix such as 2001:db8::/32",
+            return fail(c, item,
+                        "\"%s\" is not an IPv6 prefix such as 2001:db8::/32 "
+                        "(with no bits set past its length)",
                         cfg->internal_prefixes[i]);
         }
     return 0;

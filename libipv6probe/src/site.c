@@ -1,13 +1,13 @@
 /* Site-relative direction (see site.h for the rule). */
 #include "ipv6probe/site.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "error.h"
 #include "trie.h"
 
@@ -55,33 +55,21 @@ void v6p_site_free(v6p_site *s)
 
 int v6p_site_add_prefix(v6p_site *s, const char *text, v6p_error *err)
 {
-    char buf[INET6_ADDRSTRLEN + 8];
-    size_t n = strlen(text);
-    unsigned len = 128;
-    if (n >= sizeof(buf))
-        goto bad;
-    memcpy(buf, text, n + 1);
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        char *end;
-        *slash = 0;
-        unsigned long l = strtoul(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || l > 128)
-            goto bad;
-        len = (unsigned)l;
+    uint8_t addr[16];
+    unsigned len;
+    const char *why;
+    /* The classification tables' prefix syntax: an IPv4 prefix covers the
+     * IPv4-mapped addresses events carry for IPv4 packets. */
+    if (v6p_prefix_parse(text, strlen(text), addr, &len, &why) != 0) {
+        v6p_error_set(err, EINVAL, "\"%s\" is not a prefix such as 2001:db8::/48 (%s)", text, why);
+        return -1;
     }
-    struct in6_addr a;
-    if (inet_pton(AF_INET6, buf, &a) != 1)
-        goto bad;
-    if (v6p_trie_insert(s->prefixes, a.s6_addr, len, 1) != 0) {
+    if (v6p_trie_insert(s->prefixes, addr, len, 1) != 0) {
         v6p_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     s->n_prefixes++;
     return 0;
-bad:
-    v6p_error_set(err, EINVAL, "\"%s\" is not an IPv6 prefix such as 2001:db8::/48", text);
-    return -1;
 }
 
 int v6p_site_add_interface(v6p_site *s, const char *glob, v6p_error *err)

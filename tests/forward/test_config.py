@@ -35,7 +35,11 @@ CASES = [
      '3:7: pattern value "dropped" is not one of blocked, allowed, unknown'),
     ("parser:\n  utc_offset: east\n", '2:15: "utc_offset" must be a whole number, not "east"'),
     ("internal_prefixes:\n  - 2001:db8::/129\n",
-     '2:5: "2001:db8::/129" is not an IPv6 prefix such as 2001:db8::/32'),
+     '2:5: "2001:db8::/129" is not an IPv6 prefix such as 2001:db8::/32 '
+     '(with no bits set past its length)'),
+    ("internal_prefixes:\n  - 2001:db8::/48\n  - 2001:db8:0:1::2/64\n",
+     '3:5: "2001:db8:0:1::2/64" is not an IPv6 prefix such as 2001:db8::/32 '
+     '(with no bits set past its length)'),
     ('outputs:\n  hec:\n    endpoints: [ "https://127.0.0.1:8088" ]\n',
      '3:5: hec needs exactly one of "token_file" and "token_env"'),
     ('outputs:\n  hec:\n    token_env: T\n',
