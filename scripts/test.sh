@@ -7,7 +7,8 @@
 # Run as root for the tests that make network namespaces; they skip otherwise.
 #
 #   V6P_SKIP_DEPS=1     do not install Debian packages
-#   V6P_FUZZ_SECONDS=N  seconds per fuzz target (default 60 for the parse call)
+#   V6P_FUZZ_SECONDS=N  seconds for the parse call's fuzz target (default 30; a third of it for
+#                       each other target; tests/fuzz/run-long for long runs)
 #   V6P_ONLY=plain      run only the plain build (quick local check)
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,7 +80,7 @@ if [ "${V6P_ONLY:-}" != plain ]; then
         fuzz_pflog | fuzz_filterlog) seeds="$here/tests/fuzz/seeds/pf" ;;
         *) seeds="$here/tests/fuzz/seeds/${name#fuzz_}" ;;
       esac
-      secs=${V6P_FUZZ_SECONDS:-60}
+      secs=${V6P_FUZZ_SECONDS:-30}
       [ "$name" = fuzz_parse ] || secs=$(( (secs + 2) / 3 ))
       work=$(mktemp -d)
       # Seeds are read from every subfolder; new inputs go to a scratch dir.
