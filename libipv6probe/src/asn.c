@@ -15,30 +15,30 @@
 #include <arpa/inet.h>
 #include <maxminddb.h>
 
-struct v6p_asn {
+struct v6pi_asn {
     MMDB_s db;
     char org[256];   /* the last lookup's organisation, NUL-terminated */
     uint64_t errors; /* lookups the database could not answer (corrupt data) */
 };
 
-v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
+v6pi_asn *v6pi_asn_open(const char *path, v6p_error *err)
 {
-    v6p_asn *a = calloc(1, sizeof(*a));
+    v6pi_asn *a = calloc(1, sizeof(*a));
     if (!a) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &a->db);
     if (rc != MMDB_SUCCESS) {
         int code = rc == MMDB_IO_ERROR ? (errno ? errno : EIO) : EINVAL;
-        v6p_error_set(err, code, "%s: %s", path, MMDB_strerror(rc));
+        v6pi_error_set(err, code, "%s: %s", path, MMDB_strerror(rc));
         free(a);
         return NULL;
     }
     return a;
 }
 
-void v6p_asn_close(v6p_asn *a)
+void v6pi_asn_close(v6pi_asn *a)
 {
     if (!a)
         return;
@@ -46,7 +46,8 @@ void v6p_asn_close(v6p_asn *a)
     free(a);
 }
 
-int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn, const char **org)
+int v6pi_asn_lookup(v6pi_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn,
+                    const char **org)
 {
     struct sockaddr_in6 s6;
     struct sockaddr_in s4;
@@ -103,35 +104,36 @@ int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *as
     return 1;
 }
 
-uint64_t v6p_asn_errors(const v6p_asn *a)
+uint64_t v6pi_asn_errors(const v6pi_asn *a)
 {
     return a ? a->errors : 0;
 }
 
 #else
 
-struct v6p_asn {
+struct v6pi_asn {
     int unused;
 };
 
-v6p_asn *v6p_asn_open(const char *path, v6p_error *err)
+v6pi_asn *v6pi_asn_open(const char *path, v6p_error *err)
 {
-    v6p_error_set(err, ENOTSUP, "%s: this build has no libmaxminddb support", path);
+    v6pi_error_set(err, ENOTSUP, "%s: this build has no libmaxminddb support", path);
     return NULL;
 }
 
-void v6p_asn_close(v6p_asn *a)
+void v6pi_asn_close(v6pi_asn *a)
 {
     (void)a;
 }
 
-int v6p_asn_lookup(v6p_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn, const char **org)
+int v6pi_asn_lookup(v6pi_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn,
+                    const char **org)
 {
     (void)a, (void)addr, (void)v4, (void)asn, (void)org;
     return 0;
 }
 
-uint64_t v6p_asn_errors(const v6p_asn *a)
+uint64_t v6pi_asn_errors(const v6pi_asn *a)
 {
     (void)a;
     return 0;

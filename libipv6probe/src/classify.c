@@ -58,7 +58,7 @@ typedef struct centry {
 struct v6p_classify {
     centry *e;
     size_t n, cap;
-    v6p_trie *trie;
+    v6pi_trie *trie;
     v6p_classify_asn_entry *as;
     size_t nas, ascap;
 };
@@ -68,7 +68,7 @@ v6p_classify *v6p_classify_new(void)
     v6p_classify *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
-    c->trie = v6p_trie_new();
+    c->trie = v6pi_trie_new();
     if (!c->trie) {
         free(c);
         return NULL;
@@ -102,7 +102,7 @@ void v6p_classify_free(v6p_classify *c)
     for (size_t i = 0; i < c->nas; i++)
         asn_entry_free(&c->as[i]);
     free(c->as);
-    v6p_trie_free(c->trie);
+    v6pi_trie_free(c->trie);
     free(c);
 }
 
@@ -164,29 +164,29 @@ static int push_asn(v6p_classify *c, v6p_classify_asn_entry *src)
     return 0;
 }
 
-void v6p_classify_prefetch(const v6p_classify *c, const struct in6_addr *a)
+void v6pi_classify_prefetch(const v6p_classify *c, const struct in6_addr *a)
 {
     if (c)
-        v6p_trie_prefetch(c->trie, a->s6_addr);
+        v6pi_trie_prefetch(c->trie, a->s6_addr);
 }
 
-void v6p_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a)
+void v6pi_classify_prefetch_node(const v6p_classify *c, const struct in6_addr *a)
 {
     if (c)
-        v6p_trie_prefetch_node(c->trie, a->s6_addr);
+        v6pi_trie_prefetch_node(c->trie, a->s6_addr);
 }
 
-uint32_t v6p_classify_prefetch_step(const v6p_classify *c, const struct in6_addr *a, uint32_t ni)
+uint32_t v6pi_classify_prefetch_step(const v6p_classify *c, const struct in6_addr *a, uint32_t ni)
 {
-    return c ? v6p_trie_prefetch_step(c->trie, a->s6_addr, ni) : 0;
+    return c ? v6pi_trie_prefetch_step(c->trie, a->s6_addr, ni) : 0;
 }
 
 const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a)
 {
     if (!c)
         return NULL;
-    uint32_t i = v6p_trie_lookup(c->trie, a->s6_addr, NULL);
-    return i == V6P_TRIE_NONE ? NULL : &c->e[i].pub;
+    uint32_t i = v6pi_trie_lookup(c->trie, a->s6_addr, NULL);
+    return i == V6PI_TRIE_NONE ? NULL : &c->e[i].pub;
 }
 
 /* Take ownership of the strings in *src and add it.  On failure the strings
@@ -201,7 +201,7 @@ static int push(v6p_classify *c, const uint8_t addr[16], unsigned len, v6p_class
         c->e = ne;
         c->cap = ncap;
     }
-    if (c->n >= V6P_TRIE_NONE || v6p_trie_insert(c->trie, addr, len, (uint32_t)c->n) != 0)
+    if (c->n >= V6PI_TRIE_NONE || v6pi_trie_insert(c->trie, addr, len, (uint32_t)c->n) != 0)
         goto nomem;
     centry *e = &c->e[c->n++];
     e->pub = *src;
@@ -218,7 +218,7 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-v6p_classify *v6p_classify_clone(const v6p_classify *c)
+v6p_classify *v6pi_classify_clone(const v6p_classify *c)
 {
     v6p_classify *n = v6p_classify_new();
     if (!n || !c)
@@ -248,11 +248,11 @@ v6p_classify *v6p_classify_clone(const v6p_classify *c)
             return NULL;
         }
     }
-    v6p_trie_compact(n->trie);
+    v6pi_trie_compact(n->trie);
     return n;
 }
 
-int v6p_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why)
+int v6pi_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why)
 {
     char buf[64];
     if (n == 0 || n >= sizeof(buf)) {
@@ -323,21 +323,21 @@ int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org, const
     uint8_t addr[16];
     unsigned len;
     const char *why;
-    if (!prefix || v6p_prefix_parse(prefix, strlen(prefix), addr, &len, &why) != 0) {
-        v6p_error_set(err, EINVAL, "%s: %s", prefix ? prefix : "(null)",
-                      prefix ? why : "no prefix");
+    if (!prefix || v6pi_prefix_parse(prefix, strlen(prefix), addr, &len, &why) != 0) {
+        v6pi_error_set(err, EINVAL, "%s: %s", prefix ? prefix : "(null)",
+                       prefix ? why : "no prefix");
         return -1;
     }
     if (!org || !*org || !category || !category_ok(category) || !source) {
-        v6p_error_set(err, EINVAL, "%s: org, category (lower_snake_case) and source are required",
-                      prefix);
+        v6pi_error_set(err, EINVAL, "%s: org, category (lower_snake_case) and source are required",
+                       prefix);
         return -1;
     }
     v6p_classify_entry e = {strdup(org), strdup(category), strdup(source), NULL, 0};
     if (!e.org || !e.category || !e.source || push(c, addr, len, &e) != 0) {
         if (!e.org || !e.category || !e.source)
             entry_free(&e);
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     return 0;
@@ -347,20 +347,20 @@ int v6p_classify_add_asn(v6p_classify *c, uint32_t asn, const char *org, const c
                          const char *source, v6p_error *err)
 {
     if (asn == 0 || !org || !*org || !category || !category_ok(category) || !source) {
-        v6p_error_set(err, EINVAL,
-                      "AS%u: a non-zero AS number, org, category (lower_snake_case) and "
-                      "source are required",
-                      asn);
+        v6pi_error_set(err, EINVAL,
+                       "AS%u: a non-zero AS number, org, category (lower_snake_case) and "
+                       "source are required",
+                       asn);
         return -1;
     }
     v6p_classify_asn_entry e = {asn, strdup(org), strdup(category), strdup(source), NULL};
     if (!e.org || !e.category || !e.source) {
         asn_entry_free(&e);
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     if (push_asn(c, &e) != 0) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     return 0;
@@ -402,7 +402,7 @@ static int yerr(yctx *y, yaml_mark_t m, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     /* libyaml counts from 0; editors count from 1. */
-    v6p_error_set(y->err, EINVAL, "%s:%zu:%zu: %s", y->file, m.line + 1, m.column + 1, msg);
+    v6pi_error_set(y->err, EINVAL, "%s:%zu:%zu: %s", y->file, m.line + 1, m.column + 1, msg);
     return -1;
 }
 
@@ -413,7 +413,7 @@ static int ynext(yctx *y)
     y->have = 0;
     if (!yaml_parser_parse(&y->p, &y->ev)) {
         if (y->p.error == YAML_MEMORY_ERROR) {
-            v6p_error_set(y->err, ENOMEM, "%s: out of memory", y->file);
+            v6pi_error_set(y->err, ENOMEM, "%s: out of memory", y->file);
             return -1;
         }
         return yerr(y, y->p.problem_mark, "%s%s%s", y->p.problem ? y->p.problem : "bad YAML",
@@ -510,7 +510,7 @@ static int read_fields(yctx *y, const char *first, char *val[K_COUNT], yaml_mark
         val[k] = strdup(sval(y));
         mark[k] = y->ev.start_mark;
         if (!val[k]) {
-            v6p_error_set(y->err, ENOMEM, "out of memory");
+            v6pi_error_set(y->err, ENOMEM, "out of memory");
             return -1;
         }
     }
@@ -535,7 +535,7 @@ static int parse_entry(yctx *y)
     pending pe;
     memset(&pe, 0, sizeof(pe));
     const char *why;
-    if (v6p_prefix_parse(val[K_PREFIX], strlen(val[K_PREFIX]), pe.addr, &pe.len, &why) != 0) {
+    if (v6pi_prefix_parse(val[K_PREFIX], strlen(val[K_PREFIX]), pe.addr, &pe.len, &why) != 0) {
         yerr(y, mark[K_PREFIX], "bad prefix '%s': %s", val[K_PREFIX], why);
         goto out;
     }
@@ -543,7 +543,7 @@ static int parse_entry(yctx *y)
         size_t ncap = y->cap ? y->cap * 2 : 64;
         pending *ni = realloc(y->items, ncap * sizeof(*ni));
         if (!ni) {
-            v6p_error_set(y->err, ENOMEM, "out of memory");
+            v6pi_error_set(y->err, ENOMEM, "out of memory");
             goto out;
         }
         y->items = ni;
@@ -595,7 +595,7 @@ static int parse_asn_entry(yctx *y)
         size_t ncap = y->ascap ? y->ascap * 2 : 32;
         pending_asn *na = realloc(y->asns, ncap * sizeof(*na));
         if (!na) {
-            v6p_error_set(y->err, ENOMEM, "out of memory");
+            v6pi_error_set(y->err, ENOMEM, "out of memory");
             goto out;
         }
         y->asns = na;
@@ -714,7 +714,7 @@ static int check_duplicates(yctx *y)
         return 0;
     const pending **ix = malloc(y->n * sizeof(*ix));
     if (!ix) {
-        v6p_error_set(y->err, ENOMEM, "out of memory");
+        v6pi_error_set(y->err, ENOMEM, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < y->n; i++)
@@ -749,7 +749,7 @@ static int check_asn_duplicates(yctx *y)
         return 0;
     const pending_asn **ix = malloc(y->nas * sizeof(*ix));
     if (!ix) {
-        v6p_error_set(y->err, ENOMEM, "out of memory");
+        v6pi_error_set(y->err, ENOMEM, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < y->nas; i++)
@@ -773,7 +773,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        v6p_error_set(err, e, "%s:0:0: %s", path, strerror(e));
+        v6pi_error_set(err, e, "%s:0:0: %s", path, strerror(e));
         return -1;
     }
     yctx y;
@@ -782,7 +782,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     y.err = err;
     if (!yaml_parser_initialize(&y.p)) {
         fclose(f);
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     yaml_parser_set_input_file(&y.p, f);
@@ -799,7 +799,7 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     if (rc == 0) {
         for (; i < y.n; i++) {
             if (push(c, y.items[i].addr, y.items[i].len, &y.items[i].e) != 0) {
-                v6p_error_set(err, ENOMEM, "%s: out of memory", path);
+                v6pi_error_set(err, ENOMEM, "%s: out of memory", path);
                 rc = -1;
                 i++;
                 break;
@@ -810,10 +810,10 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
         entry_free(&y.items[i].e);
     free(y.items);
     if (rc == 0)
-        v6p_trie_compact(c->trie); /* only the layout: fine to skip without memory */
+        v6pi_trie_compact(c->trie); /* only the layout: fine to skip without memory */
     for (i = 0; i < y.nas; i++) {
         if (rc == 0 && push_asn(c, &y.asns[i].e) != 0) {
-            v6p_error_set(err, ENOMEM, "%s: out of memory", path);
+            v6pi_error_set(err, ENOMEM, "%s: out of memory", path);
             rc = -1;
         } else if (rc != 0) {
             asn_entry_free(&y.asns[i].e);

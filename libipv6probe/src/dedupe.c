@@ -14,7 +14,7 @@
 #define ID_MASK ((UINT64_C(1) << 53) - 1)
 
 struct v6p_dedupe {
-    v6p_table *seen;
+    v6pi_table *seen;
     v6p_dedupe_config cfg;
     uint64_t idkey[2];
     uint64_t mask[V6P_FIELD_WORDS];
@@ -106,29 +106,29 @@ v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err)
         v6p_dedupe_config_init(&def);
         cfg = &def;
     }
-    if (cfg->capacity == 0 || cfg->capacity > V6P_TABLE_CAPACITY_MAX || cfg->window_ms == 0 ||
+    if (cfg->capacity == 0 || cfg->capacity > V6PI_TABLE_CAPACITY_MAX || cfg->window_ms == 0 ||
         cfg->window_ms > 60000) {
-        v6p_error_set(err, EINVAL, "dedupe: capacity 1..%u and window 1..60000 ms",
-                      V6P_TABLE_CAPACITY_MAX);
+        v6pi_error_set(err, EINVAL, "dedupe: capacity 1..%u and window 1..60000 ms",
+                       V6PI_TABLE_CAPACITY_MAX);
         return NULL;
     }
     v6p_dedupe *d = calloc(1, sizeof(*d));
     if (!d) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     d->cfg = *cfg;
-    v6p_table_config tc = {
+    v6pi_table_config tc = {
         cfg->capacity, sizeof(dd_key), sizeof(dd_value), {cfg->seed[0], cfg->seed[1]}, NULL, NULL};
-    if (v6p_table_create(&tc, &d->seen) != V6P_TABLE_OK) {
+    if (v6pi_table_create(&tc, &d->seen) != V6PI_TABLE_OK) {
         free(d);
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     /* Ids are a keyed hash of the key and the first sighting's time, so two
      * forwarders (or restarts) do not hand out the same sequence. */
-    d->idkey[0] = v6p_table_hash(d->seen, &(dd_key){{1}, 0}) ^ cfg->seed[0];
-    d->idkey[1] = v6p_table_hash(d->seen, &(dd_key){{2}, 0}) ^ cfg->seed[1];
+    d->idkey[0] = v6pi_table_hash(d->seen, &(dd_key){{1}, 0}) ^ cfg->seed[0];
+    d->idkey[1] = v6pi_table_hash(d->seen, &(dd_key){{2}, 0}) ^ cfg->seed[1];
     key_masks(d->mask);
     static const v6p_field ids[] = {V6P_F_ICMP_ID, V6P_F_ICMP_SEQ, V6P_F_TCP_SEQ,
                                     V6P_F_IP_ID,   V6P_F_FRAG_ID,  V6P_F_INNER_ICMP_SEQ};
@@ -141,7 +141,7 @@ void v6p_dedupe_free(v6p_dedupe *d)
 {
     if (!d)
         return;
-    v6p_table_free(d->seen);
+    v6pi_table_free(d->seen);
     free(d);
 }
 
@@ -198,7 +198,7 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
     make_key(d, ev, &k);
     int64_t now_us = ev->time_sec * 1000000 + ev->time_usec;
     bool created;
-    dd_value *v = v6p_table_put(d->seen, &k, &created);
+    dd_value *v = v6pi_table_put(d->seen, &k, &created);
     if (!created) {
         int64_t dt = now_us - v->first_us;
         if (dt < 0)
@@ -240,6 +240,6 @@ void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st)
         return;
     st->packets = d->packets;
     st->duplicates = d->duplicates;
-    st->evictions = v6p_table_evictions(d->seen);
-    st->memory = sizeof(*d) + v6p_table_memory(d->seen);
+    st->evictions = v6pi_table_evictions(d->seen);
+    st->memory = sizeof(*d) + v6pi_table_memory(d->seen);
 }

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void v6p_error_set(v6p_error *err, int code, const char *fmt, ...)
+void v6pi_error_set(v6p_error *err, int code, const char *fmt, ...)
 {
     if (!err)
         return;

@@ -4,35 +4,35 @@
 #include <string.h>
 
 #define NUM(f, member, maxv)                                                                       \
-    [f] = {#member, V6P_T_NUM, sizeof(((v6p_event *)0)->member), offsetof(v6p_event, member), maxv}
+    [f] = {#member, V6PI_T_NUM, sizeof(((v6p_event *)0)->member), offsetof(v6p_event, member), maxv}
 #define NUMN(f, name, member, maxv)                                                                \
-    [f] = {name, V6P_T_NUM, sizeof(((v6p_event *)0)->member), offsetof(v6p_event, member), maxv}
+    [f] = {name, V6PI_T_NUM, sizeof(((v6p_event *)0)->member), offsetof(v6p_event, member), maxv}
 #define TYPED(f, name, type, member) [f] = {name, type, 0, offsetof(v6p_event, member), 0}
 
-const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
-    TYPED(V6P_F_TIME, "time", V6P_T_TIME, time_sec),
-    TYPED(V6P_F_DVC, "dvc", V6P_T_SPAN, dvc),
-    TYPED(V6P_F_VENDOR_PRODUCT, "vendor_product", V6P_T_ENUM, format),
-    TYPED(V6P_F_RULE, "rule", V6P_T_SPAN, rule),
-    TYPED(V6P_F_ACTION, "action", V6P_T_ENUM, action),
-    TYPED(V6P_F_DIRECTION, "direction", V6P_T_ENUM, direction),
-    TYPED(V6P_F_HOOK, "hook", V6P_T_ENUM, hook),
-    TYPED(V6P_F_SRC_ZONE, "src_zone", V6P_T_SPAN, src_zone),
-    TYPED(V6P_F_DEST_ZONE, "dest_zone", V6P_T_SPAN, dest_zone),
-    TYPED(V6P_F_SRC_INTERFACE, "src_interface", V6P_T_SPAN, src_interface),
-    TYPED(V6P_F_DEST_INTERFACE, "dest_interface", V6P_T_SPAN, dest_interface),
-    TYPED(V6P_F_SRC_PHYS_INTERFACE, "src_phys_interface", V6P_T_SPAN, src_phys_interface),
-    TYPED(V6P_F_DEST_PHYS_INTERFACE, "dest_phys_interface", V6P_T_SPAN, dest_phys_interface),
-    TYPED(V6P_F_SRC_MAC, "src_mac", V6P_T_MAC, src_mac),
-    TYPED(V6P_F_DEST_MAC, "dest_mac", V6P_T_MAC, dest_mac),
+const v6pi_field_info v6pi_field_rows[V6P_F_COUNT_] = {
+    TYPED(V6P_F_TIME, "time", V6PI_T_TIME, time_sec),
+    TYPED(V6P_F_DVC, "dvc", V6PI_T_SPAN, dvc),
+    TYPED(V6P_F_VENDOR_PRODUCT, "vendor_product", V6PI_T_ENUM, format),
+    TYPED(V6P_F_RULE, "rule", V6PI_T_SPAN, rule),
+    TYPED(V6P_F_ACTION, "action", V6PI_T_ENUM, action),
+    TYPED(V6P_F_DIRECTION, "direction", V6PI_T_ENUM, direction),
+    TYPED(V6P_F_HOOK, "hook", V6PI_T_ENUM, hook),
+    TYPED(V6P_F_SRC_ZONE, "src_zone", V6PI_T_SPAN, src_zone),
+    TYPED(V6P_F_DEST_ZONE, "dest_zone", V6PI_T_SPAN, dest_zone),
+    TYPED(V6P_F_SRC_INTERFACE, "src_interface", V6PI_T_SPAN, src_interface),
+    TYPED(V6P_F_DEST_INTERFACE, "dest_interface", V6PI_T_SPAN, dest_interface),
+    TYPED(V6P_F_SRC_PHYS_INTERFACE, "src_phys_interface", V6PI_T_SPAN, src_phys_interface),
+    TYPED(V6P_F_DEST_PHYS_INTERFACE, "dest_phys_interface", V6PI_T_SPAN, dest_phys_interface),
+    TYPED(V6P_F_SRC_MAC, "src_mac", V6PI_T_MAC, src_mac),
+    TYPED(V6P_F_DEST_MAC, "dest_mac", V6PI_T_MAC, dest_mac),
     NUM(V6P_F_ETHER_TYPE, ether_type, 0xffff),
     NUM(V6P_F_VLAN_ID, vlan_id, 4095),
-    TYPED(V6P_F_TUNNEL_SRC, "tunnel_src", V6P_T_ADDR4, tunnel_src),
-    TYPED(V6P_F_TUNNEL_DEST, "tunnel_dest", V6P_T_ADDR4, tunnel_dest),
+    TYPED(V6P_F_TUNNEL_SRC, "tunnel_src", V6PI_T_ADDR4, tunnel_src),
+    TYPED(V6P_F_TUNNEL_DEST, "tunnel_dest", V6PI_T_ADDR4, tunnel_dest),
     NUM(V6P_F_PROTOCOL_VERSION, protocol_version, 6),
-    TYPED(V6P_F_SRC, "src", V6P_T_ADDR, src),
-    TYPED(V6P_F_DEST, "dest", V6P_T_ADDR, dest),
-    TYPED(V6P_F_TRANSPORT, "transport", V6P_T_ENUM, protocol_number),
+    TYPED(V6P_F_SRC, "src", V6PI_T_ADDR, src),
+    TYPED(V6P_F_DEST, "dest", V6PI_T_ADDR, dest),
+    TYPED(V6P_F_TRANSPORT, "transport", V6PI_T_ENUM, protocol_number),
     NUM(V6P_F_PROTOCOL_NUMBER, protocol_number, 255),
     NUM(V6P_F_SRC_PORT, src_port, 65535),
     NUM(V6P_F_DEST_PORT, dest_port, 65535),
@@ -48,23 +48,23 @@ const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
     NUM(V6P_F_BYTES, bytes, 0xffffffffu),
     NUM(V6P_F_TRANSPORT_LENGTH, transport_length, 0xffffffffu),
     NUM(V6P_F_IP_ID, ip_id, 0xffffffffu),
-    TYPED(V6P_F_IP_FLAG, "ip_flag", V6P_T_FLAGS, ip_flags),
+    TYPED(V6P_F_IP_FLAG, "ip_flag", V6PI_T_FLAGS, ip_flags),
     NUM(V6P_F_FRAG_OFFSET, frag_offset, 0xffff),
-    TYPED(V6P_F_FRAG_MORE, "frag_more", V6P_T_BOOL, frag_more),
+    TYPED(V6P_F_FRAG_MORE, "frag_more", V6PI_T_BOOL, frag_more),
     NUM(V6P_F_FRAG_ID, frag_id, 0xffffffffu),
-    TYPED(V6P_F_TCP_FLAG, "tcp_flag", V6P_T_FLAGS, tcp_flags),
+    TYPED(V6P_F_TCP_FLAG, "tcp_flag", V6PI_T_FLAGS, tcp_flags),
     NUM(V6P_F_TCP_SEQ, tcp_seq, 0xffffffffu),
     NUM(V6P_F_TCP_ACK, tcp_ack, 0xffffffffu),
     NUM(V6P_F_TCP_WINDOW, tcp_window, 0xffffffffu),
     NUM(V6P_F_TCP_RES, tcp_res, 255),
     NUM(V6P_F_TCP_URGP, tcp_urgp, 0xffff),
-    TYPED(V6P_F_TCP_OPTIONS, "tcp_options", V6P_T_SPAN, tcp_options),
+    TYPED(V6P_F_TCP_OPTIONS, "tcp_options", V6PI_T_SPAN, tcp_options),
     NUM(V6P_F_UID, uid, 0xffffffffu),
     NUM(V6P_F_GID, gid, 0xffffffffu),
     NUM(V6P_F_MARK, mark, 0xffffffffu),
-    TYPED(V6P_F_INNER_SRC, "inner_src", V6P_T_ADDR, inner_src),
-    TYPED(V6P_F_INNER_DEST, "inner_dest", V6P_T_ADDR, inner_dest),
-    TYPED(V6P_F_INNER_TRANSPORT, "inner_transport", V6P_T_ENUM, inner_protocol_number),
+    TYPED(V6P_F_INNER_SRC, "inner_src", V6PI_T_ADDR, inner_src),
+    TYPED(V6P_F_INNER_DEST, "inner_dest", V6PI_T_ADDR, inner_dest),
+    TYPED(V6P_F_INNER_TRANSPORT, "inner_transport", V6PI_T_ENUM, inner_protocol_number),
     NUM(V6P_F_INNER_PROTOCOL_NUMBER, inner_protocol_number, 255),
     NUM(V6P_F_INNER_SRC_PORT, inner_src_port, 65535),
     NUM(V6P_F_INNER_DEST_PORT, inner_dest_port, 65535),
@@ -72,47 +72,47 @@ const v6p_field_info v6p_field_rows[V6P_F_COUNT_] = {
     NUM(V6P_F_INNER_ICMP_TYPE, inner_icmp_type, 255),
     NUM(V6P_F_INNER_ICMP_ID, inner_icmp_id, 65535),
     NUM(V6P_F_INNER_ICMP_SEQ, inner_icmp_seq, 65535),
-    TYPED(V6P_F_PF_REASON, "pf_reason", V6P_T_SPAN, pf_reason),
-    TYPED(V6P_F_PF_ANCHOR, "pf_anchor", V6P_T_SPAN, pf_anchor),
-    TYPED(V6P_F_PF_LABEL, "pf_label", V6P_T_SPAN, pf_label),
+    TYPED(V6P_F_PF_REASON, "pf_reason", V6PI_T_SPAN, pf_reason),
+    TYPED(V6P_F_PF_ANCHOR, "pf_anchor", V6PI_T_SPAN, pf_anchor),
+    TYPED(V6P_F_PF_LABEL, "pf_label", V6PI_T_SPAN, pf_label),
     NUM(V6P_F_PF_SUBRULE, pf_subrule, 0xffffffffu),
-    TYPED(V6P_F_PF_ACTION, "pf_action", V6P_T_SPAN, pf_action),
-    TYPED(V6P_F_SRC_BLOCK, "src_block", V6P_T_ENUM, src_block),
-    TYPED(V6P_F_DEST_BLOCK, "dest_block", V6P_T_ENUM, dest_block),
-    TYPED(V6P_F_SRC_IID, "src_iid", V6P_T_ENUM, src_iid),
-    TYPED(V6P_F_DEST_IID, "dest_iid", V6P_T_ENUM, dest_iid),
-    TYPED(V6P_F_SRC_PE, "src_pe", V6P_T_BOOL, src_pe),
-    TYPED(V6P_F_DEST_PE, "dest_pe", V6P_T_BOOL, dest_pe),
-    TYPED(V6P_F_DEST_PE_CONFIDENCE, "dest_pe_confidence", V6P_T_REAL, dest_pe_confidence),
-    TYPED(V6P_F_DEST_AGE, "dest_age", V6P_T_INT64, dest_age),
-    TYPED(V6P_F_SRC_ORG, "src_org", V6P_T_CSTR, src_org),
-    TYPED(V6P_F_SRC_CATEGORY, "src_category", V6P_T_CSTR, src_category),
+    TYPED(V6P_F_PF_ACTION, "pf_action", V6PI_T_SPAN, pf_action),
+    TYPED(V6P_F_SRC_BLOCK, "src_block", V6PI_T_ENUM, src_block),
+    TYPED(V6P_F_DEST_BLOCK, "dest_block", V6PI_T_ENUM, dest_block),
+    TYPED(V6P_F_SRC_IID, "src_iid", V6PI_T_ENUM, src_iid),
+    TYPED(V6P_F_DEST_IID, "dest_iid", V6PI_T_ENUM, dest_iid),
+    TYPED(V6P_F_SRC_PE, "src_pe", V6PI_T_BOOL, src_pe),
+    TYPED(V6P_F_DEST_PE, "dest_pe", V6PI_T_BOOL, dest_pe),
+    TYPED(V6P_F_DEST_PE_CONFIDENCE, "dest_pe_confidence", V6PI_T_REAL, dest_pe_confidence),
+    TYPED(V6P_F_DEST_AGE, "dest_age", V6PI_T_INT64, dest_age),
+    TYPED(V6P_F_SRC_ORG, "src_org", V6PI_T_CSTR, src_org),
+    TYPED(V6P_F_SRC_CATEGORY, "src_category", V6PI_T_CSTR, src_category),
     NUM(V6P_F_SRC_ASN, src_asn, 0xffffffffu),
-    TYPED(V6P_F_SRC_AS_ORG, "src_as_org", V6P_T_CSTR, src_as_org),
-    TYPED(V6P_F_SRC_BEHAVIOR, "src_behavior", V6P_T_FLAGS, src_behavior),
+    TYPED(V6P_F_SRC_AS_ORG, "src_as_org", V6PI_T_CSTR, src_as_org),
+    TYPED(V6P_F_SRC_BEHAVIOR, "src_behavior", V6PI_T_FLAGS, src_behavior),
     NUM(V6P_F_LADDER_ID, ladder_id, UINT64_MAX),
     NUM(V6P_F_LADDER_RUNG, ladder_rung, 0xffffffffu),
     NUM(V6P_F_LADDER_RUNGS, ladder_rungs, 0xffffffffu),
     NUM(V6P_F_LADDER_REPEAT, ladder_repeat, 0xffffffffu),
     NUM(V6P_F_PACKET_ID, packet_id, UINT64_MAX),
     NUM(V6P_F_DUPLICATE_OF, duplicate_of, UINT64_MAX),
-    TYPED(V6P_F_TAGS, "tags", V6P_T_FLAGS, tags),
+    TYPED(V6P_F_TAGS, "tags", V6PI_T_FLAGS, tags),
 };
 
-const v6p_field_info *v6p_field_table(void)
+const v6pi_field_info *v6pi_field_table(void)
 {
-    return v6p_field_rows;
+    return v6pi_field_rows;
 }
 
 const char *v6p_field_name(v6p_field f)
 {
-    return (unsigned)f < V6P_F_COUNT_ ? v6p_field_rows[f].name : NULL;
+    return (unsigned)f < V6P_F_COUNT_ ? v6pi_field_rows[f].name : NULL;
 }
 
 v6p_field v6p_field_by_name(const char *name, size_t len)
 {
     for (int f = 0; f < V6P_F_COUNT_; f++) {
-        const char *n = v6p_field_rows[f].name;
+        const char *n = v6pi_field_rows[f].name;
         if (strlen(n) == len && memcmp(n, name, len) == 0)
             return (v6p_field)f;
     }
@@ -126,7 +126,7 @@ void v6p_event_reset(v6p_event *ev)
 
 static inline void *member(v6p_event *ev, v6p_field f)
 {
-    return (char *)ev + v6p_field_rows[f].offset;
+    return (char *)ev + v6pi_field_rows[f].offset;
 }
 
 /* Common to every setter: a field given twice means the line is not what the
@@ -179,7 +179,7 @@ v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value)
 
 v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
 {
-    const v6p_field_info *fi = &v6p_field_rows[f];
+    const v6pi_field_info *fi = &v6pi_field_rows[f];
     void *m = member(ev, f);
     /* Flag sets are 8, 16 or 32 bits wide depending on the member. */
     unsigned cur = f == V6P_F_IP_FLAG    ? *(uint8_t *)m
@@ -199,7 +199,7 @@ v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
     return V6P_R_NONE;
 }
 
-int v6p_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out)
+int v6pi_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
     /* 20 digits already exceed every bound we use; refusing longer text keeps
      * the multiply below from wrapping. */
@@ -228,7 +228,7 @@ static inline int hexval(unsigned char c)
     return -1;
 }
 
-int v6p_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out)
+int v6pi_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out)
 {
     if (n >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
         p += 2;
@@ -252,7 +252,7 @@ int v6p_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out)
 v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
-    if (v6p_parse_dec(p, n, v6p_field_rows[f].max, &v) != 0)
+    if (v6pi_parse_dec(p, n, v6pi_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
     return v6p_set_num(ev, f, v);
 }
@@ -260,7 +260,7 @@ v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
 v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
-    if (v6p_parse_hex(p, n, v6p_field_rows[f].max, &v) != 0)
+    if (v6pi_parse_hex(p, n, v6pi_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
     return v6p_set_num(ev, f, v);
 }

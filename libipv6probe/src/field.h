@@ -4,8 +4,8 @@
  * Parsers set fields only through these calls, which refuse a value out of
  * range for its field and a field given twice, so every format gets the same
  * checks and the JSON writer can walk the same table. */
-#ifndef V6P_FIELD_H
-#define V6P_FIELD_H
+#ifndef V6PI_FIELD_H
+#define V6PI_FIELD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,36 +13,36 @@
 #include "ipv6probe/event.h"
 #include "ipv6probe/parse.h"
 
-typedef enum v6p_field_type {
-    V6P_T_NUM,   /* unsigned integer of the member's size */
-    V6P_T_SPAN,  /* text in the line */
-    V6P_T_ADDR,  /* struct in6_addr */
-    V6P_T_ADDR4, /* struct in_addr */
-    V6P_T_MAC,   /* uint8_t[6] */
-    V6P_T_BOOL,  /* bool */
-    V6P_T_TIME,  /* time_sec + time_usec */
-    V6P_T_ENUM,  /* named by a function of the value */
-    V6P_T_FLAGS, /* array of names */
-    V6P_T_CSTR,  /* const char * owned elsewhere */
-    V6P_T_REAL,  /* double */
-    V6P_T_INT64  /* signed 64-bit */
-} v6p_field_type;
+typedef enum v6pi_field_type {
+    V6PI_T_NUM,   /* unsigned integer of the member's size */
+    V6PI_T_SPAN,  /* text in the line */
+    V6PI_T_ADDR,  /* struct in6_addr */
+    V6PI_T_ADDR4, /* struct in_addr */
+    V6PI_T_MAC,   /* uint8_t[6] */
+    V6PI_T_BOOL,  /* bool */
+    V6PI_T_TIME,  /* time_sec + time_usec */
+    V6PI_T_ENUM,  /* named by a function of the value */
+    V6PI_T_FLAGS, /* array of names */
+    V6PI_T_CSTR,  /* const char * owned elsewhere */
+    V6PI_T_REAL,  /* double */
+    V6PI_T_INT64  /* signed 64-bit */
+} v6pi_field_type;
 
-typedef struct v6p_field_info {
+typedef struct v6pi_field_info {
     const char *name;
     uint8_t type;
-    uint8_t size;    /* bytes of the member, for V6P_T_NUM */
+    uint8_t size;    /* bytes of the member, for V6PI_T_NUM */
     uint16_t offset; /* in v6p_event */
-    uint64_t max;    /* largest value accepted, for V6P_T_NUM */
-} v6p_field_info;
+    uint64_t max;    /* largest value accepted, for V6PI_T_NUM */
+} v6pi_field_info;
 
-const v6p_field_info *v6p_field_table(void);
+const v6pi_field_info *v6pi_field_table(void);
 
 /* The same table by name, for the inline setter below: numbers are most of
  * a line's fields, and a call per number showed in profiles. */
-extern const v6p_field_info v6p_field_rows[V6P_F_COUNT_];
+extern const v6pi_field_info v6pi_field_rows[V6P_F_COUNT_];
 
-static inline int v6p_field_taken(const v6p_event *ev, v6p_field f)
+static inline int v6pi_field_taken(const v6p_event *ev, v6p_field f)
 {
     return v6p_event_has(ev, f);
 }
@@ -52,7 +52,7 @@ static inline int v6p_field_taken(const v6p_event *ev, v6p_field f)
  * crafted), so it is refused rather than overwritten. */
 static inline v6p_reason v6p_set_num(v6p_event *ev, v6p_field f, uint64_t value)
 {
-    const v6p_field_info *fi = &v6p_field_rows[f];
+    const v6pi_field_info *fi = &v6pi_field_rows[f];
     if (value > fi->max)
         return V6P_R_BAD_NUMBER;
     if (v6p_event_has(ev, f))
@@ -84,9 +84,9 @@ v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit);
 
 /* Parse decimal digits [p, p+n) into *out; -1 if empty, not all digits, or
  * over max. */
-int v6p_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out);
+int v6pi_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* The same for hex digits, with or without a 0x prefix. */
-int v6p_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out);
+int v6pi_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* Parse decimal text and set field f (bounds from the table). */
 v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n);
 v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n);

@@ -45,7 +45,7 @@ static inline int is_digit(char ch)
 
 static inline int fld_is(const fld *f, const char *lit)
 {
-    return v6p_pf_word(f->p, f->n, lit);
+    return v6pi_pf_word(f->p, f->n, lit);
 }
 
 static inline int fld_prefix(const fld *f, const char *lit, size_t n)
@@ -117,7 +117,7 @@ static v6p_reason common(v6p_event *ev, const fld *f)
     v6p_reason r;
     if (f[0].n) {
         uint64_t v;
-        if (v6p_parse_dec(f[0].p, f[0].n, 0xffffffffu, &v))
+        if (v6pi_parse_dec(f[0].p, f[0].n, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
         if ((r = v6p_set_span(ev, V6P_F_RULE, f[0].p, f[0].n)))
             return r;
@@ -132,13 +132,13 @@ static v6p_reason common(v6p_event *ev, const fld *f)
         return V6P_R_MISSING_FIELD;
     if ((r = v6p_set_span(ev, V6P_F_PF_REASON, f[5].p, f[5].n)))
         return r;
-    return v6p_pf_verdict(ev, f[6].p, f[6].n, f[7].p, f[7].n, f[4].p, f[4].n);
+    return v6pi_pf_verdict(ev, f[6].p, f[6].n, f[7].p, f[7].n, f[4].p, f[4].n);
 }
 
 static v6p_reason addr(v6p_event *ev, v6p_field fl, const fld *x, int family)
 {
     struct in6_addr a;
-    int bad = family == 6 ? v6p_parse_ip6(x->p, x->n, &a) : v6p_parse_ip4_mapped(x->p, x->n, &a);
+    int bad = family == 6 ? v6pi_parse_ip6(x->p, x->n, &a) : v6pi_parse_ip4_mapped(x->p, x->n, &a);
     if (bad)
         return V6P_R_BAD_ADDRESS;
     return v6p_set_addr(ev, fl, &a);
@@ -150,17 +150,17 @@ static v6p_reason tcp(v6p_event *ev, const fld *t)
     uint64_t v;
     if ((r = dec(ev, V6P_F_SRC_PORT, &t[0])) || (r = dec(ev, V6P_F_DEST_PORT, &t[1])))
         return r;
-    if (v6p_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
+    if (v6pi_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
         return V6P_R_BAD_NUMBER;
     v6p_event_mark(ev, V6P_F_TCP_FLAG); /* an empty flags field is `[]`, not absent */
-    if ((r = v6p_pf_tcp_flags(ev, t[3].p, t[3].n, 0)))
+    if ((r = v6pi_pf_tcp_flags(ev, t[3].p, t[3].n, 0)))
         return r;
     if (t[4].n) {
         const char *colon = memchr(t[4].p, ':', t[4].n);
         size_t n1 = colon ? (size_t)(colon - t[4].p) : t[4].n;
         if ((r = v6p_set_dec(ev, V6P_F_TCP_SEQ, t[4].p, n1)))
             return r;
-        if (colon && v6p_parse_dec(colon + 1, t[4].n - n1 - 1, 0xffffffffu, &v))
+        if (colon && v6pi_parse_dec(colon + 1, t[4].n - n1 - 1, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
     }
     if (t[5].n && (r = dec(ev, V6P_F_TCP_ACK, &t[5])))
@@ -247,7 +247,7 @@ static int unknown_num(const fld *f, uint64_t *v)
 {
     if (!PREFIX(f, "unknown(") || f->n < 10 || f->p[f->n - 1] != ')')
         return -1;
-    return v6p_parse_dec(f->p + 8, f->n - 9, 255, v);
+    return v6pi_parse_dec(f->p + 8, f->n - 9, 255, v);
 }
 
 /* OPNsense: datalength=N,type,code,id,seq,mtu */
@@ -257,7 +257,7 @@ static v6p_reason icmp_opnsense(v6p_event *ev, const fld *t, int n, int v6)
     v6p_reason r;
     if (n != 6)
         return V6P_R_FIELD_COUNT;
-    if (v6p_parse_dec(t[0].p + 11, t[0].n - 11, 0xffffffffu, &v))
+    if (v6pi_parse_dec(t[0].p + 11, t[0].n - 11, 0xffffffffu, &v))
         return V6P_R_BAD_NUMBER;
     if (PREFIX(&t[1], "truncated-icmp="))
         return V6P_R_TRUNCATED;
@@ -328,7 +328,7 @@ static v6p_reason icmp4_pfsense(v6p_event *ev, const fld *t, int n)
             /* seq and ICMP length run together: only check they are digits */
             if ((r = dec(ev, V6P_F_ICMP_ID, &t[1])))
                 return r;
-            if (v6p_parse_dec(t[2].p, t[2].n, UINT64_MAX / 10, &v))
+            if (v6pi_parse_dec(t[2].p, t[2].n, UINT64_MAX / 10, &v))
                 return V6P_R_BAD_NUMBER;
         }
         if (words[i].type == 11 && n == 2) {
@@ -379,7 +379,7 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
         if ((r = dec(ev, V6P_F_SRC_PORT, &t[0])) || (r = dec(ev, V6P_F_DEST_PORT, &t[1])))
             return r;
         uint64_t v;
-        if (v6p_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
+        if (v6pi_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
         return proto == 17 ? v6p_set_num(ev, V6P_F_TRANSPORT_LENGTH, v) : V6P_R_NONE;
     }
@@ -409,8 +409,8 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
             return V6P_R_NONE;
         if (n <= 2 && PREFIX(&t[0], "datalength=") && (n == 1 || t[1].n == 0)) {
             uint64_t v;
-            return v6p_parse_dec(t[0].p + 11, t[0].n - 11, 0xffffffffu, &v) ? V6P_R_BAD_NUMBER
-                                                                            : V6P_R_NONE;
+            return v6pi_parse_dec(t[0].p + 11, t[0].n - 11, 0xffffffffu, &v) ? V6P_R_BAD_NUMBER
+                                                                             : V6P_R_NONE;
         }
         return V6P_R_FIELD_COUNT;
     }
@@ -421,7 +421,7 @@ static v6p_reason proto_num(v6p_event *ev, const fld *num, const fld *name, unsi
     uint64_t v;
     if (name->n == 0)
         return V6P_R_MISSING_FIELD;
-    if (v6p_parse_dec(num->p, num->n, 255, &v))
+    if (v6pi_parse_dec(num->p, num->n, 255, &v))
         return V6P_R_BAD_NUMBER;
     *out = (unsigned)v;
     v6p_event_mark(ev, V6P_F_TRANSPORT);
@@ -441,7 +441,7 @@ static v6p_reason ipv6(v6p_event *ev, const fld *f, int n)
         return r;
     if (!PREFIX(&f[9], "0x") || !PREFIX(&f[10], "0x"))
         return V6P_R_BAD_NUMBER;
-    if (v6p_parse_dec(f[14].p, f[14].n, 0xffff, &v))
+    if (v6pi_parse_dec(f[14].p, f[14].n, 0xffff, &v))
         return V6P_R_BAD_NUMBER;
     if ((r = v6p_set_num(ev, V6P_F_BYTES, v + 40)) || (r = addr(ev, V6P_F_SRC, &f[15], 6)) ||
         (r = addr(ev, V6P_F_DEST, &f[16], 6)))
@@ -463,7 +463,7 @@ static v6p_reason ipv4(v6p_event *ev, const fld *f, int n)
         return r;
     if (f[10].n && !fld_is(&f[10], "0") && !fld_is(&f[10], "1") && !fld_is(&f[10], "CE"))
         return V6P_R_UNEXPECTED_TOKEN;
-    if (v6p_parse_dec(f[13].p, f[13].n, 0xffff, &off))
+    if (v6pi_parse_dec(f[13].p, f[13].n, 0xffff, &off))
         return V6P_R_BAD_NUMBER;
     if (off && (r = v6p_set_num(ev, V6P_F_FRAG_OFFSET, off)))
         return r;
@@ -536,7 +536,7 @@ static size_t rest_of_5424(const char *b, size_t len)
     return i < len && b[i] == ' ' ? i + 1 : 0;
 }
 
-int v6p_sniff_filterlog(const char *body, size_t len, v6p_body_ctx *ctx)
+int v6pi_sniff_filterlog(const char *body, size_t len, v6pi_body_ctx *ctx)
 {
     if (ctx->tag.len == 9 && memcmp(ctx->tag.ptr, "filterlog", 9) == 0)
         return 1;
@@ -559,10 +559,11 @@ int v6p_sniff_filterlog(const char *body, size_t len, v6p_body_ctx *ctx)
            (f[0].n == 0 || all_digits(&f[0]));
 }
 
-v6p_body_result v6p_parse_filterlog(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
+v6pi_body_result v6pi_parse_filterlog(const char *body, size_t len, v6p_event *ev,
+                                      v6pi_body_ctx *ctx)
 {
     (void)ctx;
-    v6p_body_result res = {V6P_OK, V6P_R_NONE, 0};
+    v6pi_body_result res = {V6P_OK, V6P_R_NONE, 0};
     fld f[MAX_FIELDS];
     size_t skip = rest_of_5424(body, len);
     int n = split(body + skip, len - skip, f);

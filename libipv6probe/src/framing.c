@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-int64_t v6p_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t v6pi_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     /* Howard Hinnant's algorithm: exact for the proleptic Gregorian calendar. */
     y -= m <= 2;
@@ -121,7 +121,7 @@ static int rfc3339(const char *p, size_t len, size_t *i, int64_t *sec, uint32_t 
     } else {
         return -2;
     }
-    *sec = v6p_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+    *sec = v6pi_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
     *i = k;
     return 0;
 }
@@ -129,7 +129,7 @@ static int rfc3339(const char *p, size_t len, size_t *i, int64_t *sec, uint32_t 
 static int64_t civil_seconds(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
                              unsigned s)
 {
-    return v6p_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return v6pi_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 /* A stamp without a year gets the latest year that does not put it more than
@@ -166,11 +166,11 @@ static int64_t infer_year(int64_t reference_sec, unsigned mo, unsigned d, unsign
 
 /* The candidate years of infer_year (the first it tries, and the two
  * before), as day numbers of the month and day in each. */
-static void fill_year_cache(v6p_year_cache *c, const v6p_frame_opts *o, unsigned mo, unsigned d)
+static void fill_year_cache(v6pi_year_cache *c, const v6pi_frame_opts *o, unsigned mo, unsigned d)
 {
     c->year = reference_year(o->reference_sec) + 1;
     for (int n = 0; n < 3; n++)
-        c->days[n] = v6p_days_from_civil(c->year - n, mo, d);
+        c->days[n] = v6pi_days_from_civil(c->year - n, mo, d);
     c->reference_sec = o->reference_sec;
     c->utc_offset = o->local_utc_offset;
     c->mo = mo;
@@ -179,7 +179,7 @@ static void fill_year_cache(v6p_year_cache *c, const v6p_frame_opts *o, unsigned
 }
 
 /* `Mmm dd hh:mm:ss[.frac]` (day space-padded or not). */
-static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6p_frame_opts *o,
+static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6pi_frame_opts *o,
                          int64_t *sec, uint32_t *usec)
 {
     size_t k = *i;
@@ -204,7 +204,7 @@ static int rfc3164_stamp(const char *p, size_t len, size_t *i, const v6p_frame_o
     fraction(p, len, &k, usec);
     if (!valid_clock((unsigned)mo, d, h, mi, s))
         return -2;
-    v6p_year_cache *c = o->year_memo;
+    v6pi_year_cache *c = o->year_memo;
     if (!c) {
         int64_t y = infer_year(o->reference_sec, (unsigned)mo, d, h, mi, s, o->local_utc_offset);
         *sec = civil_seconds(y, (unsigned)mo, d, h, mi, s) - o->local_utc_offset;
@@ -261,7 +261,7 @@ static int is_tag(const char *p, size_t start, size_t end, v6p_span *tag)
  * `kernel:FW-DROP IN=…`.  Only the kernel's tag is split off so, since a log
  * prefix may hold colons itself (`Shorewall:net-fw:DROP:`).  Returns where
  * the message starts, or 0. */
-static size_t glued_kernel_tag(const char *p, size_t i, size_t e, v6p_frame *f)
+static size_t glued_kernel_tag(const char *p, size_t i, size_t e, v6pi_frame *f)
 {
     if (e - i <= 7 || memcmp(p + i, "kernel:", 7) != 0)
         return 0;
@@ -272,7 +272,7 @@ static size_t glued_kernel_tag(const char *p, size_t i, size_t e, v6p_frame *f)
 
 /* After a stamp: `[host] tag: ` — the host is absent when the first token
  * is already a tag (pfSense's default). */
-static size_t host_and_tag(const char *p, size_t len, size_t i, v6p_frame *f)
+static size_t host_and_tag(const char *p, size_t len, size_t i, v6pi_frame *f)
 {
     i = skip_spaces(p, len, i);
     size_t e1 = token_end(p, len, i), g;
@@ -303,7 +303,7 @@ static int span_is(const v6p_span *s, const char *lit)
  * some daemons and scripts write it (`filterlog: 5,,,…`).  Only the
  * programs whose formats are read here count: any other `word:` may be a
  * log prefix. */
-static size_t bare_tag(const char *p, size_t len, size_t i, v6p_frame *f)
+static size_t bare_tag(const char *p, size_t len, size_t i, v6pi_frame *f)
 {
     size_t e = token_end(p, len, i), g;
     if ((g = glued_kernel_tag(p, i, e, f)))
@@ -321,7 +321,7 @@ static size_t bare_tag(const char *p, size_t len, size_t i, v6p_frame *f)
 /* journalctl -o short-monotonic: `[  716.782127] host kernel: …`, the
  * uptime stamp then a host and the kernel's tag.  dmesg lines have no
  * host, so both words are required. */
-static size_t monotonic_host(const char *p, size_t len, size_t i, v6p_frame *f)
+static size_t monotonic_host(const char *p, size_t len, size_t i, v6pi_frame *f)
 {
     size_t e1 = token_end(p, len, i), t = skip_spaces(p, len, e1), e2 = token_end(p, len, t);
     if (e1 == i || e2 - t != 7 || memcmp(p + t, "kernel:", 7) != 0)
@@ -358,7 +358,7 @@ static int uptime_stamp(const char *p, size_t len, size_t *i, uint64_t *usec)
 /* The kernel's own uptime stamp at the start of a message, as klogd and
  * rsyslog's imklog keep it under any syslog header: noted and skipped, so
  * that it does not become part of the log prefix. */
-static size_t skip_uptime(const char *p, size_t len, size_t i, v6p_frame *f)
+static size_t skip_uptime(const char *p, size_t len, size_t i, v6pi_frame *f)
 {
     size_t u = i;
     if (uptime_stamp(p, len, &u, &f->boot_usec) != 0)
@@ -367,7 +367,7 @@ static size_t skip_uptime(const char *p, size_t len, size_t i, v6p_frame *f)
     return skip_spaces(p, len, u);
 }
 
-static int kmsg_record(const char *p, size_t len, v6p_frame *f)
+static int kmsg_record(const char *p, size_t len, v6pi_frame *f)
 {
     /* prio,seq,usec,flags[,more];message */
     size_t k = 0;
@@ -385,14 +385,14 @@ static int kmsg_record(const char *p, size_t len, v6p_frame *f)
         semi++;
     if (semi >= len || p[semi] != ';')
         return -1;
-    f->kind = V6P_FRAMING_KMSG;
+    f->kind = V6PI_FRAMING_KMSG;
     f->has_boot_time = 1;
     f->boot_usec = fields[2];
     f->body = semi + 1;
     return 0;
 }
 
-static int dmesg_t_stamp(const char *p, size_t len, size_t *i, const v6p_frame_opts *o,
+static int dmesg_t_stamp(const char *p, size_t len, size_t *i, const v6pi_frame_opts *o,
                          int64_t *sec)
 {
     /* [Fri Nov 27 16:59:01 2026] */
@@ -417,7 +417,7 @@ static int dmesg_t_stamp(const char *p, size_t len, size_t *i, const v6p_frame_o
     return 0;
 }
 
-static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6p_frame *f)
+static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6pi_frame *f)
 {
     /* VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG] */
     i += 2;
@@ -476,7 +476,7 @@ static v6p_reason rfc5424(const char *p, size_t len, size_t i, v6p_frame *f)
     if (i + 3 <= len && (unsigned char)p[i] == 0xef && (unsigned char)p[i + 1] == 0xbb &&
         (unsigned char)p[i + 2] == 0xbf)
         i += 3;
-    f->kind = V6P_FRAMING_RFC5424;
+    f->kind = V6PI_FRAMING_RFC5424;
     f->body = skip_uptime(p, len, i, f);
     return V6P_R_NONE;
 }
@@ -535,7 +535,7 @@ static int plain_string(const char *p, size_t vs, size_t ve, v6p_span *out)
  * SYSLOG_IDENTIFIER the tag.  The body must be a span of the line, so a
  * MESSAGE with escapes (or journald's byte-array form) is refused rather
  * than parsed half-decoded. */
-static v6p_reason journal_json(const char *p, size_t len, v6p_frame *f)
+static v6p_reason journal_json(const char *p, size_t len, v6pi_frame *f)
 {
     size_t i = 1;
     v6p_span msg = {NULL, 0}, ts = {NULL, 0};
@@ -587,13 +587,13 @@ static v6p_reason journal_json(const char *p, size_t len, v6p_frame *f)
         f->usec = (uint32_t)(us % 1000000);
         f->has_time = 1;
     }
-    f->kind = V6P_FRAMING_JOURNAL_JSON;
+    f->kind = V6PI_FRAMING_JOURNAL_JSON;
     f->body_end = (size_t)(msg.ptr - p) + msg.len;
     f->body = skip_uptime(p, f->body_end, (size_t)(msg.ptr - p), f);
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v6p_frame *f)
+v6p_reason v6pi_frame_parse(const char *p, size_t len, const v6pi_frame_opts *o, v6pi_frame *f)
 {
     memset(f, 0, sizeof(*f));
     size_t i = 0;
@@ -609,7 +609,7 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
             /* `<4>[  716.782127] …`: /proc/kmsg and `dmesg -r`. */
             size_t u = i;
             if (uptime_stamp(p, len, &u, &f->boot_usec) == 0) {
-                f->kind = V6P_FRAMING_DMESG;
+                f->kind = V6PI_FRAMING_DMESG;
                 f->has_boot_time = 1;
                 f->body = skip_spaces(p, len, u);
                 return V6P_R_NONE;
@@ -623,14 +623,14 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
     if (i == 0 && len > 0 && p[0] == '[') {
         size_t k = 0;
         if (uptime_stamp(p, len, &k, &f->boot_usec) == 0) {
-            f->kind = V6P_FRAMING_DMESG;
+            f->kind = V6PI_FRAMING_DMESG;
             f->has_boot_time = 1;
             f->body = monotonic_host(p, len, skip_spaces(p, len, k), f);
             return V6P_R_NONE;
         }
         int r = dmesg_t_stamp(p, len, &k, o, &f->sec);
         if (r == 0) {
-            f->kind = V6P_FRAMING_DMESG_T;
+            f->kind = V6PI_FRAMING_DMESG_T;
             f->has_time = 1;
             f->body = skip_spaces(p, len, k);
             return V6P_R_NONE;
@@ -642,16 +642,16 @@ v6p_reason v6p_frame_parse(const char *p, size_t len, const v6p_frame_opts *o, v
     size_t k = i;
     int r = rfc3339(p, len, &k, &f->sec, &f->usec);
     if (r == 0) {
-        f->kind = V6P_FRAMING_RFC3339;
+        f->kind = V6PI_FRAMING_RFC3339;
     } else if (r == -1) {
         r = rfc3164_stamp(p, len, &k, o, &f->sec, &f->usec);
         if (r == 0)
-            f->kind = V6P_FRAMING_RFC3164;
+            f->kind = V6PI_FRAMING_RFC3164;
     }
     if (r == -2)
         return V6P_R_BAD_TIMESTAMP;
     if (r == -1) {
-        f->kind = V6P_FRAMING_NONE;
+        f->kind = V6PI_FRAMING_NONE;
         f->body = bare_tag(p, len, i, f);
         return V6P_R_NONE;
     }

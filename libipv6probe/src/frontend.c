@@ -127,7 +127,7 @@ static int openwrt(v6p_event *ev, const char *p, size_t n)
     return 1;
 }
 
-void v6p_frontend_zones(v6p_event *ev)
+void v6pi_frontend_zones(v6p_event *ev)
 {
     const char *p = ev->rule.ptr;
     size_t n = ev->rule.len;

@@ -1,6 +1,6 @@
 /* Zones named by the log prefixes of common Linux firewall front-ends. */
-#ifndef V6P_FRONTEND_H
-#define V6P_FRONTEND_H
+#ifndef V6PI_FRONTEND_H
+#define V6PI_FRONTEND_H
 
 #include "ipv6probe/event.h"
 
@@ -11,6 +11,6 @@
  *   firewalld   `filter_IN_public_REJECT`, `filter_FWDO_dmz_DROP`
  *   OpenWrt     `reject wan in`, `drop wan out`, `drop lan forward`
  * The action comes from the prefix patterns as for any prefix. */
-void v6p_frontend_zones(v6p_event *ev);
+void v6pi_frontend_zones(v6p_event *ev);
 
 #endif

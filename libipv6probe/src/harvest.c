@@ -1,6 +1,6 @@
 /* Harvester correlation (see include/ipv6probe/harvest.h for the method).
  *
- * Three bounded tables, all the shared v6p_table:
+ * Three bounded tables, all the shared v6pi_table:
  *   pairs     (internal address, remote /64) -> first/last contact time, and
  *             whether the pair has been counted for its remote;
  *   addresses internal address -> first probe time and a ring of the last
@@ -60,7 +60,7 @@ typedef struct suspect_rec {
 
 struct v6p_harvest {
     v6p_harvest_config cfg;
-    v6p_table *pairs, *addresses, *remotes;
+    v6pi_table *pairs, *addresses, *remotes;
     suspect_rec *queue;
     uint32_t q_head, q_len;
     v6p_harvest_stats st;
@@ -77,17 +77,17 @@ void v6p_harvest_config_init(v6p_harvest_config *cfg)
     cfg->summary_queue = 1024;
 }
 
-static v6p_table *make_table(size_t cap, size_t ks, size_t vs, const uint64_t seed[2], int *bad)
+static v6pi_table *make_table(size_t cap, size_t ks, size_t vs, const uint64_t seed[2], int *bad)
 {
-    v6p_table_config tc;
+    v6pi_table_config tc;
     memset(&tc, 0, sizeof(tc));
     tc.capacity = cap;
     tc.key_size = ks;
     tc.value_size = vs;
     tc.seed[0] = seed[0];
     tc.seed[1] = seed[1];
-    v6p_table *t = NULL;
-    if (v6p_table_create(&tc, &t) != V6P_TABLE_OK)
+    v6pi_table *t = NULL;
+    if (v6pi_table_create(&tc, &t) != V6PI_TABLE_OK)
         *bad = 1;
     return t;
 }
@@ -100,12 +100,12 @@ v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
     else
         v6p_harvest_config_init(&c);
     if (!c.contact_capacity || !c.address_capacity || !c.remote_capacity || !c.summary_queue) {
-        v6p_error_set(err, EINVAL, "harvest: every capacity must be at least 1");
+        v6pi_error_set(err, EINVAL, "harvest: every capacity must be at least 1");
         return NULL;
     }
     v6p_harvest *h = calloc(1, sizeof(*h));
     if (!h) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     h->cfg = c;
@@ -117,7 +117,7 @@ v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
     h->g = yajl_gen_alloc(NULL);
     if (bad || !h->queue || !h->g) {
         v6p_harvest_free(h);
-        v6p_error_set(err, ENOMEM, "harvest: cannot allocate its tables");
+        v6pi_error_set(err, ENOMEM, "harvest: cannot allocate its tables");
         return NULL;
     }
     yajl_gen_config(h->g, yajl_gen_validate_utf8, 0);
@@ -128,9 +128,9 @@ void v6p_harvest_free(v6p_harvest *h)
 {
     if (!h)
         return;
-    v6p_table_free(h->pairs);
-    v6p_table_free(h->addresses);
-    v6p_table_free(h->remotes);
+    v6pi_table_free(h->pairs);
+    v6pi_table_free(h->addresses);
+    v6pi_table_free(h->remotes);
     free(h->queue);
     if (h->g)
         yajl_gen_free(h->g);
@@ -168,13 +168,13 @@ static void contact(v6p_harvest *h, const struct in6_addr *internal, const struc
     memcpy(pk.internal, internal->s6_addr, 16);
     memcpy(pk.remote, remote->s6_addr, 8);
     bool created;
-    pair_val *pv = v6p_table_put(h->pairs, &pk, &created);
+    pair_val *pv = v6pi_table_put(h->pairs, &pk, &created);
     if (created)
         pv->first = t;
     pv->last = t;
-    remote_val *rv = v6p_table_put(h->remotes, pk.remote, NULL);
+    remote_val *rv = v6pi_table_put(h->remotes, pk.remote, NULL);
     memcpy(rv->last_addr, remote->s6_addr, 16);
-    addr_val *av = v6p_table_put(h->addresses, pk.internal, NULL);
+    addr_val *av = v6pi_table_put(h->addresses, pk.internal, NULL);
     remember_remote(av, pk.remote);
     if (created) {
         rv->contacted++;
@@ -222,8 +222,8 @@ static void first_probe(v6p_harvest *h, addr_val *av, const v6p_event *ev, int64
     memcpy(pk.internal, ev->dest.s6_addr, 16);
     for (unsigned i = 0; i < av->ring_len; i++) {
         memcpy(pk.remote, av->ring[(av->ring_head + i) % RING], 8);
-        pair_val *pv = v6p_table_get(h->pairs, &pk);
-        remote_val *rv = v6p_table_get(h->remotes, pk.remote);
+        pair_val *pv = v6pi_table_get(h->pairs, &pk);
+        remote_val *rv = v6pi_table_get(h->remotes, pk.remote);
         if (!pv || !rv || pv->counted != PAIR_UNCOUNTED)
             continue; /* evicted since, or already counted */
         if (pv->first < t && t - pv->first <= (int64_t)h->cfg.lookback_sec) {
@@ -255,7 +255,7 @@ int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev)
     if (dest_internal && !src_internal && ev->dest_pe) {
         h->st.probes++;
         bool created;
-        addr_val *av = v6p_table_put(h->addresses, ev->dest.s6_addr, &created);
+        addr_val *av = v6pi_table_put(h->addresses, ev->dest.s6_addr, &created);
         if (av->first_probe == 0 || t < av->first_probe) {
             int was_probed = av->first_probe != 0;
             av->first_probe = t;
@@ -346,9 +346,9 @@ size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud)
 void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st)
 {
     *st = h->st;
-    st->contact_evictions = v6p_table_evictions(h->pairs);
-    st->address_evictions = v6p_table_evictions(h->addresses);
-    st->remote_evictions = v6p_table_evictions(h->remotes);
-    st->memory = sizeof(*h) + v6p_table_memory(h->pairs) + v6p_table_memory(h->addresses) +
-                 v6p_table_memory(h->remotes) + h->cfg.summary_queue * sizeof(suspect_rec);
+    st->contact_evictions = v6pi_table_evictions(h->pairs);
+    st->address_evictions = v6pi_table_evictions(h->addresses);
+    st->remote_evictions = v6pi_table_evictions(h->remotes);
+    st->memory = sizeof(*h) + v6pi_table_memory(h->pairs) + v6pi_table_memory(h->addresses) +
+                 v6pi_table_memory(h->remotes) + h->cfg.summary_queue * sizeof(suspect_rec);
 }

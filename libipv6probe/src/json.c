@@ -51,11 +51,11 @@ v6p_json_writer *v6p_json_writer_new(void)
         v6p_json_writer_free(w);
         return NULL;
     }
-    const v6p_field_info *table = v6p_field_table();
+    const v6pi_field_info *table = v6pi_field_table();
     for (int f = 0; f < V6P_F_COUNT_; f++) {
         int n = snprintf(w->keys[f], sizeof(w->keys[f]), "\"%s\":", table[f].name);
         w->key_len[f] = (uint8_t)(n > 0 && (size_t)n < sizeof(w->keys[f]) ? n : 0);
-        if (table[f].type == V6P_T_CSTR)
+        if (table[f].type == V6PI_T_CSTR)
             w->cstr[f / 64] |= (uint64_t)1 << (f % 64);
     }
     return w;
@@ -389,11 +389,11 @@ static const char *enum_name(const v6p_event *ev, v6p_field f)
 }
 
 static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
-                      const v6p_field_info *fi)
+                      const v6pi_field_info *fi)
 {
     const void *m = (const char *)ev + fi->offset;
-    switch ((v6p_field_type)fi->type) {
-    case V6P_T_NUM: {
+    switch ((v6pi_field_type)fi->type) {
+    case V6PI_T_NUM: {
         uint64_t v = fi->size == 1   ? *(const uint8_t *)m
                      : fi->size == 2 ? *(const uint16_t *)m
                      : fi->size == 4 ? *(const uint32_t *)m
@@ -401,17 +401,17 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
         put_u64(w, v);
         break;
     }
-    case V6P_T_SPAN: {
+    case V6PI_T_SPAN: {
         const v6p_span *s = m;
         put_str(w, s->ptr, s->len);
         break;
     }
-    case V6P_T_ADDR:
+    case V6PI_T_ADDR:
         put_c(w, '"');
         w->len += v6p_addr_format(m, ev->protocol_version == 4, w->buf + w->len);
         put_c(w, '"');
         break;
-    case V6P_T_ADDR4: {
+    case V6PI_T_ADDR4: {
         struct in6_addr mapped;
         memset(&mapped, 0, sizeof(mapped));
         mapped.s6_addr[10] = mapped.s6_addr[11] = 0xff;
@@ -421,19 +421,19 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
         put_c(w, '"');
         break;
     }
-    case V6P_T_MAC:
+    case V6PI_T_MAC:
         put_mac(w, m);
         break;
-    case V6P_T_BOOL:
+    case V6PI_T_BOOL:
         if (*(const bool *)m)
             put(w, "true", 4);
         else
             put(w, "false", 5);
         break;
-    case V6P_T_TIME:
+    case V6PI_T_TIME:
         put_time(w, ev->time_sec, ev->time_usec);
         break;
-    case V6P_T_ENUM: {
+    case V6PI_T_ENUM: {
         const char *name = enum_name(ev, f);
         if (name) {
             /* The names are constants without anything to escape (the
@@ -451,17 +451,17 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
         }
         break;
     }
-    case V6P_T_FLAGS: {
+    case V6PI_T_FLAGS: {
         uint32_t bits = f == V6P_F_IP_FLAG    ? *(const uint8_t *)m
                         : f == V6P_F_TCP_FLAG ? *(const uint16_t *)m
                                               : *(const uint32_t *)m;
         put_flags(w, f, bits);
         break;
     }
-    case V6P_T_CSTR:
+    case V6PI_T_CSTR:
         put_cstr(w, *(const char *const *)m);
         break;
-    case V6P_T_REAL: {
+    case V6PI_T_REAL: {
         char buf[64];
         int n = snprintf(buf, sizeof(buf), "%.3f", *(const double *)m);
         if (n < 0)
@@ -472,7 +472,7 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
             put(w, buf, (size_t)n);
         break;
     }
-    case V6P_T_INT64:
+    case V6PI_T_INT64:
         put_i64(w, *(const int64_t *)m);
         break;
     }
@@ -499,23 +499,23 @@ static inline char *copy_short(char *o, const char *s, size_t n)
  * A local cursor rather than w->len: every byte stored through a char
  * pointer may alias the writer, so each put_c reloads and stores w->len,
  * a chain of memory round trips on the path every field takes. */
-static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_field_info *fi)
+static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6pi_field_info *fi)
 {
     const void *m = (const char *)ev + fi->offset;
-    switch ((v6p_field_type)fi->type) {
-    case V6P_T_NUM: {
+    switch ((v6pi_field_type)fi->type) {
+    case V6PI_T_NUM: {
         uint64_t v = fi->size == 1   ? *(const uint8_t *)m
                      : fi->size == 2 ? *(const uint16_t *)m
                      : fi->size == 4 ? *(const uint32_t *)m
                                      : *(const uint64_t *)m;
         return o + fmt_u64(o, v);
     }
-    case V6P_T_ADDR:
+    case V6PI_T_ADDR:
         *o++ = '"';
         o += v6p_addr_format(m, ev->protocol_version == 4, o);
         *o++ = '"';
         return o;
-    case V6P_T_ENUM: {
+    case V6PI_T_ENUM: {
         const char *name = enum_name(ev, f);
         *o++ = '"';
         if (name)
@@ -525,7 +525,7 @@ static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_fiel
         *o++ = '"';
         return o;
     }
-    case V6P_T_MAC: {
+    case V6PI_T_MAC: {
         static const char hex[] = "0123456789abcdef";
         const uint8_t *b = m;
         *o++ = '"';
@@ -538,7 +538,7 @@ static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6p_fiel
         o[-1] = '"';
         return o;
     }
-    case V6P_T_TIME: {
+    case V6PI_T_TIME: {
         int64_t sec = ev->time_sec;
         uint32_t usec = ev->time_usec;
         if (sec < 0) {
@@ -564,7 +564,7 @@ unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w)
 
 int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out, size_t *out_len)
 {
-    const v6p_field_info *table = v6p_field_table();
+    const v6pi_field_info *table = v6pi_field_table();
     w->len = 0;
     w->failed = 0;
     put(w, "{\"schema\":1", 11);

@@ -99,35 +99,35 @@ typedef struct lad {
     uint8_t missing;
     uint8_t proto, version;
     uint8_t nrouters;
-    uint8_t repeats[V6P_LADDER_MAX_RUNGS];
+    uint8_t repeats[V6PI_LADDER_MAX_RUNGS];
     /* Sender side only (the probe table's values stop here). */
-    uint8_t reply_hops[V6P_LADDER_MAX_ROUTERS];
+    uint8_t reply_hops[V6PI_LADDER_MAX_ROUTERS];
     uint8_t top_dist; /* estimated distance of the top rung's router */
     struct in6_addr last_router;
-    struct in6_addr routers[V6P_LADDER_MAX_ROUTERS];
+    struct in6_addr routers[V6PI_LADDER_MAX_ROUTERS];
 } lad;
 
 #define PROBE_VALUE_SIZE offsetof(lad, reply_hops)
 
-struct v6p_ladder {
-    v6p_table *probes, *sender;
+struct v6pi_ladder {
+    v6pi_table *probes, *sender;
     uint32_t min_rungs, step, max_repeat, max_skip, max_start_hop;
     int64_t gap_us, window_us;
     int tcp_udp;
     int64_t now_us, swept_us;
     int flushing;
     uint64_t declared;
-    v6p_ladder_end_fn on_end;
+    v6pi_ladder_end_fn on_end;
     void *arg;
 };
 
 static const uint64_t ID_KEY[2] = {0x6c61646465722d69ULL, 0x6970763670726f62ULL};
 
-static void end_ladder(v6p_ladder *l, const lkey *k, const lad *s, v6p_ladder_end why)
+static void end_ladder(v6pi_ladder *l, const lkey *k, const lad *s, v6pi_ladder_end why)
 {
     if (!s->id)
         return; /* never declared: nothing to report */
-    v6p_ladder_summary o;
+    v6pi_ladder_summary o;
     memset(&o, 0, sizeof(o));
     o.id = s->id;
     o.src = s->src;
@@ -143,13 +143,13 @@ static void end_ladder(v6p_ladder *l, const lkey *k, const lad *s, v6p_ladder_en
     o.protocol_number = s->proto;
     o.protocol_version = s->version;
     o.step = (uint8_t)l->step;
-    if (k->kind == V6P_LADDER_PROBE) {
+    if (k->kind == V6PI_LADDER_PROBE) {
         o.min_hop = s->start_hop;
         o.max_hop = s->cur_hop;
         unsigned n = (unsigned)(s->cur_hop - s->start_hop) / l->step + 1;
-        o.nrepeats = (uint8_t)(n < V6P_LADDER_MAX_RUNGS ? n : V6P_LADDER_MAX_RUNGS);
+        o.nrepeats = (uint8_t)(n < V6PI_LADDER_MAX_RUNGS ? n : V6PI_LADDER_MAX_RUNGS);
     } else {
-        o.nrepeats = (uint8_t)(s->rungs < V6P_LADDER_MAX_RUNGS ? s->rungs : V6P_LADDER_MAX_RUNGS);
+        o.nrepeats = (uint8_t)(s->rungs < V6PI_LADDER_MAX_RUNGS ? s->rungs : V6PI_LADDER_MAX_RUNGS);
         o.nrouters = s->nrouters;
         memcpy(o.routers, s->routers, sizeof(o.routers));
         memcpy(o.reply_hops, s->reply_hops, sizeof(o.reply_hops));
@@ -158,22 +158,22 @@ static void end_ladder(v6p_ladder *l, const lkey *k, const lad *s, v6p_ladder_en
     l->on_end(&o, l->arg);
 }
 
-static void on_evict(const void *key, void *value, v6p_table_reason why, void *arg)
+static void on_evict(const void *key, void *value, v6pi_table_reason why, void *arg)
 {
-    v6p_ladder *l = arg;
+    v6pi_ladder *l = arg;
     const lad *s = value;
-    v6p_ladder_end end = V6P_LADDER_END_EVICTED;
-    if (why == V6P_TABLE_EXPIRED)
-        end = l->flushing                              ? V6P_LADDER_END_FLUSH
-              : l->now_us - s->first_us > l->window_us ? V6P_LADDER_END_WINDOW
-                                                       : V6P_LADDER_END_GAP;
+    v6pi_ladder_end end = V6PI_LADDER_END_EVICTED;
+    if (why == V6PI_TABLE_EXPIRED)
+        end = l->flushing                              ? V6PI_LADDER_END_FLUSH
+              : l->now_us - s->first_us > l->window_us ? V6PI_LADDER_END_WINDOW
+                                                       : V6PI_LADDER_END_GAP;
     end_ladder(l, key, s, end);
 }
 
-v6p_ladder *v6p_ladder_new(const v6p_taggers_config *cfg, v6p_ladder_end_fn on_end, void *arg,
-                           int *code)
+v6pi_ladder *v6pi_ladder_new(const v6p_taggers_config *cfg, v6pi_ladder_end_fn on_end, void *arg,
+                             int *code)
 {
-    v6p_ladder *l = calloc(1, sizeof(*l));
+    v6pi_ladder *l = calloc(1, sizeof(*l));
     if (!l) {
         *code = ENOMEM;
         return NULL;
@@ -188,60 +188,60 @@ v6p_ladder *v6p_ladder_new(const v6p_taggers_config *cfg, v6p_ladder_end_fn on_e
     l->tcp_udp = cfg->ladder_tcp_udp;
     l->on_end = on_end;
     l->arg = arg;
-    v6p_table_config tc = {.capacity = cfg->ladder_capacity,
-                           .key_size = sizeof(lkey),
-                           .value_size = PROBE_VALUE_SIZE,
-                           .seed = {cfg->seed[0], cfg->seed[1]},
-                           .on_evict = on_evict,
-                           .evict_arg = l};
-    v6p_table_status st = v6p_table_create(&tc, &l->probes);
-    if (st == V6P_TABLE_OK) {
+    v6pi_table_config tc = {.capacity = cfg->ladder_capacity,
+                            .key_size = sizeof(lkey),
+                            .value_size = PROBE_VALUE_SIZE,
+                            .seed = {cfg->seed[0], cfg->seed[1]},
+                            .on_evict = on_evict,
+                            .evict_arg = l};
+    v6pi_table_status st = v6pi_table_create(&tc, &l->probes);
+    if (st == V6PI_TABLE_OK) {
         tc.capacity = cfg->ladder_sender_capacity;
         tc.value_size = sizeof(lad);
-        st = v6p_table_create(&tc, &l->sender);
+        st = v6pi_table_create(&tc, &l->sender);
     }
-    if (st != V6P_TABLE_OK) {
-        *code = st == V6P_TABLE_ENOMEM ? ENOMEM : EINVAL;
-        v6p_ladder_free(l);
+    if (st != V6PI_TABLE_OK) {
+        *code = st == V6PI_TABLE_ENOMEM ? ENOMEM : EINVAL;
+        v6pi_ladder_free(l);
         return NULL;
     }
     return l;
 }
 
-void v6p_ladder_free(v6p_ladder *l)
+void v6pi_ladder_free(v6pi_ladder *l)
 {
     if (!l)
         return;
-    v6p_table_free(l->probes);
-    v6p_table_free(l->sender);
+    v6pi_table_free(l->probes);
+    v6pi_table_free(l->sender);
     free(l);
 }
 
 static int expire_visit(const void *key, void *value, void *arg)
 {
     (void)key;
-    const v6p_ladder *l = arg;
+    const v6pi_ladder *l = arg;
     const lad *s = value;
     /* Oldest first, by last activity: the first fresh one ends the walk. */
-    return l->now_us - s->last_us > l->gap_us ? V6P_TABLE_DROP : V6P_TABLE_STOP;
+    return l->now_us - s->last_us > l->gap_us ? V6PI_TABLE_DROP : V6PI_TABLE_STOP;
 }
 
 static int flush_visit(const void *key, void *value, void *arg)
 {
     (void)key, (void)value, (void)arg;
-    return V6P_TABLE_DROP;
+    return V6PI_TABLE_DROP;
 }
 
-void v6p_ladder_flush(v6p_ladder *l)
+void v6pi_ladder_flush(v6pi_ladder *l)
 {
     l->flushing = 1;
-    v6p_table_foreach(l->probes, flush_visit, l);
-    v6p_table_foreach(l->sender, flush_visit, l);
+    v6pi_table_foreach(l->probes, flush_visit, l);
+    v6pi_table_foreach(l->sender, flush_visit, l);
     l->flushing = 0;
 }
 
 /* Which probe kind an event is, or 0 when it is no probe. */
-static int probe_class(const v6p_ladder *l, const v6p_event *ev)
+static int probe_class(const v6pi_ladder *l, const v6p_event *ev)
 {
     if (!v6p_event_has(ev, V6P_F_HOP_LIMIT) || !v6p_event_has(ev, V6P_F_PROTOCOL_NUMBER) ||
         !v6p_event_has(ev, V6P_F_SRC) || !v6p_event_has(ev, V6P_F_DEST) ||
@@ -302,13 +302,13 @@ static void accept_probe(lad *s, int64_t t)
     s->probes++;
 }
 
-static void declare(v6p_ladder *l, const lkey *k, lad *s)
+static void declare(v6pi_ladder *l, const lkey *k, lad *s)
 {
     unsigned char buf[sizeof(lkey) + 8];
     memcpy(buf, k, sizeof(lkey));
     memcpy(buf + sizeof(lkey), &s->first_us, 8);
     /* 53 bits: the id survives a trip through a JSON double. */
-    s->id = v6p_siphash13(ID_KEY, buf, sizeof(buf)) & ((UINT64_C(1) << 53) - 1);
+    s->id = v6pi_siphash13(ID_KEY, buf, sizeof(buf)) & ((UINT64_C(1) << 53) - 1);
     if (!s->id)
         s->id = 1;
     l->declared++;
@@ -333,14 +333,14 @@ static void tag(v6p_event *ev, const lad *s, uint32_t rung, uint32_t repeat, int
 }
 
 /* Does the ladder in s end before an event at time t? */
-static int ended(const v6p_ladder *l, const lad *s, int64_t t, v6p_ladder_end *why)
+static int ended(const v6pi_ladder *l, const lad *s, int64_t t, v6pi_ladder_end *why)
 {
     if (t - s->last_us > l->gap_us) {
-        *why = V6P_LADDER_END_GAP;
+        *why = V6PI_LADDER_END_GAP;
         return 1;
     }
     if (t - s->first_us > l->window_us) {
-        *why = V6P_LADDER_END_WINDOW;
+        *why = V6PI_LADDER_END_WINDOW;
         return 1;
     }
     return 0;
@@ -349,35 +349,35 @@ static int ended(const v6p_ladder *l, const lad *s, int64_t t, v6p_ladder_end *w
 static void probe_key(lkey *k, const v6p_event *ev, int cls)
 {
     memset(k, 0, sizeof(*k));
-    k->kind = V6P_LADDER_PROBE;
+    k->kind = V6PI_LADDER_PROBE;
     k->cls = (uint8_t)cls;
     memcpy(k->src, ev->src.s6_addr, ev->protocol_version == 4 ? 16 : 8);
     memcpy(k->dest, ev->dest.s6_addr, 16);
 }
 
 /* kh: the probe table's hash of the event's key. */
-static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, uint64_t kh, int64_t t)
+static void apply_probe(v6pi_ladder *l, v6p_event *ev, int cls, uint64_t kh, int64_t t)
 {
     lkey k;
     probe_key(&k, ev, cls);
     uint8_t h = ev->hop_limit;
 
-    lad *s = v6p_table_get_h(l->probes, &k, kh);
-    v6p_ladder_end why;
+    lad *s = v6pi_table_get_h(l->probes, &k, kh);
+    v6pi_ladder_end why;
     if (s && ended(l, s, t, &why)) {
         end_ladder(l, &k, s, why);
         if (h > l->max_start_hop) {
-            v6p_table_remove(l->probes, &k);
+            v6pi_table_remove(l->probes, &k);
             return;
         }
         start(s, ev, t, h);
-        v6p_table_promote(l->probes, s);
+        v6pi_table_promote(l->probes, s);
         return;
     }
     if (!s) {
         if (h > l->max_start_hop)
             return;
-        s = v6p_table_put_h(l->probes, &k, kh, NULL);
+        s = v6pi_table_put_h(l->probes, &k, kh, NULL);
         start(s, ev, t, h);
         return;
     }
@@ -388,7 +388,7 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, uint64_t kh, int6
             /* A rung that keeps going is a steady stream, not a ladder. */
             if (!declared) {
                 start(s, ev, t, h);
-                v6p_table_promote(l->probes, s);
+                v6pi_table_promote(l->probes, s);
             }
             return;
         }
@@ -402,7 +402,7 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, uint64_t kh, int6
         if (!next) {
             if (!declared && h <= l->max_start_hop) {
                 start(s, ev, t, h);
-                v6p_table_promote(l->probes, s);
+                v6pi_table_promote(l->probes, s);
             }
             return;
         }
@@ -413,9 +413,9 @@ static void apply_probe(v6p_ladder *l, v6p_event *ev, int cls, uint64_t kh, int6
     }
     accept_probe(s, t);
     unsigned idx = (unsigned)(h - s->start_hop) / l->step;
-    if (idx < V6P_LADDER_MAX_RUNGS && s->repeats[idx] < 255)
+    if (idx < V6PI_LADDER_MAX_RUNGS && s->repeats[idx] < 255)
         s->repeats[idx]++;
-    v6p_table_promote(l->probes, s);
+    v6pi_table_promote(l->probes, s);
     if (!declared && s->rungs >= l->min_rungs)
         declare(l, &k, s);
     if (s->id)
@@ -447,28 +447,28 @@ static void start_sender(lad *s, const v6p_event *ev, int64_t t)
     s->top_dist = router_distance(ev->hop_limit);
 }
 
-static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
+static void apply_time_exceeded(v6pi_ladder *l, v6p_event *ev, int64_t t)
 {
     lkey k;
     memset(&k, 0, sizeof(k));
-    k.kind = V6P_LADDER_TIME_EXCEEDED;
+    k.kind = V6PI_LADDER_TIME_EXCEEDED;
     k.cls = ev->inner_protocol_number;
     memcpy(k.src, ev->inner_src.s6_addr, 16);
     memcpy(k.dest, ev->inner_dest.s6_addr, 16);
 
-    lad *s = v6p_table_get(l->sender, &k);
-    v6p_ladder_end why;
+    lad *s = v6pi_table_get(l->sender, &k);
+    v6pi_ladder_end why;
     int fresh = 0;
     if (s && ended(l, s, t, &why)) {
         end_ladder(l, &k, s, why);
         fresh = 1;
     } else if (!s) {
-        s = v6p_table_put(l->sender, &k, NULL);
+        s = v6pi_table_put(l->sender, &k, NULL);
         fresh = 1;
     }
     if (fresh) {
         start_sender(s, ev, t);
-        v6p_table_touch(l->sender, &k);
+        v6pi_table_touch(l->sender, &k);
         return;
     }
 
@@ -477,7 +477,7 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
             return;
         s->repeat++;
     } else {
-        unsigned n = s->nrouters < V6P_LADDER_MAX_ROUTERS ? s->nrouters : V6P_LADDER_MAX_ROUTERS;
+        unsigned n = s->nrouters < V6PI_LADDER_MAX_ROUTERS ? s->nrouters : V6PI_LADDER_MAX_ROUTERS;
         for (unsigned i = 0; i < n; i++)
             if (memcmp(&ev->src, &s->routers[i], 16) == 0)
                 return; /* a late reply from an earlier rung */
@@ -487,12 +487,12 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
              * distance, or probes expiring ever nearer (descending). */
             if (d < s->top_dist && !s->id) {
                 start_sender(s, ev, t);
-                v6p_table_touch(l->sender, &k);
+                v6pi_table_touch(l->sender, &k);
             }
             return;
         }
         s->top_dist = d;
-        if (s->nrouters < V6P_LADDER_MAX_ROUTERS) {
+        if (s->nrouters < V6PI_LADDER_MAX_ROUTERS) {
             s->routers[s->nrouters] = ev->src;
             s->reply_hops[s->nrouters] = ev->hop_limit;
         }
@@ -504,36 +504,37 @@ static void apply_time_exceeded(v6p_ladder *l, v6p_event *ev, int64_t t)
     }
     accept_probe(s, t);
     unsigned idx = s->rungs - 1;
-    if (idx < V6P_LADDER_MAX_RUNGS && s->repeats[idx] < 255)
+    if (idx < V6PI_LADDER_MAX_RUNGS && s->repeats[idx] < 255)
         s->repeats[idx]++;
-    v6p_table_touch(l->sender, &k);
+    v6pi_table_touch(l->sender, &k);
     if (!s->id && s->rungs >= l->min_rungs)
         declare(l, &k, s);
     if (s->id)
         tag(ev, s, s->rungs, s->repeat, 0);
 }
 
-void v6p_ladder_prep_event(const v6p_ladder *l, const v6p_event *ev, v6p_ladder_prep *p)
+void v6pi_ladder_prep_event(const v6pi_ladder *l, const v6p_event *ev, v6pi_ladder_prep *p)
 {
     p->cls = probe_class(l, ev);
     if (!p->cls)
         return;
     lkey k;
     probe_key(&k, ev, p->cls);
-    p->h = v6p_table_hash(l->probes, &k);
-    v6p_table_prefetch(l->probes, p->h);
+    p->h = v6pi_table_hash(l->probes, &k);
+    v6pi_table_prefetch(l->probes, p->h);
 }
 
-void v6p_ladder_prefetch(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p)
+void v6pi_ladder_prefetch(const v6pi_ladder *l, const v6p_event *ev, const v6pi_ladder_prep *p)
 {
     if (!p->cls)
         return;
     lkey k;
     probe_key(&k, ev, p->cls);
-    v6p_table_prefetch_entry(l->probes, &k, p->h);
+    v6pi_table_prefetch_entry(l->probes, &k, p->h);
 }
 
-void v6p_ladder_prefetch_links(const v6p_ladder *l, const v6p_event *ev, const v6p_ladder_prep *p)
+void v6pi_ladder_prefetch_links(const v6pi_ladder *l, const v6p_event *ev,
+                                const v6pi_ladder_prep *p)
 {
     /* Only a probe that may start a ladder inserts: the others would
      * prefetch for an eviction that does not happen. */
@@ -541,13 +542,13 @@ void v6p_ladder_prefetch_links(const v6p_ladder *l, const v6p_event *ev, const v
         return;
     lkey k;
     probe_key(&k, ev, p->cls);
-    if (ev->hop_limit <= l->max_start_hop || v6p_table_get_h(l->probes, &k, p->h))
-        v6p_table_prefetch_links(l->probes, &k, p->h);
+    if (ev->hop_limit <= l->max_start_hop || v6pi_table_get_h(l->probes, &k, p->h))
+        v6pi_table_prefetch_links(l->probes, &k, p->h);
 }
 
 /* The probe kind and hash come from p (computed from the event alone, so
  * they are the same now as when p was filled); the table is read now. */
-void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *p)
+void v6pi_ladder_apply_prep(v6pi_ladder *l, v6p_event *ev, const v6pi_ladder_prep *p)
 {
     int64_t t = ev->time_sec * 1000000 + ev->time_usec;
     if (t > l->now_us)
@@ -555,8 +556,8 @@ void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *
     /* End quiet ladders once a second of stream time, oldest first. */
     if (l->now_us - l->swept_us >= 1000000) {
         l->swept_us = l->now_us;
-        v6p_table_foreach(l->probes, expire_visit, l);
-        v6p_table_foreach(l->sender, expire_visit, l);
+        v6pi_table_foreach(l->probes, expire_visit, l);
+        v6pi_table_foreach(l->sender, expire_visit, l);
     }
     if (p->cls)
         apply_probe(l, ev, p->cls, p->h, t);
@@ -564,34 +565,34 @@ void v6p_ladder_apply_prep(v6p_ladder *l, v6p_event *ev, const v6p_ladder_prep *
         apply_time_exceeded(l, ev, t);
 }
 
-void v6p_ladder_apply(v6p_ladder *l, v6p_event *ev)
+void v6pi_ladder_apply(v6pi_ladder *l, v6p_event *ev)
 {
-    v6p_ladder_prep p;
+    v6pi_ladder_prep p;
     p.cls = probe_class(l, ev);
     if (p.cls) {
         lkey k;
         probe_key(&k, ev, p.cls);
-        p.h = v6p_table_hash(l->probes, &k);
+        p.h = v6pi_table_hash(l->probes, &k);
     }
-    v6p_ladder_apply_prep(l, ev, &p);
+    v6pi_ladder_apply_prep(l, ev, &p);
 }
 
-uint64_t v6p_ladder_declared(const v6p_ladder *l)
+uint64_t v6pi_ladder_declared(const v6pi_ladder *l)
 {
     return l->declared;
 }
 
-uint64_t v6p_ladder_evictions(const v6p_ladder *l)
+uint64_t v6pi_ladder_evictions(const v6pi_ladder *l)
 {
-    return v6p_table_evictions(l->probes) + v6p_table_evictions(l->sender);
+    return v6pi_table_evictions(l->probes) + v6pi_table_evictions(l->sender);
 }
 
-size_t v6p_ladder_count(const v6p_ladder *l)
+size_t v6pi_ladder_count(const v6pi_ladder *l)
 {
-    return v6p_table_count(l->probes) + v6p_table_count(l->sender);
+    return v6pi_table_count(l->probes) + v6pi_table_count(l->sender);
 }
 
-size_t v6p_ladder_memory(const v6p_ladder *l)
+size_t v6pi_ladder_memory(const v6pi_ladder *l)
 {
-    return v6p_table_memory(l->probes) + v6p_table_memory(l->sender);
+    return v6pi_table_memory(l->probes) + v6pi_table_memory(l->sender);
 }

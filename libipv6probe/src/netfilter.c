@@ -92,7 +92,7 @@ static int proto_from_name(const char *v, size_t n)
         if (n == proto_names[i].len && memcmp(v, proto_names[i].name, n) == 0)
             return proto_names[i].number;
     uint64_t num;
-    if (v6p_parse_dec(v, n, 255, &num) == 0)
+    if (v6pi_parse_dec(v, n, 255, &num) == 0)
         return (int)num;
     return -1;
 }
@@ -102,7 +102,7 @@ static v6p_reason set_address(nf_state *s, v6p_field f, const char *v, size_t n)
     struct in6_addr a;
     /* v[4] is where the kernel's zero-padded form has its first colon. */
     int fam = (n > 4 && v[4] == ':') || memchr(v, ':', n) ? 6 : 4;
-    if (fam == 6 ? v6p_parse_ip6(v, n, &a) : v6p_parse_ip4_mapped(v, n, &a))
+    if (fam == 6 ? v6pi_parse_ip6(v, n, &a) : v6pi_parse_ip4_mapped(v, n, &a))
         return V6P_R_BAD_ADDRESS;
     if (!s->nested) {
         if (s->family && s->family != fam)
@@ -123,7 +123,7 @@ static v6p_reason set_raw_mac(nf_state *s, const char *v, size_t n)
     if ((n + 1) % 3 != 0)
         return V6P_R_BAD_MAC;
     for (size_t i = 0; i < n; i += 3) {
-        int hi = v6p_hex_value[(unsigned char)v[i]], lo = v6p_hex_value[(unsigned char)v[i + 1]];
+        int hi = v6pi_hex_value[(unsigned char)v[i]], lo = v6pi_hex_value[(unsigned char)v[i + 1]];
         if ((i + 2 < n && v[i + 2] != ':') || (hi | lo) < 0)
             return V6P_R_BAD_MAC;
         if (nb < sizeof(hdr))
@@ -150,7 +150,7 @@ static v6p_reason set_raw_mac(nf_state *s, const char *v, size_t n)
 static v6p_reason set_mac_field(nf_state *s, v6p_field f, const char *v, size_t n)
 {
     uint8_t mac[6];
-    if (v6p_parse_mac(v, n, mac) != 0)
+    if (v6pi_parse_mac(v, n, mac) != 0)
         return V6P_R_BAD_MAC;
     s->is_nft = 1;
     return v6p_set_mac(s->ev, f, mac);
@@ -165,8 +165,8 @@ static v6p_reason tunnel(nf_state *s, const char *v, size_t n)
         if (v[i] == '-' && v[i + 1] == '>')
             arrow = v + i;
     struct in_addr a, b;
-    if (!arrow || v6p_parse_ip4(v, (size_t)(arrow - v), &a) ||
-        v6p_parse_ip4(arrow + 2, n - (size_t)(arrow - v) - 2, &b))
+    if (!arrow || v6pi_parse_ip4(v, (size_t)(arrow - v), &a) ||
+        v6pi_parse_ip4(arrow + 2, n - (size_t)(arrow - v) - 2, &b))
         return V6P_R_BAD_ADDRESS;
     v6p_event_unmark(s->ev, V6P_F_SRC_MAC);
     v6p_event_unmark(s->ev, V6P_F_DEST_MAC);
@@ -217,7 +217,7 @@ static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v
      * numbers, so that garbage inside brackets is not waved through. */
     if (KEY("LEN") || KEY("TC") || KEY("FLOWLBL") || KEY("CODE") || KEY("WINDOW") || KEY("URGP") ||
         KEY("SEQ") || KEY("ACK") || KEY("MTU"))
-        return v6p_parse_dec(v, n, UINT32_MAX, &num) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+        return v6pi_parse_dec(v, n, UINT32_MAX, &num) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
     return V6P_R_NONE;
 }
 
@@ -282,8 +282,8 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
     case 4:
         if (KEY("PREC")) {
             uint64_t x;
-            return s->family == 4 && v6p_parse_hex(v, n, 255, &x) == 0 ? V6P_R_NONE
-                                                                       : V6P_R_BAD_NUMBER;
+            return s->family == 4 && v6pi_parse_hex(v, n, 255, &x) == 0 ? V6P_R_NONE
+                                                                        : V6P_R_BAD_NUMBER;
         }
         break;
     case 5:
@@ -307,7 +307,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return set_mac_field(s, V6P_F_DEST_MAC, v, n);
         if (KEY("VPROTO")) {
             uint64_t x;
-            return v6p_parse_hex(v, n, 0xffff, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+            return v6pi_parse_hex(v, n, 0xffff, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
         }
         if (KEY("TUNNEL"))
             return tunnel(s, v, n);
@@ -390,13 +390,13 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return nf_set_dec(ev, V6P_F_ICMP_POINTER, v, n);
         if (KEY("GATEWAY")) {
             struct in_addr a;
-            return v6p_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
+            return v6pi_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
         }
     }
     if (s->proto == 50 || s->proto == 51) {
         if (KEY("SPI")) {
             uint64_t x;
-            return v6p_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+            return v6pi_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
         }
     }
     /* Items printed after the transport part. */
@@ -631,7 +631,7 @@ static const char *find_in(const char *b, size_t len)
     return NULL;
 }
 
-int v6p_sniff_netfilter(const char *body, size_t len, v6p_body_ctx *ctx)
+int v6pi_sniff_netfilter(const char *body, size_t len, v6pi_body_ctx *ctx)
 {
     const char *in = find_in(body, len);
     ctx->nf_in = in;
@@ -646,9 +646,9 @@ int v6p_sniff_netfilter(const char *body, size_t len, v6p_body_ctx *ctx)
     return memmem(in, rest, " OUT=", 5) != NULL;
 }
 
-static v6p_body_result fail(v6p_reason r, const char *base, const char *at)
+static v6pi_body_result fail(v6p_reason r, const char *base, const char *at)
 {
-    v6p_body_result res = {V6P_MALFORMED, r, (size_t)(at - base)};
+    v6pi_body_result res = {V6P_MALFORMED, r, (size_t)(at - base)};
     return res;
 }
 
@@ -688,12 +688,13 @@ static v6p_reason check_complete(const nf_state *s)
     return V6P_R_NONE;
 }
 
-v6p_body_result v6p_parse_netfilter(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
+v6pi_body_result v6pi_parse_netfilter(const char *body, size_t len, v6p_event *ev,
+                                      v6pi_body_ctx *ctx)
 {
-    v6p_body_result ok = {V6P_OK, V6P_R_NONE, 0};
+    v6pi_body_result ok = {V6P_OK, V6P_R_NONE, 0};
     const char *in = ctx->nf_in ? ctx->nf_in : find_in(body, len);
     if (!in) {
-        v6p_body_result nf = {V6P_NOT_FIREWALL, V6P_R_NO_FORMAT, 0};
+        v6pi_body_result nf = {V6P_NOT_FIREWALL, V6P_R_NO_FORMAT, 0};
         return nf;
     }
     /* The prefix, trimmed of blanks and of the ':' people end it with. */

@@ -14,15 +14,15 @@
 
 struct v6p_parser {
     v6p_parser_options opts;
-    v6p_patterns *patterns;
-    v6p_year_cache year_memo;
+    v6pi_patterns *patterns;
+    v6pi_year_cache year_memo;
 };
 
 /* Tried in order; the first whose sniff accepts the body parses it. */
-static const v6p_body_format formats[] = {
-    {v6p_sniff_netfilter, v6p_parse_netfilter},
-    {v6p_sniff_filterlog, v6p_parse_filterlog},
-    {v6p_sniff_pflog, v6p_parse_pflog},
+static const v6pi_body_format formats[] = {
+    {v6pi_sniff_netfilter, v6pi_parse_netfilter},
+    {v6pi_sniff_filterlog, v6pi_parse_filterlog},
+    {v6pi_sniff_pflog, v6pi_parse_pflog},
 };
 
 static int tag_is(const v6p_span *tag, const char *name)
@@ -63,9 +63,9 @@ static int value_for(v6p_pattern_kind kind, const char *value);
 static int install_defaults(v6p_parser *p, v6p_error *err)
 {
     for (size_t i = 0; i < sizeof(default_patterns) / sizeof(default_patterns[0]); i++)
-        if (v6p_patterns_add(p->patterns, default_patterns[i].kind, default_patterns[i].regex,
-                             value_for(default_patterns[i].kind, default_patterns[i].value), 1,
-                             err) != 0)
+        if (v6pi_patterns_add(p->patterns, default_patterns[i].kind, default_patterns[i].regex,
+                              value_for(default_patterns[i].kind, default_patterns[i].value), 1,
+                              err) != 0)
             return -1;
     return 0;
 }
@@ -77,7 +77,7 @@ v6p_parser *v6p_parser_new(const v6p_parser_options *opts, v6p_error *err)
         goto oom;
     if (opts)
         p->opts = *opts;
-    p->patterns = v6p_patterns_new();
+    p->patterns = v6pi_patterns_new();
     if (!p->patterns)
         goto oom;
     if (!p->opts.no_default_patterns && install_defaults(p, err) != 0) {
@@ -98,7 +98,7 @@ void v6p_parser_free(v6p_parser *p)
 {
     if (!p)
         return;
-    v6p_patterns_free(p->patterns);
+    v6pi_patterns_free(p->patterns);
     free(p);
 }
 
@@ -128,12 +128,12 @@ int v6p_parser_add_pattern(v6p_parser *p, v6p_pattern_kind kind, const char *reg
         }
         return -1;
     }
-    return v6p_patterns_add(p->patterns, kind, regex, v, 0, err);
+    return v6pi_patterns_add(p->patterns, kind, regex, v, 0, err);
 }
 
 void v6p_parser_clear_patterns(v6p_parser *p)
 {
-    v6p_patterns_clear(p->patterns);
+    v6pi_patterns_clear(p->patterns);
 }
 
 static v6p_status finish(v6p_result *res, v6p_status st, v6p_reason r, size_t off, size_t body)
@@ -150,7 +150,7 @@ static v6p_status finish(v6p_result *res, v6p_status st, v6p_reason r, size_t of
 /* Action and direction: a format that states them (pf) has set them
  * already; otherwise patterns over the rule decide, then IN=/OUT=.  The
  * hook is what IN=/OUT= show, whatever the patterns say. */
-static void decide_action_direction(v6p_parser *p, v6p_event *ev, const v6p_body_ctx *ctx)
+static void decide_action_direction(v6p_parser *p, v6p_event *ev, const v6pi_body_ctx *ctx)
 {
     const char *rule = ev->rule.ptr;
     size_t rlen = v6p_event_has(ev, V6P_F_RULE) ? ev->rule.len : 0;
@@ -161,14 +161,14 @@ static void decide_action_direction(v6p_parser *p, v6p_event *ev, const v6p_body
         v6p_event_mark(ev, V6P_F_HOOK);
     }
     if (rlen && (ev->format == V6P_FORMAT_IPTABLES || ev->format == V6P_FORMAT_NFTABLES))
-        v6p_frontend_zones(ev);
+        v6pi_frontend_zones(ev);
     if (!v6p_event_has(ev, V6P_F_ACTION)) {
-        int a = rlen ? v6p_patterns_match(p->patterns, V6P_PATTERN_ACTION, rule, rlen) : -1;
+        int a = rlen ? v6pi_patterns_match(p->patterns, V6P_PATTERN_ACTION, rule, rlen) : -1;
         ev->action = a < 0 ? V6P_ACTION_UNKNOWN : (v6p_action)a;
         v6p_event_mark(ev, V6P_F_ACTION);
     }
     if (!v6p_event_has(ev, V6P_F_DIRECTION)) {
-        int d = rlen ? v6p_patterns_match(p->patterns, V6P_PATTERN_DIRECTION, rule, rlen) : -1;
+        int d = rlen ? v6pi_patterns_match(p->patterns, V6P_PATTERN_DIRECTION, rule, rlen) : -1;
         if (d < 0) {
             d = ctx->has_in && ctx->has_out ? V6P_DIR_FORWARD
                 : ctx->has_in               ? V6P_DIR_INBOUND
@@ -192,9 +192,9 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
     if (len > MAX_LINE)
         return finish(res, V6P_MALFORMED, V6P_R_TOO_LONG, MAX_LINE, 0);
 
-    v6p_frame fr;
-    v6p_frame_opts fo = {p->opts.local_utc_offset, fallback_sec, &p->year_memo};
-    v6p_reason fr_err = v6p_frame_parse(line, len, &fo, &fr);
+    v6pi_frame fr;
+    v6pi_frame_opts fo = {p->opts.local_utc_offset, fallback_sec, &p->year_memo};
+    v6p_reason fr_err = v6pi_frame_parse(line, len, &fo, &fr);
     if (fr_err != V6P_R_NONE)
         return finish(res, V6P_MALFORMED, fr_err, 0, 0);
 
@@ -214,7 +214,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
 
     const char *body = line + fr.body;
     size_t blen = (fr.body_end ? fr.body_end : len) - fr.body;
-    v6p_body_ctx ctx;
+    v6pi_body_ctx ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.tag = fr.tag;
     ctx.has_time = fr.has_time;
@@ -229,7 +229,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
         size_t i = k == 0 ? first : k <= first ? k - 1 : k;
         if (!formats[i].sniff(body, blen, &ctx))
             continue;
-        v6p_body_result br = formats[i].parse(body, blen, ev, &ctx);
+        v6pi_body_result br = formats[i].parse(body, blen, ev, &ctx);
         if (br.status == V6P_NOT_FIREWALL)
             continue;
         if (br.status != V6P_OK)

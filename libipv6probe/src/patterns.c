@@ -26,7 +26,7 @@ typedef struct cache_slot {
     char key[CACHE_KEY_MAX];
 } cache_slot;
 
-struct v6p_patterns {
+struct v6pi_patterns {
     pattern pats[MAX_PATTERNS];
     int count;
     pcre2_match_data *md;
@@ -34,9 +34,9 @@ struct v6p_patterns {
     cache_slot *last; /* the slot of the previous lookup */
 };
 
-v6p_patterns *v6p_patterns_new(void)
+v6pi_patterns *v6pi_patterns_new(void)
 {
-    v6p_patterns *ps = calloc(1, sizeof(*ps));
+    v6pi_patterns *ps = calloc(1, sizeof(*ps));
     if (!ps)
         return NULL;
     ps->md = pcre2_match_data_create(4, NULL);
@@ -47,14 +47,14 @@ v6p_patterns *v6p_patterns_new(void)
     return ps;
 }
 
-static void flush_cache(v6p_patterns *ps)
+static void flush_cache(v6pi_patterns *ps)
 {
     for (int i = 0; i < CACHE_SLOTS; i++)
         ps->cache[i].len = 0;
     ps->last = NULL;
 }
 
-void v6p_patterns_clear(v6p_patterns *ps)
+void v6pi_patterns_clear(v6pi_patterns *ps)
 {
     for (int i = 0; i < ps->count; i++)
         pcre2_code_free(ps->pats[i].code);
@@ -62,17 +62,17 @@ void v6p_patterns_clear(v6p_patterns *ps)
     flush_cache(ps);
 }
 
-void v6p_patterns_free(v6p_patterns *ps)
+void v6pi_patterns_free(v6pi_patterns *ps)
 {
     if (!ps)
         return;
-    v6p_patterns_clear(ps);
+    v6pi_patterns_clear(ps);
     pcre2_match_data_free(ps->md);
     free(ps);
 }
 
-int v6p_patterns_add(v6p_patterns *ps, v6p_pattern_kind kind, const char *regex, int value,
-                     int is_default, v6p_error *err)
+int v6pi_patterns_add(v6pi_patterns *ps, v6p_pattern_kind kind, const char *regex, int value,
+                      int is_default, v6p_error *err)
 {
     if (ps->count == MAX_PATTERNS) {
         if (err) {
@@ -115,7 +115,7 @@ int v6p_patterns_add(v6p_patterns *ps, v6p_pattern_kind kind, const char *regex,
     return 0;
 }
 
-static int run(v6p_patterns *ps, int kind, const char *text, size_t len)
+static int run(v6pi_patterns *ps, int kind, const char *text, size_t len)
 {
     for (int i = 0; i < ps->count; i++) {
         if (ps->pats[i].kind != kind)
@@ -146,7 +146,7 @@ static unsigned hash(const char *s, size_t n)
     return (unsigned)(h >> 32 ^ h);
 }
 
-int v6p_patterns_match(v6p_patterns *ps, v6p_pattern_kind kind, const char *text, size_t len)
+int v6pi_patterns_match(v6pi_patterns *ps, v6p_pattern_kind kind, const char *text, size_t len)
 {
     /* Action and direction are asked for one after the other about the
      * same rule: the slot found for the first answers the second without

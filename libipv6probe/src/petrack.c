@@ -37,7 +37,7 @@ typedef struct pe_prefix {
 
 struct v6p_pe_tracker {
     v6p_pe_config cfg;
-    v6p_table *addrs, *nets;
+    v6pi_table *addrs, *nets;
     pe_prefix prefixes[V6P_PE_MAX_PREFIXES];
     unsigned nprefixes;
     uint64_t learned;
@@ -65,18 +65,18 @@ v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out)
     if (!t)
         return V6P_PE_ENOMEM;
     t->cfg = *cfg;
-    v6p_table_config ac = {
+    v6pi_table_config ac = {
         .capacity = cfg->max_addresses, .key_size = 16, .value_size = sizeof(pe_addr)};
-    v6p_table_config nc = {
+    v6pi_table_config nc = {
         .capacity = cfg->max_prefixes, .key_size = 8, .value_size = sizeof(pe_net)};
     memcpy(ac.seed, cfg->seed, sizeof(ac.seed));
     memcpy(nc.seed, cfg->seed, sizeof(nc.seed));
     nc.seed[0] ^= 0x6e657473; /* different buckets for the two tables */
-    v6p_table_status a = v6p_table_create(&ac, &t->addrs);
-    v6p_table_status n = a == V6P_TABLE_OK ? v6p_table_create(&nc, &t->nets) : a;
-    if (a != V6P_TABLE_OK || n != V6P_TABLE_OK) {
+    v6pi_table_status a = v6pi_table_create(&ac, &t->addrs);
+    v6pi_table_status n = a == V6PI_TABLE_OK ? v6pi_table_create(&nc, &t->nets) : a;
+    if (a != V6PI_TABLE_OK || n != V6PI_TABLE_OK) {
         v6p_pe_free(t);
-        return (a == V6P_TABLE_ENOMEM || n == V6P_TABLE_ENOMEM) ? V6P_PE_ENOMEM : V6P_PE_EINVAL;
+        return (a == V6PI_TABLE_ENOMEM || n == V6PI_TABLE_ENOMEM) ? V6P_PE_ENOMEM : V6P_PE_EINVAL;
     }
     *out = t;
     return V6P_PE_OK;
@@ -86,8 +86,8 @@ void v6p_pe_free(v6p_pe_tracker *t)
 {
     if (!t)
         return;
-    v6p_table_free(t->addrs);
-    v6p_table_free(t->nets);
+    v6pi_table_free(t->addrs);
+    v6pi_table_free(t->nets);
     free(t);
 }
 
@@ -184,7 +184,7 @@ static bool internal(const v6p_pe_tracker *t, const uint8_t *a)
 {
     if (configured(t, a))
         return true;
-    const pe_net *net = v6p_table_get(t->nets, a);
+    const pe_net *net = v6pi_table_get(t->nets, a);
     return net && net->learned;
 }
 
@@ -212,7 +212,7 @@ static void new_random(v6p_pe_tracker *t, pe_net *net, const uint8_t *a, int64_t
         memcpy(prev, a, 8);
         for (int i = 0; i < 8; i++)
             prev[8 + i] = (uint8_t)(net->newest_iid >> (56 - 8 * i));
-        pe_addr *old = v6p_table_get(t->addrs, prev);
+        pe_addr *old = v6pi_table_get(t->addrs, prev);
         if (old && old->replaced_at == 0)
             old->replaced_at = now;
         if (now - net->newest_first <= t->cfg.valid_lifetime)
@@ -226,7 +226,7 @@ static void new_random(v6p_pe_tracker *t, pe_net *net, const uint8_t *a, int64_t
 static pe_addr *sighting(v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind)
 {
     bool created;
-    pe_addr *r = v6p_table_put(t->addrs, a, &created);
+    pe_addr *r = v6pi_table_put(t->addrs, a, &created);
     if (created)
         r->iid = (uint8_t)kind;
     return r;
@@ -235,7 +235,7 @@ static pe_addr *sighting(v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind)
 static void active(v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind, int64_t now, bool learn)
 {
     bool created;
-    pe_net *net = v6p_table_put(t->nets, a, &created);
+    pe_net *net = v6pi_table_put(t->nets, a, &created);
     if (created)
         net->first_seen = now;
     if (learn && !net->learned) {
@@ -345,8 +345,8 @@ static void verdict(const v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind
         v->state = V6P_PE_EXTERNAL;
         return;
     }
-    const pe_addr *r = v6p_table_get(t->addrs, a);
-    const pe_net *net = v6p_table_get(t->nets, a);
+    const pe_addr *r = v6pi_table_get(t->addrs, a);
+    const pe_net *net = v6pi_table_get(t->nets, a);
     if (r) {
         v->evidence |= V6P_PE_EV_SEEN;
         v->first_seen = earliest(r->first_out, r->first_in);
@@ -432,12 +432,12 @@ void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out)
     memset(out, 0, sizeof(*out));
     if (!t)
         return;
-    out->addresses = v6p_table_count(t->addrs);
-    out->max_addresses = v6p_table_capacity(t->addrs);
-    out->prefixes = v6p_table_count(t->nets);
-    out->max_prefixes = v6p_table_capacity(t->nets);
-    out->address_evictions = v6p_table_evictions(t->addrs);
-    out->prefix_evictions = v6p_table_evictions(t->nets);
+    out->addresses = v6pi_table_count(t->addrs);
+    out->max_addresses = v6pi_table_capacity(t->addrs);
+    out->prefixes = v6pi_table_count(t->nets);
+    out->max_prefixes = v6pi_table_capacity(t->nets);
+    out->address_evictions = v6pi_table_evictions(t->addrs);
+    out->prefix_evictions = v6pi_table_evictions(t->nets);
     out->learned_prefixes = t->learned;
-    out->memory = sizeof(*t) + v6p_table_memory(t->addrs) + v6p_table_memory(t->nets);
+    out->memory = sizeof(*t) + v6pi_table_memory(t->addrs) + v6pi_table_memory(t->nets);
 }

@@ -13,48 +13,48 @@
  * The interface is the packet's way in for `in` (src_interface) and its way
  * out for `out` (dest_interface); for any other direction pf only says the
  * rule matched on that interface, which we record as src_interface. */
-#ifndef V6P_PF_H
-#define V6P_PF_H
+#ifndef V6PI_PF_H
+#define V6PI_PF_H
 
 #include <string.h>
 
 #include "field.h"
 
-static inline int v6p_pf_word(const char *p, size_t n, const char *lit)
+static inline int v6pi_pf_word(const char *p, size_t n, const char *lit)
 {
     size_t ln = strlen(lit);
     return n == ln && memcmp(p, lit, ln) == 0;
 }
 
-static inline v6p_action v6p_pf_action(const char *p, size_t n)
+static inline v6p_action v6pi_pf_action(const char *p, size_t n)
 {
-    if (v6p_pf_word(p, n, "pass"))
+    if (v6pi_pf_word(p, n, "pass"))
         return V6P_ACTION_ALLOWED;
-    if (v6p_pf_word(p, n, "block") || v6p_pf_word(p, n, "synproxy-drop"))
+    if (v6pi_pf_word(p, n, "block") || v6pi_pf_word(p, n, "synproxy-drop"))
         return V6P_ACTION_BLOCKED;
     return V6P_ACTION_UNKNOWN;
 }
 
-static inline v6p_direction v6p_pf_direction(const char *p, size_t n)
+static inline v6p_direction v6pi_pf_direction(const char *p, size_t n)
 {
-    if (v6p_pf_word(p, n, "in"))
+    if (v6pi_pf_word(p, n, "in"))
         return V6P_DIR_INBOUND;
-    if (v6p_pf_word(p, n, "out"))
+    if (v6pi_pf_word(p, n, "out"))
         return V6P_DIR_OUTBOUND;
-    if (v6p_pf_word(p, n, "fwd"))
+    if (v6pi_pf_word(p, n, "fwd"))
         return V6P_DIR_FORWARD;
     return V6P_DIR_UNKNOWN;
 }
 
 /* Sets action, pf_action, direction and the interface. */
-static inline v6p_reason v6p_pf_verdict(v6p_event *ev, const char *act, size_t actn,
-                                        const char *dir, size_t dirn, const char *ifp, size_t ifn)
+static inline v6p_reason v6pi_pf_verdict(v6p_event *ev, const char *act, size_t actn,
+                                         const char *dir, size_t dirn, const char *ifp, size_t ifn)
 {
     v6p_reason r;
-    v6p_direction d = v6p_pf_direction(dir, dirn);
+    v6p_direction d = v6pi_pf_direction(dir, dirn);
     if ((r = v6p_set_span(ev, V6P_F_PF_ACTION, act, actn)))
         return r;
-    ev->action = v6p_pf_action(act, actn);
+    ev->action = v6pi_pf_action(act, actn);
     v6p_event_mark(ev, V6P_F_ACTION);
     ev->direction = d;
     v6p_event_mark(ev, V6P_F_DIRECTION);
@@ -72,7 +72,7 @@ static inline v6p_reason v6p_pf_verdict(v6p_event *ev, const char *act, size_t a
  * `FSRPAUEC` (CWR also as W), tcpdump `FSRP.UEWe` ('.' for ACK, 'e' for
  * the AE bit).  Each letter sets its bit through the field writer, so a
  * letter given twice is refused there. */
-static inline v6p_reason v6p_pf_tcp_flags(v6p_event *ev, const char *p, size_t n, int tcpdump)
+static inline v6p_reason v6pi_pf_tcp_flags(v6p_event *ev, const char *p, size_t n, int tcpdump)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned bit;

@@ -59,7 +59,7 @@ static int read_num(cur *c, uint64_t max, uint64_t *out)
         c->p++;
     /* digits run into letters (`7x`) are not a number */
     int glued = c->p < c->end && ((*c->p | 0x20) >= 'a' && (*c->p | 0x20) <= 'z');
-    if (glued || v6p_parse_dec(s, (size_t)(c->p - s), max, out) != 0) {
+    if (glued || v6pi_parse_dec(s, (size_t)(c->p - s), max, out) != 0) {
         c->p = s;
         return -1;
     }
@@ -142,7 +142,7 @@ static int read_stamp(cur *c, stamp *st)
             frac(c, &st->usec))
             return -1;
         st->kind = ST_DATETIME;
-        st->sec = v6p_days_from_civil(y1 * 100 + y2, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+        st->sec = v6pi_days_from_civil(y1 * 100 + y2, mo, d) * 86400 + h * 3600 + mi * 60 + se;
         return 0;
     }
     /* epoch.frac */
@@ -151,7 +151,7 @@ static int read_stamp(cur *c, stamp *st)
         nd++;
     if (nd >= 1 && s + nd < c->end && s[nd] == '.') {
         uint64_t v;
-        if (nd > 12 || v6p_parse_dec(s, nd, UINT64_MAX, &v))
+        if (nd > 12 || v6pi_parse_dec(s, nd, UINT64_MAX, &v))
             return -1;
         c->p = s + nd;
         if (frac(c, &st->usec))
@@ -193,7 +193,7 @@ static int64_t nearest_tod(int64_t anchor, int64_t tod, int32_t off)
     return best - off;
 }
 
-static void apply_stamp(const stamp *st, v6p_event *ev, const v6p_body_ctx *ctx)
+static void apply_stamp(const stamp *st, v6p_event *ev, const v6pi_body_ctx *ctx)
 {
     switch (st->kind) {
     case ST_EPOCH:
@@ -240,7 +240,7 @@ static v6p_reason rule_spec(v6p_event *ev, const char *s, const char *e)
     uint64_t v;
     size_t nn = (size_t)(nr_end - s);
     if (nn > 0 && !(nn == 3 && memcmp(s, "def", 3) == 0)) {
-        if (v6p_parse_dec(s, nn, 0xffffffffu, &v))
+        if (v6pi_parse_dec(s, nn, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
         /* 4294967295 is pf's -1: no rule (tcpdump 4.99 prints it). */
         if (v != 0xffffffffu && (r = v6p_set_span(ev, V6P_F_RULE, s, nn)))
@@ -264,7 +264,7 @@ static v6p_reason rule_spec(v6p_event *ev, const char *s, const char *e)
     const char *as = d1 + 1, *ae = e;
     if (last_num || last_def) {
         if (last_num) {
-            if (v6p_parse_dec(last, ln, 0xffffffffu, &v))
+            if (v6pi_parse_dec(last, ln, 0xffffffffu, &v))
                 return V6P_R_BAD_NUMBER;
             if (v != 0xffffffffu && (r = v6p_set_num(ev, V6P_F_PF_SUBRULE, v)))
                 return r;
@@ -359,7 +359,7 @@ static v6p_reason pf_header(cur *c, v6p_event *ev)
     while (c->p < c->end && *c->p == '[')
         if ((r = bracket_group(c, ev)))
             return r;
-    return v6p_pf_verdict(ev, act, actn, dir, dirn, ifp, ifn);
+    return v6pi_pf_verdict(ev, act, actn, dir, dirn, ifp, ifn);
 }
 
 /* ---- the packet ---- */
@@ -484,10 +484,10 @@ static int parse_addr(const char *p, size_t n, int *fam, struct in6_addr *a)
 {
     if (memchr(p, ':', n)) {
         *fam = 6;
-        return v6p_parse_ip6(p, n, a);
+        return v6pi_parse_ip6(p, n, a);
     }
     *fam = 4;
-    return v6p_parse_ip4_mapped(p, n, a);
+    return v6pi_parse_ip4_mapped(p, n, a);
 }
 
 /* `addr` or `addr.port`; returns 1 with a port, 0 without, -1 if neither.
@@ -511,7 +511,7 @@ static int host_port(const char *p, size_t n, int *fam, struct in6_addr *a, uint
     if (dots != 1 && dots != 4)
         return parse_addr(p, n, fam, a) == 0 ? 0 : -1;
     if (parse_addr(p, last_dot, fam, a) != 0 ||
-        v6p_parse_dec(p + last_dot + 1, n - last_dot - 1, 65535, port) != 0)
+        v6pi_parse_dec(p + last_dot + 1, n - last_dot - 1, 65535, port) != 0)
         return -1;
     if (*fam == 4 && dots != 4)
         return -1; /* `192.0.2` is no address */
@@ -606,7 +606,7 @@ static v6p_reason text_addr(cur *c, v6p_event *ev, v6p_field f)
     while (c->p < c->end && *c->p != ',' && *c->p != ' ')
         c->p++;
     struct in6_addr a;
-    if (v6p_parse_ip6(s, (size_t)(c->p - s), &a))
+    if (v6pi_parse_ip6(s, (size_t)(c->p - s), &a))
         return c->p == c->end ? V6P_R_TRUNCATED : V6P_R_BAD_ADDRESS;
     return v6p_set_addr(ev, f, &a);
 }
@@ -759,7 +759,7 @@ static v6p_reason tcp_flags(cur *c, v6p_event *ev)
         c->p = close + 1;
         return V6P_R_NONE;
     }
-    v6p_reason r = v6p_pf_tcp_flags(ev, c->p, (size_t)(close - c->p), 1);
+    v6p_reason r = v6pi_pf_tcp_flags(ev, c->p, (size_t)(close - c->p), 1);
     if (r)
         return r;
     c->p = close + 1;
@@ -888,7 +888,7 @@ static v6p_reason ext_headers(cur *c, pkt *k, int *nonfirst)
                 const char *colon = memchr(in.p, ':', (size_t)(in.end - in.p));
                 uint64_t off, id;
                 if (colon) {
-                    if (v6p_parse_hex(in.p, (size_t)(colon - in.p), 0xffffffffu, &id) == 0)
+                    if (v6pi_parse_hex(in.p, (size_t)(colon - in.p), 0xffffffffu, &id) == 0)
                         v6p_set_num(k->ev, V6P_F_FRAG_ID, id);
                     in.p = colon + 1;
                 }
@@ -1026,7 +1026,7 @@ static int looks_like_rule_tag(const v6p_span *t)
            memchr(t->ptr, '(', t->len);
 }
 
-int v6p_sniff_pflog(const char *body, size_t len, v6p_body_ctx *ctx)
+int v6pi_sniff_pflog(const char *body, size_t len, v6pi_body_ctx *ctx)
 {
     cur c = {body, body + len};
     stamp st;
@@ -1048,9 +1048,9 @@ int v6p_sniff_pflog(const char *body, size_t len, v6p_body_ctx *ctx)
            memmem(c.p + n, (size_t)(c.end - c.p - n), " on ", 4) != NULL;
 }
 
-v6p_body_result v6p_parse_pflog(const char *body, size_t len, v6p_event *ev, v6p_body_ctx *ctx)
+v6pi_body_result v6pi_parse_pflog(const char *body, size_t len, v6p_event *ev, v6pi_body_ctx *ctx)
 {
-    v6p_body_result res = {V6P_OK, V6P_R_NONE, 0};
+    v6pi_body_result res = {V6P_OK, V6P_R_NONE, 0};
     cur c = {body, body + len};
     const char *base = body;
     stamp st;

@@ -15,7 +15,7 @@
  * taken whole.
  *
  *  - address_sweep: the source (at any level; the widest level decides, see
- *    v6p_scan_new) reached sweep_threshold
+ *    v6pi_scan_new) reached sweep_threshold
  *    distinct destinations within the last sweep_window_sec.  Default 25 in
  *    5 minutes: Zeek's scan.zeek address-scan threshold and interval.
  *  - port_scan: one (source /64, destination) pair reached port_threshold
@@ -107,20 +107,20 @@ typedef struct pval {
     slot p[]; /* h = port */
 } pval;
 
-struct v6p_scan {
-    v6p_table *src;  /* sources at the sweep level */
-    v6p_table *pe;   /* sources at the pe level, when narrower; else NULL */
+struct v6pi_scan {
+    v6pi_table *src; /* sources at the sweep level */
+    v6pi_table *pe;  /* sources at the pe level, when narrower; else NULL */
     uint8_t plen[2]; /* the sweep level, the pe level */
-    v6p_table *pairs;
+    v6pi_table *pairs;
     uint32_t sweep_threshold, sweep_window;
     uint32_t port_threshold, port_window;
     uint32_t pe_window, repeat_gap, visit_gap;
     uint64_t hkey[2];
 };
 
-v6p_scan *v6p_scan_new(const v6p_taggers_config *cfg, int *code)
+v6pi_scan *v6pi_scan_new(const v6p_taggers_config *cfg, int *code)
 {
-    v6p_scan *s = calloc(1, sizeof(*s));
+    v6pi_scan *s = calloc(1, sizeof(*s));
     if (!s) {
         *code = ENOMEM;
         return NULL;
@@ -152,36 +152,37 @@ v6p_scan *v6p_scan_new(const v6p_taggers_config *cfg, int *code)
         pe_level = widest;
     s->plen[0] = widest;
     s->plen[1] = pe_level;
-    v6p_table_config tc = {.capacity = cfg->scan_capacity,
-                           .key_size = sizeof(skey),
-                           .value_size = sizeof(sval) + 2 * cfg->sweep_threshold * sizeof(uint32_t),
-                           .seed = {cfg->seed[0], cfg->seed[1]}};
-    v6p_table_status st = v6p_table_create(&tc, &s->src);
-    if (st == V6P_TABLE_OK && pe_level != widest) {
+    v6pi_table_config tc = {.capacity = cfg->scan_capacity,
+                            .key_size = sizeof(skey),
+                            .value_size =
+                                sizeof(sval) + 2 * cfg->sweep_threshold * sizeof(uint32_t),
+                            .seed = {cfg->seed[0], cfg->seed[1]}};
+    v6pi_table_status st = v6pi_table_create(&tc, &s->src);
+    if (st == V6PI_TABLE_OK && pe_level != widest) {
         tc.value_size = sizeof(peval);
-        st = v6p_table_create(&tc, &s->pe);
+        st = v6pi_table_create(&tc, &s->pe);
     }
-    if (st == V6P_TABLE_OK) {
+    if (st == V6PI_TABLE_OK) {
         tc.capacity = cfg->pair_capacity;
         tc.key_size = sizeof(pkey);
         tc.value_size = sizeof(pval) + cfg->port_threshold * sizeof(slot);
-        st = v6p_table_create(&tc, &s->pairs);
+        st = v6pi_table_create(&tc, &s->pairs);
     }
-    if (st != V6P_TABLE_OK) {
-        *code = st == V6P_TABLE_ENOMEM ? ENOMEM : EINVAL;
-        v6p_scan_free(s);
+    if (st != V6PI_TABLE_OK) {
+        *code = st == V6PI_TABLE_ENOMEM ? ENOMEM : EINVAL;
+        v6pi_scan_free(s);
         return NULL;
     }
     return s;
 }
 
-void v6p_scan_free(v6p_scan *s)
+void v6pi_scan_free(v6pi_scan *s)
 {
     if (!s)
         return;
-    v6p_table_free(s->src);
-    v6p_table_free(s->pe);
-    v6p_table_free(s->pairs);
+    v6pi_table_free(s->src);
+    v6pi_table_free(s->pe);
+    v6pi_table_free(s->pairs);
     free(s);
 }
 
@@ -341,7 +342,7 @@ static void mark(v6p_event *ev, uint32_t bit)
 
 /* The event's keys: the source at the sweep level, the (source /64,
  * destination) pair. */
-static void scan_keys(const v6p_scan *s, const v6p_event *ev, skey *key, pkey *pk)
+static void scan_keys(const v6pi_scan *s, const v6p_event *ev, skey *key, pkey *pk)
 {
     int v4 = ev->protocol_version == 4;
     memset(key, 0, sizeof(*key));
@@ -351,7 +352,7 @@ static void scan_keys(const v6p_scan *s, const v6p_event *ev, skey *key, pkey *p
     memcpy(pk->dest, ev->dest.s6_addr, 16);
 }
 
-void v6p_scan_prep_event(const v6p_scan *s, const v6p_event *ev, v6p_scan_prep *p)
+void v6pi_scan_prep_event(const v6pi_scan *s, const v6p_event *ev, v6pi_scan_prep *p)
 {
     p->probe = is_probe(ev);
     if (!p->probe)
@@ -359,49 +360,49 @@ void v6p_scan_prep_event(const v6p_scan *s, const v6p_event *ev, v6p_scan_prep *
     skey key;
     pkey pk;
     scan_keys(s, ev, &key, &pk);
-    p->h = v6p_table_hash(s->src, &key);
-    v6p_table_prefetch(s->src, p->h);
-    p->ph = v6p_table_hash(s->pairs, &pk);
-    v6p_table_prefetch(s->pairs, p->ph);
-    p->dh = (uint32_t)v6p_siphash13_16(s->hkey, ev->dest.s6_addr);
+    p->h = v6pi_table_hash(s->src, &key);
+    v6pi_table_prefetch(s->src, p->h);
+    p->ph = v6pi_table_hash(s->pairs, &pk);
+    v6pi_table_prefetch(s->pairs, p->ph);
+    p->dh = (uint32_t)v6pi_siphash13_16(s->hkey, ev->dest.s6_addr);
 }
 
-void v6p_scan_prefetch(const v6p_scan *s, const v6p_event *ev, const v6p_scan_prep *p)
+void v6pi_scan_prefetch(const v6pi_scan *s, const v6p_event *ev, const v6pi_scan_prep *p)
 {
     if (!p->probe)
         return;
     skey key;
     pkey pk;
     scan_keys(s, ev, &key, &pk);
-    v6p_table_prefetch_entry(s->src, &key, p->h);
-    v6p_table_prefetch_entry(s->pairs, &pk, p->ph);
+    v6pi_table_prefetch_entry(s->src, &key, p->h);
+    v6pi_table_prefetch_entry(s->pairs, &pk, p->ph);
 }
 
-void v6p_scan_prefetch_links(const v6p_scan *s, const v6p_event *ev, const v6p_scan_prep *p)
+void v6pi_scan_prefetch_links(const v6pi_scan *s, const v6p_event *ev, const v6pi_scan_prep *p)
 {
     if (!p->probe)
         return;
     skey key;
     pkey pk;
     scan_keys(s, ev, &key, &pk);
-    v6p_table_prefetch_links(s->src, &key, p->h);
-    v6p_table_prefetch_links(s->pairs, &pk, p->ph);
+    v6pi_table_prefetch_links(s->src, &key, p->h);
+    v6pi_table_prefetch_links(s->pairs, &pk, p->ph);
 }
 
-void v6p_scan_apply(v6p_scan *s, v6p_event *ev)
+void v6pi_scan_apply(v6pi_scan *s, v6p_event *ev)
 {
     /* Both keys and hashes first, then both index lines, then both slots:
      * the misses of the two tables overlap instead of following one
      * another. */
-    v6p_scan_prep p;
-    v6p_scan_prep_event(s, ev, &p);
-    v6p_scan_prefetch(s, ev, &p);
-    v6p_scan_apply_prep(s, ev, &p);
+    v6pi_scan_prep p;
+    v6pi_scan_prep_event(s, ev, &p);
+    v6pi_scan_prefetch(s, ev, &p);
+    v6pi_scan_apply_prep(s, ev, &p);
 }
 
 /* The hashes come from p; every lookup is made here, against the tables as
  * they are now. */
-void v6p_scan_apply_prep(v6p_scan *s, v6p_event *ev, const v6p_scan_prep *pr)
+void v6pi_scan_apply_prep(v6pi_scan *s, v6p_event *ev, const v6pi_scan_prep *pr)
 {
     if (!pr->probe)
         return;
@@ -414,7 +415,7 @@ void v6p_scan_apply_prep(v6p_scan *s, v6p_event *ev, const v6p_scan_prep *pr)
     uint64_t h = pr->h, ph = pr->ph;
     uint32_t dh = pr->dh;
 
-    sval *v = v6p_table_put_h(s->src, &key, h, NULL);
+    sval *v = v6pi_table_put_h(s->src, &key, h, NULL);
     int sweep = sweep_add(v, s->sweep_threshold, dh, now, s->sweep_window);
     if (pe) {
         v->pe_last = now;
@@ -430,16 +431,16 @@ void v6p_scan_apply_prep(v6p_scan *s, v6p_event *ev, const v6p_scan_prep *pr)
         mask_into(pek.prefix, &ev->src, pek.plen);
         peval *pv;
         if (pe) {
-            pv = v6p_table_put(s->pe, &pek, NULL);
+            pv = v6pi_table_put(s->pe, &pek, NULL);
             pv->last_pe = now;
         } else {
-            pv = v6p_table_touch(s->pe, &pek);
+            pv = v6pi_table_touch(s->pe, &pek);
         }
         pe_src = pv && fresh(now, pv->last_pe, s->pe_window);
     }
 
     bool created;
-    pval *p = v6p_table_put_h(s->pairs, &pk, ph, &created);
+    pval *p = v6pi_table_put_h(s->pairs, &pk, ph, &created);
     if (created) {
         p->last_seen = now;
     } else if ((int32_t)(now - p->last_seen) > 0) {
@@ -469,28 +470,28 @@ void v6p_scan_apply_prep(v6p_scan *s, v6p_event *ev, const v6p_scan_prep *pr)
         mark(ev, V6P_TAG_REPEAT_VISIT);
 }
 
-uint64_t v6p_scan_evictions(const v6p_scan *s)
+uint64_t v6pi_scan_evictions(const v6pi_scan *s)
 {
-    return v6p_table_evictions(s->src) + (s->pe ? v6p_table_evictions(s->pe) : 0);
+    return v6pi_table_evictions(s->src) + (s->pe ? v6pi_table_evictions(s->pe) : 0);
 }
 
-uint64_t v6p_scan_pair_evictions(const v6p_scan *s)
+uint64_t v6pi_scan_pair_evictions(const v6pi_scan *s)
 {
-    return v6p_table_evictions(s->pairs);
+    return v6pi_table_evictions(s->pairs);
 }
 
-size_t v6p_scan_count(const v6p_scan *s)
+size_t v6pi_scan_count(const v6pi_scan *s)
 {
-    return v6p_table_count(s->src) + (s->pe ? v6p_table_count(s->pe) : 0);
+    return v6pi_table_count(s->src) + (s->pe ? v6pi_table_count(s->pe) : 0);
 }
 
-size_t v6p_scan_pair_count(const v6p_scan *s)
+size_t v6pi_scan_pair_count(const v6pi_scan *s)
 {
-    return v6p_table_count(s->pairs);
+    return v6pi_table_count(s->pairs);
 }
 
-size_t v6p_scan_memory(const v6p_scan *s)
+size_t v6pi_scan_memory(const v6pi_scan *s)
 {
-    return v6p_table_memory(s->src) + (s->pe ? v6p_table_memory(s->pe) : 0) +
-           v6p_table_memory(s->pairs);
+    return v6pi_table_memory(s->src) + (s->pe ? v6pi_table_memory(s->pe) : 0) +
+           v6pi_table_memory(s->pairs);
 }

@@ -24,7 +24,7 @@ typedef struct name_slot {
 } name_slot;
 
 struct v6p_site {
-    v6p_trie *prefixes;
+    v6pi_trie *prefixes;
     size_t n_prefixes;
     char globs[MAX_GLOBS][GLOB_MAX];
     size_t n_globs;
@@ -36,12 +36,12 @@ enum side { SIDE_UNKNOWN = 0, SIDE_INSIDE, SIDE_OUTSIDE };
 v6p_site *v6p_site_new(v6p_error *err)
 {
     v6p_site *s = calloc(1, sizeof(*s));
-    if (s && !(s->prefixes = v6p_trie_new())) {
+    if (s && !(s->prefixes = v6pi_trie_new())) {
         free(s);
         s = NULL;
     }
     if (!s)
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
     return s;
 }
 
@@ -49,7 +49,7 @@ void v6p_site_free(v6p_site *s)
 {
     if (!s)
         return;
-    v6p_trie_free(s->prefixes);
+    v6pi_trie_free(s->prefixes);
     free(s);
 }
 
@@ -60,12 +60,12 @@ int v6p_site_add_prefix(v6p_site *s, const char *text, v6p_error *err)
     const char *why;
     /* The classification tables' prefix syntax: an IPv4 prefix covers the
      * IPv4-mapped addresses events carry for IPv4 packets. */
-    if (v6p_prefix_parse(text, strlen(text), addr, &len, &why) != 0) {
-        v6p_error_set(err, EINVAL, "\"%s\" is not a prefix such as 2001:db8::/48 (%s)", text, why);
+    if (v6pi_prefix_parse(text, strlen(text), addr, &len, &why) != 0) {
+        v6pi_error_set(err, EINVAL, "\"%s\" is not a prefix such as 2001:db8::/48 (%s)", text, why);
         return -1;
     }
-    if (v6p_trie_insert(s->prefixes, addr, len, 1) != 0) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+    if (v6pi_trie_insert(s->prefixes, addr, len, 1) != 0) {
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return -1;
     }
     s->n_prefixes++;
@@ -76,12 +76,12 @@ int v6p_site_add_interface(v6p_site *s, const char *glob, v6p_error *err)
 {
     size_t n = strlen(glob);
     if (n == 0 || n >= GLOB_MAX) {
-        v6p_error_set(err, EINVAL, "interface \"%s\": a name or glob of 1 to %d bytes", glob,
-                      GLOB_MAX - 1);
+        v6pi_error_set(err, EINVAL, "interface \"%s\": a name or glob of 1 to %d bytes", glob,
+                       GLOB_MAX - 1);
         return -1;
     }
     if (s->n_globs == MAX_GLOBS) {
-        v6p_error_set(err, EINVAL, "too many internal interfaces (at most %d)", MAX_GLOBS);
+        v6pi_error_set(err, EINVAL, "too many internal interfaces (at most %d)", MAX_GLOBS);
         return -1;
     }
     memcpy(s->globs[s->n_globs++], glob, n + 1);
@@ -125,7 +125,7 @@ static enum side place(v6p_site *s, const v6p_event *ev, v6p_field addr_f,
                        bool is_device)
 {
     if (s->n_prefixes && v6p_event_has(ev, addr_f) && ev->protocol_version != 4 &&
-        v6p_trie_lookup(s->prefixes, addr->s6_addr, NULL) != V6P_TRIE_NONE)
+        v6pi_trie_lookup(s->prefixes, addr->s6_addr, NULL) != V6PI_TRIE_NONE)
         return SIDE_INSIDE;
     if (s->n_globs && v6p_event_has(ev, ifc_f))
         return interface_side(s, ifc);

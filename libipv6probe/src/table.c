@@ -36,7 +36,7 @@ typedef struct ient {
     uint32_t slot; /* NIL: empty */
 } ient;
 
-struct v6p_table {
+struct v6pi_table {
     /* What every lookup reads, first. */
     ient *index;
     unsigned char *slots;
@@ -51,7 +51,7 @@ struct v6p_table {
     size_t count;
     uint64_t evictions, expirations;
     size_t memory;
-    v6p_table_evict_fn on_evict;
+    v6pi_table_evict_fn on_evict;
     void *evict_arg;
 };
 
@@ -86,7 +86,7 @@ static inline uint64_t load_le64(const unsigned char *p)
     return v;
 }
 
-/* Inlined so that a constant len (the key sizes in v6p_table_hash) unrolls. */
+/* Inlined so that a constant len (the key sizes in v6pi_table_hash) unrolls. */
 static inline __attribute__((always_inline)) uint64_t siphash13(const uint64_t key[2],
                                                                 const void *data, size_t len)
 {
@@ -116,29 +116,29 @@ static inline __attribute__((always_inline)) uint64_t siphash13(const uint64_t k
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t v6p_siphash13(const uint64_t key[2], const void *data, size_t len)
+uint64_t v6pi_siphash13(const uint64_t key[2], const void *data, size_t len)
 {
     return siphash13(key, data, len);
 }
 
-uint64_t v6p_siphash13_16(const uint64_t key[2], const void *data)
+uint64_t v6pi_siphash13_16(const uint64_t key[2], const void *data)
 {
     return siphash13(key, data, 16);
 }
 
 /* ---- slots ---- */
 
-static inline slot_hdr *hdr(const v6p_table *t, uint32_t i)
+static inline slot_hdr *hdr(const v6pi_table *t, uint32_t i)
 {
     return (slot_hdr *)(t->slots + (size_t)i * t->slot_size);
 }
 
-static inline unsigned char *key_of(const v6p_table *t, uint32_t i)
+static inline unsigned char *key_of(const v6pi_table *t, uint32_t i)
 {
     return t->slots + (size_t)i * t->slot_size + sizeof(slot_hdr);
 }
 
-static inline void *value_of(const v6p_table *t, uint32_t i)
+static inline void *value_of(const v6pi_table *t, uint32_t i)
 {
     return t->slots + (size_t)i * t->slot_size + t->value_off;
 }
@@ -148,12 +148,12 @@ static size_t round8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
-v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
+v6pi_table_status v6pi_table_create(const v6pi_table_config *cfg, v6pi_table **out)
 {
     *out = NULL;
-    if (!cfg || cfg->capacity == 0 || cfg->capacity > V6P_TABLE_CAPACITY_MAX ||
-        cfg->key_size == 0 || cfg->key_size > V6P_TABLE_KEY_MAX || cfg->value_size > (1u << 20))
-        return V6P_TABLE_EINVAL;
+    if (!cfg || cfg->capacity == 0 || cfg->capacity > V6PI_TABLE_CAPACITY_MAX ||
+        cfg->key_size == 0 || cfg->key_size > V6PI_TABLE_KEY_MAX || cfg->value_size > (1u << 20))
+        return V6PI_TABLE_EINVAL;
 
     /* At least two index entries per slot: a full table is half full. */
     size_t nindex = 8;
@@ -161,7 +161,7 @@ v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
         nindex <<= 1;
     size_t value_off = round8(sizeof(slot_hdr) + cfg->key_size);
     size_t slot_size = round8(value_off + cfg->value_size);
-    size_t head = (sizeof(v6p_table) + 63) & ~(size_t)63;
+    size_t head = (sizeof(v6pi_table) + 63) & ~(size_t)63;
     size_t index_bytes = nindex * sizeof(ient);
     size_t total = head + index_bytes + cfg->capacity * slot_size;
 
@@ -169,8 +169,8 @@ v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
      * the cap is exactly what is asked for, and freeing cannot half-fail. */
     unsigned char *block = aligned_alloc(64, (total + 63) & ~(size_t)63);
     if (!block)
-        return V6P_TABLE_ENOMEM;
-    v6p_table *t = (v6p_table *)block;
+        return V6PI_TABLE_ENOMEM;
+    v6pi_table *t = (v6pi_table *)block;
     /* Every page written now: the table is at its cap from the start, and
      * no event pays a page fault for a slot it is the first to use. */
     memset(block, 0, total);
@@ -198,15 +198,15 @@ v6p_table_status v6p_table_create(const v6p_table_config *cfg, v6p_table **out)
             t->seed[0] ^= (uint64_t)(uintptr_t)block * 0x9e3779b97f4a7c15ULL;
     }
     *out = t;
-    return V6P_TABLE_OK;
+    return V6PI_TABLE_OK;
 }
 
-void v6p_table_free(v6p_table *t)
+void v6pi_table_free(v6pi_table *t)
 {
     free(t);
 }
 
-uint64_t v6p_table_hash(const v6p_table *t, const void *key)
+uint64_t v6pi_table_hash(const v6pi_table *t, const void *key)
 {
     /* The trackers' key sizes, unrolled; SipHash all the same. */
     switch (t->key_size) {
@@ -223,14 +223,14 @@ uint64_t v6p_table_hash(const v6p_table *t, const void *key)
     }
 }
 
-void v6p_table_prefetch(const v6p_table *t, uint64_t h)
+void v6pi_table_prefetch(const v6pi_table *t, uint64_t h)
 {
     __builtin_prefetch(&t->index[(uint32_t)h & t->index_mask]);
 }
 
 /* The trackers' key sizes get a memcmp of constant size, which compiles to
  * a few loads instead of a call. */
-static inline int key_eq(const v6p_table *t, const void *a, const void *b)
+static inline int key_eq(const v6pi_table *t, const void *a, const void *b)
 {
     switch (t->key_size) {
     case 16:
@@ -247,7 +247,7 @@ static inline int key_eq(const v6p_table *t, const void *a, const void *b)
 }
 
 /* The index position holding key, or the empty position where it would go. */
-static inline uint32_t find_pos(const v6p_table *t, const void *key, uint32_t tag)
+static inline uint32_t find_pos(const v6pi_table *t, const void *key, uint32_t tag)
 {
     uint32_t mask = t->index_mask;
     for (uint32_t pos = tag & mask;; pos = (pos + 1) & mask) {
@@ -259,12 +259,12 @@ static inline uint32_t find_pos(const v6p_table *t, const void *key, uint32_t ta
     }
 }
 
-static inline uint32_t find(const v6p_table *t, const void *key, uint64_t h)
+static inline uint32_t find(const v6pi_table *t, const void *key, uint64_t h)
 {
     return t->index[find_pos(t, key, (uint32_t)h)].slot;
 }
 
-void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h)
+void v6pi_table_prefetch_entry(const v6pi_table *t, const void *key, uint64_t h)
 {
     uint32_t i = find(t, key, h);
     if (i == NIL) {
@@ -278,7 +278,7 @@ void v6p_table_prefetch_entry(const v6p_table *t, const void *key, uint64_t h)
     __builtin_prefetch(p + 64, 1);
 }
 
-void v6p_table_prefetch_links(const v6p_table *t, const void *key, uint64_t h)
+void v6pi_table_prefetch_links(const v6pi_table *t, const void *key, uint64_t h)
 {
     uint32_t i = find(t, key, h);
     if (i != NIL) {
@@ -300,7 +300,7 @@ void v6p_table_prefetch_links(const v6p_table *t, const void *key, uint64_t h)
         __builtin_prefetch(hdr(t, s->next), 1);
 }
 
-static void lru_unlink(v6p_table *t, uint32_t i)
+static void lru_unlink(v6pi_table *t, uint32_t i)
 {
     slot_hdr *s = hdr(t, i);
     if (s->prev != NIL)
@@ -313,7 +313,7 @@ static void lru_unlink(v6p_table *t, uint32_t i)
         t->newest = s->prev;
 }
 
-static void lru_push_newest(v6p_table *t, uint32_t i)
+static void lru_push_newest(v6pi_table *t, uint32_t i)
 {
     slot_hdr *s = hdr(t, i);
     s->prev = t->newest;
@@ -325,7 +325,7 @@ static void lru_push_newest(v6p_table *t, uint32_t i)
     t->newest = i;
 }
 
-static inline void to_newest(v6p_table *t, uint32_t i)
+static inline void to_newest(v6pi_table *t, uint32_t i)
 {
     if (t->newest != i) {
         lru_unlink(t, i);
@@ -335,7 +335,7 @@ static inline void to_newest(v6p_table *t, uint32_t i)
 
 /* Empty index position pos, moving later entries of its run back so that
  * every key stays reachable from its home without tombstones. */
-static void index_delete(v6p_table *t, uint32_t pos)
+static void index_delete(v6pi_table *t, uint32_t pos)
 {
     uint32_t mask = t->index_mask;
     uint32_t hole = pos;
@@ -350,7 +350,7 @@ static void index_delete(v6p_table *t, uint32_t pos)
     t->index[hole].slot = NIL;
 }
 
-static uint32_t index_pos_of(const v6p_table *t, uint32_t i)
+static uint32_t index_pos_of(const v6pi_table *t, uint32_t i)
 {
     uint32_t mask = t->index_mask;
     uint32_t pos = hdr(t, i)->hash & mask;
@@ -360,7 +360,7 @@ static uint32_t index_pos_of(const v6p_table *t, uint32_t i)
 }
 
 /* Take slot i out of the table and put it on the free list. */
-static void release(v6p_table *t, uint32_t i)
+static void release(v6pi_table *t, uint32_t i)
 {
     index_delete(t, index_pos_of(t, i));
     lru_unlink(t, i);
@@ -369,33 +369,33 @@ static void release(v6p_table *t, uint32_t i)
     t->count--;
 }
 
-void *v6p_table_get_h(const v6p_table *t, const void *key, uint64_t h)
+void *v6pi_table_get_h(const v6pi_table *t, const void *key, uint64_t h)
 {
     uint32_t i = find(t, key, h);
     return i == NIL ? NULL : value_of(t, i);
 }
 
-void *v6p_table_get(const v6p_table *t, const void *key)
+void *v6pi_table_get(const v6pi_table *t, const void *key)
 {
-    return v6p_table_get_h(t, key, v6p_table_hash(t, key));
+    return v6pi_table_get_h(t, key, v6pi_table_hash(t, key));
 }
 
-void *v6p_table_touch(v6p_table *t, const void *key)
+void *v6pi_table_touch(v6pi_table *t, const void *key)
 {
-    uint32_t i = find(t, key, v6p_table_hash(t, key));
+    uint32_t i = find(t, key, v6pi_table_hash(t, key));
     if (i == NIL)
         return NULL;
     to_newest(t, i);
     return value_of(t, i);
 }
 
-void v6p_table_promote(v6p_table *t, void *value)
+void v6pi_table_promote(v6pi_table *t, void *value)
 {
     size_t off = (size_t)((unsigned char *)value - t->slots) - t->value_off;
     to_newest(t, (uint32_t)(off / t->slot_size));
 }
 
-static uint32_t take_slot(v6p_table *t)
+static uint32_t take_slot(v6pi_table *t)
 {
     if (t->free_list != NIL) {
         uint32_t i = t->free_list;
@@ -407,14 +407,14 @@ static uint32_t take_slot(v6p_table *t)
     /* Full: the least recently seen key goes. */
     uint32_t i = t->oldest;
     if (t->on_evict)
-        t->on_evict(key_of(t, i), value_of(t, i), V6P_TABLE_EVICTED, t->evict_arg);
+        t->on_evict(key_of(t, i), value_of(t, i), V6PI_TABLE_EVICTED, t->evict_arg);
     t->evictions++;
     release(t, i);
     t->free_list = hdr(t, i)->next;
     return i;
 }
 
-void *v6p_table_put_h(v6p_table *t, const void *key, uint64_t h, bool *created)
+void *v6pi_table_put_h(v6pi_table *t, const void *key, uint64_t h, bool *created)
 {
     uint32_t tag = (uint32_t)h;
     uint32_t pos = find_pos(t, key, tag);
@@ -443,39 +443,39 @@ void *v6p_table_put_h(v6p_table *t, const void *key, uint64_t h, bool *created)
     return value_of(t, i);
 }
 
-void *v6p_table_put(v6p_table *t, const void *key, bool *created)
+void *v6pi_table_put(v6pi_table *t, const void *key, bool *created)
 {
-    return v6p_table_put_h(t, key, v6p_table_hash(t, key), created);
+    return v6pi_table_put_h(t, key, v6pi_table_hash(t, key), created);
 }
 
-v6p_table_status v6p_table_remove(v6p_table *t, const void *key)
+v6pi_table_status v6pi_table_remove(v6pi_table *t, const void *key)
 {
-    uint32_t i = find(t, key, v6p_table_hash(t, key));
+    uint32_t i = find(t, key, v6pi_table_hash(t, key));
     if (i == NIL)
-        return V6P_TABLE_ENOENT;
+        return V6PI_TABLE_ENOENT;
     release(t, i);
-    return V6P_TABLE_OK;
+    return V6PI_TABLE_OK;
 }
 
-void v6p_table_foreach(v6p_table *t, v6p_table_visit_fn fn, void *arg)
+void v6pi_table_foreach(v6pi_table *t, v6pi_table_visit_fn fn, void *arg)
 {
     uint32_t i = t->oldest;
     while (i != NIL) {
         uint32_t next = hdr(t, i)->next; /* read first: i may be dropped */
         int r = fn(key_of(t, i), value_of(t, i), arg);
-        if (r == V6P_TABLE_DROP) {
+        if (r == V6PI_TABLE_DROP) {
             if (t->on_evict)
-                t->on_evict(key_of(t, i), value_of(t, i), V6P_TABLE_EXPIRED, t->evict_arg);
+                t->on_evict(key_of(t, i), value_of(t, i), V6PI_TABLE_EXPIRED, t->evict_arg);
             t->expirations++;
             release(t, i);
-        } else if (r == V6P_TABLE_STOP) {
+        } else if (r == V6PI_TABLE_STOP) {
             return;
         }
         i = next;
     }
 }
 
-const void *v6p_table_oldest(const v6p_table *t, void **value)
+const void *v6pi_table_oldest(const v6pi_table *t, void **value)
 {
     if (t->oldest == NIL) {
         if (value)
@@ -487,27 +487,27 @@ const void *v6p_table_oldest(const v6p_table *t, void **value)
     return key_of(t, t->oldest);
 }
 
-size_t v6p_table_count(const v6p_table *t)
+size_t v6pi_table_count(const v6pi_table *t)
 {
     return t->count;
 }
 
-size_t v6p_table_capacity(const v6p_table *t)
+size_t v6pi_table_capacity(const v6pi_table *t)
 {
     return t->capacity;
 }
 
-uint64_t v6p_table_evictions(const v6p_table *t)
+uint64_t v6pi_table_evictions(const v6pi_table *t)
 {
     return t->evictions;
 }
 
-uint64_t v6p_table_expirations(const v6p_table *t)
+uint64_t v6pi_table_expirations(const v6pi_table *t)
 {
     return t->expirations;
 }
 
-size_t v6p_table_memory(const v6p_table *t)
+size_t v6pi_table_memory(const v6pi_table *t)
 {
     return t->memory;
 }

@@ -15,12 +15,12 @@
 #include "scan.h"
 
 struct v6p_taggers {
-    v6p_ladder *ladder;
-    v6p_scan *scan;
+    v6pi_ladder *ladder;
+    v6pi_scan *scan;
     v6p_classify *classify;
-    v6p_asn *asn;
+    v6pi_asn *asn;
     /* Finished ladders waiting for drain: a ring, oldest dropped when full. */
-    v6p_ladder_summary *queue;
+    v6pi_ladder_summary *queue;
     size_t qcap, qhead, qlen;
     uint64_t dropped;
     char *json; /* one record's text */
@@ -79,7 +79,7 @@ static int check_config(const v6p_taggers_config *c, v6p_error *err)
 #define NEED(cond, what)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            v6p_error_set(err, EINVAL, "tagger configuration: %s", what);                          \
+            v6pi_error_set(err, EINVAL, "tagger configuration: %s", what);                         \
             return -1;                                                                             \
         }                                                                                          \
     } while (0)
@@ -113,7 +113,7 @@ static int check_config(const v6p_taggers_config *c, v6p_error *err)
     return 0;
 }
 
-static void queue_summary(const v6p_ladder_summary *s, void *arg)
+static void queue_summary(const v6pi_ladder_summary *s, void *arg)
 {
     v6p_taggers *t = arg;
     if (t->qlen == t->qcap) {
@@ -136,7 +136,7 @@ v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err)
         return NULL;
     v6p_taggers *t = calloc(1, sizeof(*t));
     if (!t) {
-        v6p_error_set(err, ENOMEM, "out of memory");
+        v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
     int code = 0;
@@ -146,11 +146,11 @@ v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err)
     if (!t->queue || !t->json)
         code = ENOMEM;
     if (!code)
-        t->ladder = v6p_ladder_new(cfg, queue_summary, t, &code);
+        t->ladder = v6pi_ladder_new(cfg, queue_summary, t, &code);
     if (!code)
-        t->scan = v6p_scan_new(cfg, &code);
+        t->scan = v6pi_scan_new(cfg, &code);
     if (code) {
-        v6p_error_set(err, code, "tagger tables: %s", strerror(code));
+        v6pi_error_set(err, code, "tagger tables: %s", strerror(code));
         v6p_taggers_free(t);
         return NULL;
     }
@@ -161,10 +161,10 @@ void v6p_taggers_free(v6p_taggers *t)
 {
     if (!t)
         return;
-    v6p_ladder_free(t->ladder);
-    v6p_scan_free(t->scan);
+    v6pi_ladder_free(t->ladder);
+    v6pi_scan_free(t->scan);
     v6p_classify_free(t->classify);
-    v6p_asn_close(t->asn);
+    v6pi_asn_close(t->asn);
     free(t->queue);
     free(t->json);
     free(t);
@@ -197,7 +197,7 @@ static void classify(v6p_taggers *t, v6p_event *ev)
     const v6p_classify_asn_entry *ae = NULL;
     uint32_t asn;
     const char *org;
-    if (t->asn && v6p_asn_lookup(t->asn, &ev->src, ev->protocol_version == 4, &asn, &org)) {
+    if (t->asn && v6pi_asn_lookup(t->asn, &ev->src, ev->protocol_version == 4, &asn, &org)) {
         ev->src_asn = asn;
         v6p_event_mark(ev, V6P_F_SRC_ASN);
         if (org) {
@@ -231,11 +231,11 @@ int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev)
      * and its first node while the scan does. */
     int src = v6p_event_has(ev, V6P_F_SRC);
     if (src)
-        v6p_classify_prefetch(t->classify, &ev->src);
-    v6p_ladder_apply(t->ladder, ev);
+        v6pi_classify_prefetch(t->classify, &ev->src);
+    v6pi_ladder_apply(t->ladder, ev);
     if (src)
-        v6p_classify_prefetch_node(t->classify, &ev->src);
-    v6p_scan_apply(t->scan, ev);
+        v6pi_classify_prefetch_node(t->classify, &ev->src);
+    v6pi_scan_apply(t->scan, ev);
     classify(t, ev);
     return 0;
 }
@@ -264,42 +264,42 @@ int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev)
 enum { HASH_AHEAD = 5, SLOT_AHEAD = 3, WALK_AHEAD = 2, LINK_AHEAD = 1, RING = 8 };
 
 typedef struct prep {
-    v6p_ladder_prep ladder;
-    v6p_scan_prep scan;
+    v6pi_ladder_prep ladder;
+    v6pi_scan_prep scan;
     uint32_t node; /* the trie walk: the node loading */
 } prep;
 
 static inline void step_hash(v6p_taggers *t, const v6p_event *ev, prep *p)
 {
-    v6p_ladder_prep_event(t->ladder, ev, &p->ladder);
-    v6p_scan_prep_event(t->scan, ev, &p->scan);
+    v6pi_ladder_prep_event(t->ladder, ev, &p->ladder);
+    v6pi_scan_prep_event(t->scan, ev, &p->scan);
     p->node = 0;
     if (v6p_event_has(ev, V6P_F_SRC) && t->classify) {
-        v6p_classify_prefetch(t->classify, &ev->src);
-        p->node = V6P_CLASSIFY_START;
+        v6pi_classify_prefetch(t->classify, &ev->src);
+        p->node = V6PI_CLASSIFY_START;
     }
 }
 
 static inline void step_slot(v6p_taggers *t, const v6p_event *ev, prep *p)
 {
-    v6p_ladder_prefetch(t->ladder, ev, &p->ladder);
-    v6p_scan_prefetch(t->scan, ev, &p->scan);
+    v6pi_ladder_prefetch(t->ladder, ev, &p->ladder);
+    v6pi_scan_prefetch(t->scan, ev, &p->scan);
     if (p->node)
-        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+        p->node = v6pi_classify_prefetch_step(t->classify, &ev->src, p->node);
 }
 
 static inline void step_walk(v6p_taggers *t, const v6p_event *ev, prep *p)
 {
     if (p->node)
-        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+        p->node = v6pi_classify_prefetch_step(t->classify, &ev->src, p->node);
 }
 
 static inline void step_link(v6p_taggers *t, const v6p_event *ev, prep *p)
 {
-    v6p_ladder_prefetch_links(t->ladder, ev, &p->ladder);
-    v6p_scan_prefetch_links(t->scan, ev, &p->scan);
+    v6pi_ladder_prefetch_links(t->ladder, ev, &p->ladder);
+    v6pi_scan_prefetch_links(t->scan, ev, &p->scan);
     if (p->node)
-        p->node = v6p_classify_prefetch_step(t->classify, &ev->src, p->node);
+        p->node = v6pi_classify_prefetch_step(t->classify, &ev->src, p->node);
 }
 
 size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
@@ -318,8 +318,8 @@ size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
             step_link(t, evs[k], &ring[k % RING]);
         v6p_event *ev = evs[i];
         const prep *p = &ring[i % RING];
-        v6p_ladder_apply_prep(t->ladder, ev, &p->ladder);
-        v6p_scan_apply_prep(t->scan, ev, &p->scan);
+        v6pi_ladder_apply_prep(t->ladder, ev, &p->ladder);
+        v6pi_scan_apply_prep(t->scan, ev, &p->scan);
         classify(t, ev);
     }
     return n;
@@ -327,7 +327,7 @@ size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
 
 void v6p_taggers_flush(v6p_taggers *t)
 {
-    v6p_ladder_flush(t->ladder);
+    v6pi_ladder_flush(t->ladder);
 }
 
 /* ---- summary records ---- */
@@ -363,15 +363,15 @@ static void put_addr(out *o, const char *key, const struct in6_addr *a, int v4)
     put(o, ",\"%s\":\"%s\"", key, buf);
 }
 
-static size_t summary_json(const v6p_ladder_summary *s, char *buf, size_t cap)
+static size_t summary_json(const v6pi_ladder_summary *s, char *buf, size_t cap)
 {
     static const char *const ends[] = {"gap", "window", "evicted", "flush"};
     out o = {buf, 0, cap};
     int v4 = s->protocol_version == 4;
     put(&o, "{\"schema\":1,\"kind\":\"%s\",\"ladder_id\":%llu",
-        s->kind == V6P_LADDER_PROBE ? "probe" : "time_exceeded", (unsigned long long)s->id);
+        s->kind == V6PI_LADDER_PROBE ? "probe" : "time_exceeded", (unsigned long long)s->id);
     put_addr(&o, "src", &s->src, v4);
-    if (s->kind == V6P_LADDER_PROBE) {
+    if (s->kind == V6PI_LADDER_PROBE) {
         struct in6_addr p = s->src;
         if (!v4)
             memset(p.s6_addr + 8, 0, 8);
@@ -390,15 +390,15 @@ static size_t summary_json(const v6p_ladder_summary *s, char *buf, size_t cap)
     put_time(&o, "duration", s->last_us - s->first_us);
     put_time(&o, "max_gap", s->max_gap_us);
     put(&o, ",\"rungs\":%u,\"probes\":%u", s->rungs, s->probes);
-    if (s->kind == V6P_LADDER_PROBE)
+    if (s->kind == V6PI_LADDER_PROBE)
         put(&o, ",\"min_hop_limit\":%u,\"max_hop_limit\":%u,\"missing_rungs\":%u", s->min_hop,
             s->max_hop, s->missing);
     put(&o, ",\"repeats\":[");
     for (unsigned i = 0; i < s->nrepeats; i++)
         put(&o, "%s%u", i ? "," : "", s->repeats[i]);
     put(&o, "]");
-    if (s->kind == V6P_LADDER_TIME_EXCEEDED) {
-        unsigned n = s->nrouters < V6P_LADDER_MAX_ROUTERS ? s->nrouters : V6P_LADDER_MAX_ROUTERS;
+    if (s->kind == V6PI_LADDER_TIME_EXCEEDED) {
+        unsigned n = s->nrouters < V6PI_LADDER_MAX_ROUTERS ? s->nrouters : V6PI_LADDER_MAX_ROUTERS;
         put(&o, ",\"routers\":[");
         for (unsigned i = 0; i < n; i++) {
             char rb[INET6_ADDRSTRLEN];
@@ -418,7 +418,7 @@ size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud)
 {
     size_t n = 0;
     while (t->qlen) {
-        const v6p_ladder_summary *s = &t->queue[t->qhead];
+        const v6pi_ladder_summary *s = &t->queue[t->qhead];
         size_t len = summary_json(s, t->json, JSON_MAX);
         t->qhead = (t->qhead + 1) % t->qcap;
         t->qlen--;
@@ -432,19 +432,19 @@ size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud)
 void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    st->ladders = v6p_ladder_declared(t->ladder);
+    st->ladders = v6pi_ladder_declared(t->ladder);
     st->summaries_dropped = t->dropped;
-    st->ladder_evictions = v6p_ladder_evictions(t->ladder);
-    st->scan_evictions = v6p_scan_evictions(t->scan);
-    st->pair_evictions = v6p_scan_pair_evictions(t->scan);
-    st->ladder_count = v6p_ladder_count(t->ladder);
-    st->scan_count = v6p_scan_count(t->scan);
-    st->pair_count = v6p_scan_pair_count(t->scan);
-    st->memory = v6p_ladder_memory(t->ladder) + v6p_scan_memory(t->scan) +
-                 t->qcap * sizeof(v6p_ladder_summary);
+    st->ladder_evictions = v6pi_ladder_evictions(t->ladder);
+    st->scan_evictions = v6pi_scan_evictions(t->scan);
+    st->pair_evictions = v6pi_scan_pair_evictions(t->scan);
+    st->ladder_count = v6pi_ladder_count(t->ladder);
+    st->scan_count = v6pi_scan_count(t->scan);
+    st->pair_count = v6pi_scan_pair_count(t->scan);
+    st->memory = v6pi_ladder_memory(t->ladder) + v6pi_scan_memory(t->scan) +
+                 t->qcap * sizeof(v6pi_ladder_summary);
     st->classify_entries = v6p_classify_count(t->classify);
     st->classify_asns = v6p_classify_asn_count(t->classify);
-    st->asn_lookup_errors = v6p_asn_errors(t->asn);
+    st->asn_lookup_errors = v6pi_asn_errors(t->asn);
 }
 
 /* ---- classification and AS tables ---- */
@@ -457,9 +457,9 @@ void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c)
 
 int v6p_classify_load_yaml(v6p_taggers *t, const char *path, v6p_error *err)
 {
-    v6p_classify *next = v6p_classify_clone(t->classify);
+    v6p_classify *next = v6pi_classify_clone(t->classify);
     if (!next) {
-        v6p_error_set(err, ENOMEM, "%s: out of memory", path);
+        v6pi_error_set(err, ENOMEM, "%s: out of memory", path);
         return -1;
     }
     if (v6p_classify_add_yaml(next, path, err) != 0) {
@@ -472,10 +472,10 @@ int v6p_classify_load_yaml(v6p_taggers *t, const char *path, v6p_error *err)
 
 int v6p_taggers_open_asn(v6p_taggers *t, const char *path, v6p_error *err)
 {
-    v6p_asn *a = v6p_asn_open(path, err);
+    v6pi_asn *a = v6pi_asn_open(path, err);
     if (!a)
         return -1;
-    v6p_asn_close(t->asn);
+    v6pi_asn_close(t->asn);
     t->asn = a;
     return 0;
 }

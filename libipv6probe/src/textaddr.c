@@ -15,7 +15,7 @@ static inline int hexdigit(unsigned char c)
     return -1;
 }
 
-int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out)
+int v6pi_parse_ip4(const char *p, size_t n, struct in_addr *out)
 {
     uint32_t v = 0;
     size_t i = 0;
@@ -40,10 +40,10 @@ int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out)
     return 0;
 }
 
-int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out)
+int v6pi_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out)
 {
     struct in_addr a;
-    if (v6p_parse_ip4(p, n, &a) != 0)
+    if (v6pi_parse_ip4(p, n, &a) != 0)
         return -1;
     memset(out, 0, sizeof(*out));
     out->s6_addr[10] = 0xff;
@@ -54,7 +54,7 @@ int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out)
 
 /* Hex digit values, -1 for anything else: one load per character instead
  * of range tests, on the path every address of every line takes. */
-const int8_t v6p_hex_value[256] = {
+const int8_t v6pi_hex_value[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  -1, -1, -1, -1, -1, -1, -1, 10, 11, 12, 13, 14, 15, -1,
@@ -76,8 +76,8 @@ static int parse_full_form(const char *p, struct in6_addr *out)
     const unsigned char *q = (const unsigned char *)p;
     int bad = 0;
     for (int g = 0; g < 8; g++, q += 5) {
-        int a = v6p_hex_value[q[0]], b = v6p_hex_value[q[1]], c = v6p_hex_value[q[2]],
-            d = v6p_hex_value[q[3]];
+        int a = v6pi_hex_value[q[0]], b = v6pi_hex_value[q[1]], c = v6pi_hex_value[q[2]],
+            d = v6pi_hex_value[q[3]];
         bad |= a | b | c | d;
         /* Shifted as unsigned: a bad digit (-1) is caught below, but must
          * not be undefined behaviour on the way there. */
@@ -92,7 +92,7 @@ static int parse_full_form(const char *p, struct in6_addr *out)
     return 0;
 }
 
-int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out)
+int v6pi_parse_ip6(const char *p, size_t n, struct in6_addr *out)
 {
     if (n == 39 && parse_full_form(p, out) == 0)
         return 0;
@@ -118,14 +118,14 @@ int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out)
          * (compressed addresses are the common case in pf logs). */
         size_t stop = n - i < 5 ? n : i + 5;
         int d;
-        while (i < stop && (d = v6p_hex_value[q[i]]) >= 0) {
+        while (i < stop && (d = v6pi_hex_value[q[i]]) >= 0) {
             v = v << 4 | (unsigned)d;
             i++;
         }
         if (i < n && p[i] == '.') {
             /* A dotted-quad tail takes the last two words. */
             struct in_addr a;
-            if (nwords > 6 || v6p_parse_ip4(p + start, n - start, &a) != 0)
+            if (nwords > 6 || v6pi_parse_ip4(p + start, n - start, &a) != 0)
                 return -1;
             uint32_t h = ntohl(a.s_addr);
             words[nwords++] = (uint16_t)(h >> 16);
@@ -169,7 +169,7 @@ done:
     return 0;
 }
 
-int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6])
+int v6pi_parse_mac(const char *p, size_t n, uint8_t mac[6])
 {
     if (n != 17)
         return -1;
@@ -177,7 +177,7 @@ int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6])
         const char *q = p + 3 * k;
         if (k < 5 && q[2] != ':')
             return -1;
-        int a = v6p_hex_value[(unsigned char)q[0]], b = v6p_hex_value[(unsigned char)q[1]];
+        int a = v6pi_hex_value[(unsigned char)q[0]], b = v6pi_hex_value[(unsigned char)q[1]];
         if ((a | b) < 0)
             return -1;
         mac[k] = (uint8_t)(a << 4 | b);

@@ -1,6 +1,6 @@
 /* Address text without NUL terminators: parse IPv6/IPv4/MAC, print RFC 5952. */
-#ifndef V6P_TEXTADDR_H
-#define V6P_TEXTADDR_H
+#ifndef V6PI_TEXTADDR_H
+#define V6PI_TEXTADDR_H
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -8,14 +8,14 @@
 
 /* Parse an IPv6 address in [p, p+n): full or compressed, with an optional
  * dotted-quad tail.  Returns 0 or -1. */
-int v6p_parse_ip6(const char *p, size_t n, struct in6_addr *out);
+int v6pi_parse_ip6(const char *p, size_t n, struct in6_addr *out);
 /* Parse dotted-quad IPv4 into an IPv4-mapped IPv6 address. */
-int v6p_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out);
-int v6p_parse_ip4(const char *p, size_t n, struct in_addr *out);
+int v6pi_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out);
+int v6pi_parse_ip4(const char *p, size_t n, struct in_addr *out);
 /* Value of a hex digit by byte, -1 for any other byte. */
-extern const int8_t v6p_hex_value[256];
+extern const int8_t v6pi_hex_value[256];
 
 /* Parse `aa:bb:cc:dd:ee:ff` (exactly 17 chars). */
-int v6p_parse_mac(const char *p, size_t n, uint8_t mac[6]);
+int v6pi_parse_mac(const char *p, size_t n, uint8_t mac[6]);
 
 #endif

@@ -10,7 +10,7 @@
 
 typedef struct node {
     uint64_t hi, lo; /* prefix bits, zero past len */
-    uint32_t val;    /* V6P_TRIE_NONE for a pure branch node */
+    uint32_t val;    /* V6PI_TRIE_NONE for a pure branch node */
     uint32_t child[2];
     uint8_t len;
     uint8_t jump[3]; /* 1 + its jump table's index (24 bits), 0 = none */
@@ -19,7 +19,7 @@ typedef struct node {
 /* A jump table skips the next JUMP_BITS levels below a node with a large
  * subtree: entry j says where a walk whose next bits are j lands (the first
  * node at least JUMP_BITS deeper, 0 when the walk ends) and the longest
- * prefix it passed on the way.  Built by v6p_trie_compact; any insert drops
+ * prefix it passed on the way.  Built by v6pi_trie_compact; any insert drops
  * them all (they would be stale), the next compaction builds them again. */
 #define JUMP_BITS 8
 #define JUMP_MIN_NODES 256 /* subtrees smaller than this walk fast enough */
@@ -28,7 +28,7 @@ typedef struct jump {
     uint8_t len;
 } jump;
 
-struct v6p_trie {
+struct v6pi_trie {
     uint32_t root[SLOTS];     /* subtree per first 16 bits (0 = none) */
     uint32_t base_val[SLOTS]; /* best prefix of length <= 16 covering the slot */
     uint8_t base_len[SLOTS];
@@ -73,9 +73,9 @@ static inline unsigned common_bits(uint64_t h1, uint64_t l1, uint64_t h2, uint64
     return x ? 64 + (unsigned)__builtin_clzll(x) : 128;
 }
 
-v6p_trie *v6p_trie_new(void)
+v6pi_trie *v6pi_trie_new(void)
 {
-    v6p_trie *t = calloc(1, sizeof(*t));
+    v6pi_trie *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     memset(t->base_val, 0xff, sizeof(t->base_val));
@@ -90,7 +90,7 @@ v6p_trie *v6p_trie_new(void)
     return t;
 }
 
-void v6p_trie_free(v6p_trie *t)
+void v6pi_trie_free(v6pi_trie *t)
 {
     if (!t)
         return;
@@ -99,7 +99,7 @@ void v6p_trie_free(v6p_trie *t)
     free(t);
 }
 
-static uint32_t new_node(v6p_trie *t, uint64_t hi, uint64_t lo, unsigned len, uint32_t val)
+static uint32_t new_node(v6pi_trie *t, uint64_t hi, uint64_t lo, unsigned len, uint32_t val)
 {
     uint32_t i = t->count++;
     node *n = &t->nodes[i];
@@ -129,13 +129,13 @@ static inline unsigned bits_after(uint64_t hi, uint64_t lo, unsigned p)
 }
 
 /* The entry of n's jump table for the key (n's prefix matches it). */
-static inline const jump *jump_entry(const v6p_trie *t, const node *n, uint64_t hi, uint64_t lo)
+static inline const jump *jump_entry(const v6pi_trie *t, const node *n, uint64_t hi, uint64_t lo)
 {
     return &t->jumps[((size_t)jump_of(n) - 1) << JUMP_BITS | bits_after(hi, lo, n->len)];
 }
 
 /* Tables would be stale after any change: forget them all. */
-static void drop_jumps(v6p_trie *t)
+static void drop_jumps(v6pi_trie *t)
 {
     if (!t->njump)
         return;
@@ -146,7 +146,7 @@ static void drop_jumps(v6p_trie *t)
     t->njump = t->jcap = 0;
 }
 
-int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t value)
+int v6pi_trie_insert(v6pi_trie *t, const uint8_t addr[16], unsigned len, uint32_t value)
 {
     if (len > 128)
         return -1;
@@ -212,7 +212,7 @@ int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t 
         /* They part at bit c: a branch node with both below it. */
         uint64_t bhi = hi, blo = lo;
         mask_bits(&bhi, &blo, c);
-        uint32_t b = new_node(t, bhi, blo, c, V6P_TRIE_NONE);
+        uint32_t b = new_node(t, bhi, blo, c, V6PI_TRIE_NONE);
         uint32_t leaf = new_node(t, hi, lo, len, value);
         t->nodes[b].child[bit_at(nhi, nlo, c)] = ni;
         t->nodes[b].child[bit_at(hi, lo, c)] = leaf;
@@ -221,7 +221,7 @@ int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t 
     }
 }
 
-uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *len_out)
+uint32_t v6pi_trie_lookup(const v6pi_trie *t, const uint8_t addr[16], unsigned *len_out)
 {
     uint64_t hi = be64(addr), lo = be64(addr + 8);
     unsigned slot = (unsigned)(hi >> 48);
@@ -234,7 +234,7 @@ uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *le
         mask_bits(&h, &l, n->len);
         if (h != n->hi || l != n->lo)
             break;
-        if (n->val != V6P_TRIE_NONE) {
+        if (n->val != V6PI_TRIE_NONE) {
             best = n->val;
             best_len = n->len;
         }
@@ -242,7 +242,7 @@ uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *le
             break;
         if (jump_of(n)) {
             const jump *j = jump_entry(t, n, hi, lo);
-            if (j->val != V6P_TRIE_NONE) {
+            if (j->val != V6PI_TRIE_NONE) {
                 best = j->val;
                 best_len = j->len;
             }
@@ -252,11 +252,11 @@ uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *le
         ni = n->child[bit_at(hi, lo, n->len)];
     }
     if (len_out)
-        *len_out = best == V6P_TRIE_NONE ? 0 : best_len;
+        *len_out = best == V6PI_TRIE_NONE ? 0 : best_len;
     return best;
 }
 
-void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16])
+void v6pi_trie_prefetch(const v6pi_trie *t, const uint8_t addr[16])
 {
     unsigned slot = (unsigned)addr[0] << 8 | addr[1];
     __builtin_prefetch(&t->root[slot]);
@@ -264,16 +264,16 @@ void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16])
     __builtin_prefetch(&t->base_len[slot]);
 }
 
-void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16])
+void v6pi_trie_prefetch_node(const v6pi_trie *t, const uint8_t addr[16])
 {
     uint32_t ni = t->root[(unsigned)addr[0] << 8 | addr[1]];
     if (ni)
         __builtin_prefetch(&t->nodes[ni]);
 }
 
-uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint32_t ni)
+uint32_t v6pi_trie_prefetch_step(const v6pi_trie *t, const uint8_t addr[16], uint32_t ni)
 {
-    if (ni == V6P_TRIE_START)
+    if (ni == V6PI_TRIE_START)
         ni = t->root[(unsigned)addr[0] << 8 | addr[1]];
     else if (ni) {
         /* The node is (nearly) in cache: the walk's next step, as the
@@ -313,7 +313,7 @@ static uint32_t subtree_size(const node *nodes, uint32_t *size, uint32_t ni)
 
 /* Fill r's table: for each value j of the JUMP_BITS bits after r's prefix,
  * walk as a lookup would, stopping at the first node that far down. */
-static void fill_jump(const v6p_trie *t, const node *r, jump *tab)
+static void fill_jump(const v6pi_trie *t, const node *r, jump *tab)
 {
     unsigned p = r->len;
     for (unsigned j = 0; j < (1u << JUMP_BITS); j++) {
@@ -327,7 +327,7 @@ static void fill_jump(const v6p_trie *t, const node *r, jump *tab)
             else
                 l |= UINT64_C(1) << (127 - i);
         }
-        jump e = {0, V6P_TRIE_NONE, 0};
+        jump e = {0, V6PI_TRIE_NONE, 0};
         uint32_t ni = r->child[bit_at(h, l, p)];
         while (ni && t->nodes[ni].len < p + JUMP_BITS) {
             const node *n = &t->nodes[ni];
@@ -337,7 +337,7 @@ static void fill_jump(const v6p_trie *t, const node *r, jump *tab)
                 ni = 0;
                 break;
             }
-            if (n->val != V6P_TRIE_NONE) {
+            if (n->val != V6PI_TRIE_NONE) {
                 e.val = n->val;
                 e.len = n->len;
             }
@@ -350,7 +350,7 @@ static void fill_jump(const v6p_trie *t, const node *r, jump *tab)
 
 /* Tables for the nodes a lookup visits (not those a table above skips)
  * whose subtrees are large.  Returns -1 when memory runs out. */
-static int build_jumps(v6p_trie *t, const uint32_t *size, uint32_t ni, unsigned min_len)
+static int build_jumps(v6pi_trie *t, const uint32_t *size, uint32_t ni, unsigned min_len)
 {
     if (!ni)
         return 0;
@@ -378,7 +378,7 @@ static int build_jumps(v6p_trie *t, const uint32_t *size, uint32_t ni, unsigned 
     return build_jumps(t, size, t->nodes[ni].child[1], below);
 }
 
-int v6p_trie_compact(v6p_trie *t)
+int v6pi_trie_compact(v6pi_trie *t)
 {
     drop_jumps(t);
     uint32_t cap = t->count + 64; /* room for the next inserts */
@@ -405,7 +405,7 @@ int v6p_trie_compact(v6p_trie *t)
     return 0;
 }
 
-size_t v6p_trie_memory(const v6p_trie *t)
+size_t v6pi_trie_memory(const v6pi_trie *t)
 {
     return sizeof(*t) + (size_t)t->cap * sizeof(node) +
            (((size_t)t->jcap * sizeof(jump)) << JUMP_BITS);

@@ -6,46 +6,46 @@
  * (PATRICIA) trie.  Prefixes of 16 bits or fewer are expanded into the
  * slots they cover.  A lookup is one array read plus a short walk: with
  * 100,000 prefixes a subtree holds a dozen or so, so the walk is a few nodes
- * (v6p_trie_compact shortens the long walks of dense real tables).
+ * (v6pi_trie_compact shortens the long walks of dense real tables).
  *
  * Values are 32-bit numbers chosen by the caller (classify.c keeps entry
  * indices).  Inserting a prefix that is already present replaces its value,
  * which is how a later table overrides an earlier one. */
-#ifndef V6P_TRIE_H
-#define V6P_TRIE_H
+#ifndef V6PI_TRIE_H
+#define V6PI_TRIE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define V6P_TRIE_NONE UINT32_MAX
+#define V6PI_TRIE_NONE UINT32_MAX
 
-typedef struct v6p_trie v6p_trie;
+typedef struct v6pi_trie v6pi_trie;
 
-v6p_trie *v6p_trie_new(void);
-void v6p_trie_free(v6p_trie *t);
+v6pi_trie *v6pi_trie_new(void);
+void v6pi_trie_free(v6pi_trie *t);
 
 /* addr: 16 bytes, network order; bits past len are ignored.  len 0..128.
  * Returns 0, or -1 when memory runs out (the trie is unchanged then). */
-int v6p_trie_insert(v6p_trie *t, const uint8_t addr[16], unsigned len, uint32_t value);
+int v6pi_trie_insert(v6pi_trie *t, const uint8_t addr[16], unsigned len, uint32_t value);
 
-/* The value of the longest prefix covering addr, or V6P_TRIE_NONE.  *len_out
+/* The value of the longest prefix covering addr, or V6PI_TRIE_NONE.  *len_out
  * (may be NULL) gets that prefix's length. */
-uint32_t v6p_trie_lookup(const v6p_trie *t, const uint8_t addr[16], unsigned *len_out);
+uint32_t v6pi_trie_lookup(const v6pi_trie *t, const uint8_t addr[16], unsigned *len_out);
 
-/* Start loading the first-level slot of addr, ahead of v6p_trie_lookup
+/* Start loading the first-level slot of addr, ahead of v6pi_trie_lookup
  * (those arrays are 640 kB: a random source misses the cache there). */
-void v6p_trie_prefetch(const v6p_trie *t, const uint8_t addr[16]);
+void v6pi_trie_prefetch(const v6pi_trie *t, const uint8_t addr[16]);
 
-/* The next step, some time after v6p_trie_prefetch: start loading the
+/* The next step, some time after v6pi_trie_prefetch: start loading the
  * subtree's first node (whose address the slot held). */
-void v6p_trie_prefetch_node(const v6p_trie *t, const uint8_t addr[16]);
+void v6pi_trie_prefetch_node(const v6pi_trie *t, const uint8_t addr[16]);
 
 /* The walk of a lookup, one node per call, for a caller that can do other
- * work while each node loads: start with ni = V6P_TRIE_START (prefetches
+ * work while each node loads: start with ni = V6PI_TRIE_START (prefetches
  * the subtree's first node), then pass back what it returned (reads that
  * node, prefetches the next); 0 when the walk is over. */
-#define V6P_TRIE_START UINT32_MAX
-uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint32_t ni);
+#define V6PI_TRIE_START UINT32_MAX
+uint32_t v6pi_trie_prefetch_step(const v6pi_trie *t, const uint8_t addr[16], uint32_t ni);
 
 /* Make lookups faster once a table is loaded: lay the nodes out again, each
  * subtree depth-first from its slot, so that a walk mostly steps to the next
@@ -54,8 +54,8 @@ uint32_t v6p_trie_prefetch_step(const v6p_trie *t, const uint8_t addr[16], uint3
  * prefixes from a few organisations make subtrees 20 nodes deep.  Lookups
  * give the same answers; inserts may follow (they drop the jump tables until
  * the next compaction).  -1 (nothing changed) when memory runs out. */
-int v6p_trie_compact(v6p_trie *t);
+int v6pi_trie_compact(v6pi_trie *t);
 
-size_t v6p_trie_memory(const v6p_trie *t);
+size_t v6pi_trie_memory(const v6pi_trie *t);
 
 #endif

@@ -19,10 +19,10 @@ typedef struct evlog {
     int n;
     uint32_t keys[16];
     uint64_t vals[16];
-    v6p_table_reason why[16];
+    v6pi_table_reason why[16];
 } evlog;
 
-static void log_evict(const void *key, void *value, v6p_table_reason why, void *arg)
+static void log_evict(const void *key, void *value, v6pi_table_reason why, void *arg)
 {
     evlog *l = arg;
     if (l->n < 16) {
@@ -33,17 +33,17 @@ static void log_evict(const void *key, void *value, v6p_table_reason why, void *
     l->n++;
 }
 
-static v6p_table *make(size_t cap, size_t ks, size_t vs, evlog *l)
+static v6pi_table *make(size_t cap, size_t ks, size_t vs, evlog *l)
 {
-    v6p_table_config c = {.capacity = cap, .key_size = ks, .value_size = vs};
+    v6pi_table_config c = {.capacity = cap, .key_size = ks, .value_size = vs};
     c.seed[0] = 1;
     c.seed[1] = 2;
     if (l) {
         c.on_evict = log_evict;
         c.evict_arg = l;
     }
-    v6p_table *t = NULL;
-    assert_int_equal(v6p_table_create(&c, &t), V6P_TABLE_OK);
+    v6pi_table *t = NULL;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_OK);
     assert_non_null(t);
     return t;
 }
@@ -51,80 +51,80 @@ static v6p_table *make(size_t cap, size_t ks, size_t vs, evlog *l)
 static void test_bad_config(void **state)
 {
     (void)state;
-    v6p_table *t = (v6p_table *)1;
-    v6p_table_config c = {.capacity = 0, .key_size = 16, .value_size = 8};
-    assert_int_equal(v6p_table_create(&c, &t), V6P_TABLE_EINVAL);
+    v6pi_table *t = (v6pi_table *)1;
+    v6pi_table_config c = {.capacity = 0, .key_size = 16, .value_size = 8};
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_EINVAL);
     assert_null(t);
     c.capacity = 8;
     c.key_size = 0;
-    assert_int_equal(v6p_table_create(&c, &t), V6P_TABLE_EINVAL);
-    c.key_size = V6P_TABLE_KEY_MAX + 1;
-    assert_int_equal(v6p_table_create(&c, &t), V6P_TABLE_EINVAL);
-    c.key_size = V6P_TABLE_KEY_MAX;
-    assert_int_equal(v6p_table_create(&c, &t), V6P_TABLE_OK);
-    v6p_table_free(t);
-    assert_int_equal(v6p_table_create(NULL, &t), V6P_TABLE_EINVAL);
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_EINVAL);
+    c.key_size = V6PI_TABLE_KEY_MAX + 1;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_EINVAL);
+    c.key_size = V6PI_TABLE_KEY_MAX;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_OK);
+    v6pi_table_free(t);
+    assert_int_equal(v6pi_table_create(NULL, &t), V6PI_TABLE_EINVAL);
 }
 
 static void test_put_get_zeroed(void **state)
 {
     (void)state;
-    v6p_table *t = make(8, 4, sizeof(val), NULL);
+    v6pi_table *t = make(8, 4, sizeof(val), NULL);
     uint32_t k = 7;
     bool created = false;
-    val *v = v6p_table_put(t, &k, &created);
+    val *v = v6pi_table_put(t, &k, &created);
     assert_true(created);
     assert_int_equal(v->a, 0);
     assert_int_equal(v->b, 0);
     v->a = 42;
-    assert_ptr_equal(v6p_table_put(t, &k, &created), v);
+    assert_ptr_equal(v6pi_table_put(t, &k, &created), v);
     assert_false(created);
-    val *g = v6p_table_get(t, &k);
+    val *g = v6pi_table_get(t, &k);
     assert_non_null(g);
     assert_int_equal(g->a, 42);
     uint32_t other = 8;
-    assert_null(v6p_table_get(t, &other));
-    assert_null(v6p_table_touch(t, &other));
-    assert_int_equal(v6p_table_count(t), 1);
+    assert_null(v6pi_table_get(t, &other));
+    assert_null(v6pi_table_touch(t, &other));
+    assert_int_equal(v6pi_table_count(t), 1);
     /* A removed key comes back zeroed. */
-    assert_int_equal(v6p_table_remove(t, &k), V6P_TABLE_OK);
-    assert_int_equal(v6p_table_remove(t, &k), V6P_TABLE_ENOENT);
-    assert_null(v6p_table_get(t, &k));
-    v = v6p_table_put(t, &k, &created);
+    assert_int_equal(v6pi_table_remove(t, &k), V6PI_TABLE_OK);
+    assert_int_equal(v6pi_table_remove(t, &k), V6PI_TABLE_ENOENT);
+    assert_null(v6pi_table_get(t, &k));
+    v = v6pi_table_put(t, &k, &created);
     assert_true(created);
     assert_int_equal(v->a, 0);
-    v6p_table_free(t);
+    v6pi_table_free(t);
 }
 
 static void test_lru_eviction(void **state)
 {
     (void)state;
     evlog l = {0};
-    v6p_table *t = make(4, 4, sizeof(val), &l);
+    v6pi_table *t = make(4, 4, sizeof(val), &l);
     for (uint32_t k = 1; k <= 4; k++)
-        ((val *)v6p_table_put(t, &k, NULL))->a = k * 10;
+        ((val *)v6pi_table_put(t, &k, NULL))->a = k * 10;
     /* Seeing 1 again makes 2 the least recently seen. */
     uint32_t k1 = 1;
-    assert_non_null(v6p_table_touch(t, &k1));
+    assert_non_null(v6pi_table_touch(t, &k1));
     /* get does not change recency: 2 stays the oldest. */
     uint32_t k2 = 2;
-    assert_non_null(v6p_table_get(t, &k2));
+    assert_non_null(v6pi_table_get(t, &k2));
     uint32_t k5 = 5;
-    v6p_table_put(t, &k5, NULL);
+    v6pi_table_put(t, &k5, NULL);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.keys[0], 2);
     assert_int_equal(l.vals[0], 20);
-    assert_int_equal(l.why[0], V6P_TABLE_EVICTED);
-    assert_null(v6p_table_get(t, &k2));
-    assert_non_null(v6p_table_get(t, &k1));
-    assert_int_equal(v6p_table_evictions(t), 1);
-    assert_int_equal(v6p_table_count(t), 4);
+    assert_int_equal(l.why[0], V6PI_TABLE_EVICTED);
+    assert_null(v6pi_table_get(t, &k2));
+    assert_non_null(v6pi_table_get(t, &k1));
+    assert_int_equal(v6pi_table_evictions(t), 1);
+    assert_int_equal(v6pi_table_count(t), 4);
     /* Next to go is 3. */
     uint32_t k6 = 6;
-    v6p_table_put(t, &k6, NULL);
+    v6pi_table_put(t, &k6, NULL);
     assert_int_equal(l.keys[1], 3);
-    assert_int_equal(v6p_table_evictions(t), 2);
-    v6p_table_free(t);
+    assert_int_equal(v6pi_table_evictions(t), 2);
+    v6pi_table_free(t);
 }
 
 static int collect(const void *key, void *value, void *arg)
@@ -134,7 +134,7 @@ static int collect(const void *key, void *value, void *arg)
     uint32_t k;
     memcpy(&k, key, 4);
     out[++out[0]] = k;
-    return V6P_TABLE_NEXT;
+    return V6PI_TABLE_NEXT;
 }
 
 static int drop_below_3(const void *key, void *value, void *arg)
@@ -143,38 +143,38 @@ static int drop_below_3(const void *key, void *value, void *arg)
     (void)value;
     uint32_t k;
     memcpy(&k, key, 4);
-    return k < 3 ? V6P_TABLE_DROP : V6P_TABLE_STOP;
+    return k < 3 ? V6PI_TABLE_DROP : V6PI_TABLE_STOP;
 }
 
 static void test_foreach_order_and_expiry(void **state)
 {
     (void)state;
     evlog l = {0};
-    v6p_table *t = make(8, 4, sizeof(val), &l);
+    v6pi_table *t = make(8, 4, sizeof(val), &l);
     for (uint32_t k = 1; k <= 5; k++)
-        v6p_table_put(t, &k, NULL);
+        v6pi_table_put(t, &k, NULL);
     uint32_t k4 = 4;
-    v6p_table_touch(t, &k4);
+    v6pi_table_touch(t, &k4);
     uint32_t seen[8] = {0};
-    v6p_table_foreach(t, collect, seen);
+    v6pi_table_foreach(t, collect, seen);
     assert_int_equal(seen[0], 5);
     uint32_t want[] = {1, 2, 3, 5, 4};
     for (int i = 0; i < 5; i++)
         assert_int_equal(seen[i + 1], want[i]);
 
     /* Expiry walks oldest first and stops at the first fresh key. */
-    v6p_table_foreach(t, drop_below_3, NULL);
-    assert_int_equal(v6p_table_count(t), 3);
-    assert_int_equal(v6p_table_expirations(t), 2);
-    assert_int_equal(v6p_table_evictions(t), 0);
+    v6pi_table_foreach(t, drop_below_3, NULL);
+    assert_int_equal(v6pi_table_count(t), 3);
+    assert_int_equal(v6pi_table_expirations(t), 2);
+    assert_int_equal(v6pi_table_evictions(t), 0);
     assert_int_equal(l.n, 2);
-    assert_int_equal(l.why[0], V6P_TABLE_EXPIRED);
+    assert_int_equal(l.why[0], V6PI_TABLE_EXPIRED);
     void *v = NULL;
-    const uint32_t *oldest = v6p_table_oldest(t, &v);
+    const uint32_t *oldest = v6pi_table_oldest(t, &v);
     assert_non_null(oldest);
     assert_non_null(v);
     assert_int_equal(*oldest, 3);
-    v6p_table_free(t);
+    v6pi_table_free(t);
 }
 
 /* The cap holds under a flood: memory is fixed at creation, the count never
@@ -182,27 +182,27 @@ static void test_foreach_order_and_expiry(void **state)
 static void test_flood_bounded(void **state)
 {
     (void)state;
-    v6p_table *t = make(1000, 16, 32, NULL);
-    size_t mem = v6p_table_memory(t);
+    v6pi_table *t = make(1000, 16, 32, NULL);
+    size_t mem = v6pi_table_memory(t);
     assert_true(mem >= 1000 * (16 + 32));
     assert_true(mem < 1000 * 128);
     unsigned char key[16] = {0};
     for (uint32_t i = 0; i < 200000; i++) {
         memcpy(key, &i, 4);
         key[15] = (unsigned char)(i * 7);
-        v6p_table_put(t, key, NULL);
-        assert_true(v6p_table_count(t) <= 1000);
+        v6pi_table_put(t, key, NULL);
+        assert_true(v6pi_table_count(t) <= 1000);
     }
-    assert_int_equal(v6p_table_count(t), 1000);
-    assert_int_equal(v6p_table_evictions(t), 200000 - 1000);
-    assert_int_equal(v6p_table_memory(t), mem);
+    assert_int_equal(v6pi_table_count(t), 1000);
+    assert_int_equal(v6pi_table_evictions(t), 200000 - 1000);
+    assert_int_equal(v6pi_table_memory(t), mem);
     /* The newest 1000 are the ones kept. */
     for (uint32_t i = 199000; i < 200000; i++) {
         memcpy(key, &i, 4);
         key[15] = (unsigned char)(i * 7);
-        assert_non_null(v6p_table_get(t, key));
+        assert_non_null(v6pi_table_get(t, key));
     }
-    v6p_table_free(t);
+    v6pi_table_free(t);
 }
 
 /* A random mix of operations checked against a plain array model. */
@@ -241,7 +241,7 @@ static void model_remove(model *m, int i)
 static void test_against_model(void **state)
 {
     (void)state;
-    v6p_table *t = make(MODEL_CAP, 4, sizeof(val), NULL);
+    v6pi_table *t = make(MODEL_CAP, 4, sizeof(val), NULL);
     model m = {.n = 0};
     uint64_t evictions = 0;
     uint32_t rng = 12345;
@@ -252,7 +252,7 @@ static void test_against_model(void **state)
         int mi = model_find(&m, k);
         if (op == 0) { /* put */
             bool created;
-            val *v = v6p_table_put(t, &k, &created);
+            val *v = v6pi_table_put(t, &k, &created);
             assert_int_equal(created, mi < 0);
             if (mi < 0) {
                 if (m.n == MODEL_CAP) {
@@ -271,31 +271,31 @@ static void test_against_model(void **state)
             v->a = (uint64_t)step;
             m.vals[mi] = (uint64_t)step;
         } else if (op == 1) { /* touch */
-            val *v = v6p_table_touch(t, &k);
+            val *v = v6pi_table_touch(t, &k);
             assert_int_equal(v != NULL, mi >= 0);
             if (v) {
                 assert_int_equal(v->a, m.vals[mi]);
                 model_to_newest(&m, mi);
             }
         } else if (op == 2) { /* get */
-            val *v = v6p_table_get(t, &k);
+            val *v = v6pi_table_get(t, &k);
             assert_int_equal(v != NULL, mi >= 0);
             if (v)
                 assert_int_equal(v->a, m.vals[mi]);
         } else if ((rng & 7) == 0) { /* remove, rarely */
-            assert_int_equal(v6p_table_remove(t, &k), mi >= 0 ? V6P_TABLE_OK : V6P_TABLE_ENOENT);
+            assert_int_equal(v6pi_table_remove(t, &k), mi >= 0 ? V6PI_TABLE_OK : V6PI_TABLE_ENOENT);
             if (mi >= 0)
                 model_remove(&m, mi);
         }
-        assert_int_equal(v6p_table_count(t), (size_t)m.n);
+        assert_int_equal(v6pi_table_count(t), (size_t)m.n);
     }
-    assert_int_equal(v6p_table_evictions(t), evictions);
+    assert_int_equal(v6pi_table_evictions(t), evictions);
     uint32_t seen[MODEL_CAP + 1] = {0};
-    v6p_table_foreach(t, collect, seen);
+    v6pi_table_foreach(t, collect, seen);
     assert_int_equal(seen[0], (uint32_t)m.n);
     for (int i = 0; i < m.n; i++)
         assert_int_equal(seen[i + 1], m.keys[i]);
-    v6p_table_free(t);
+    v6pi_table_free(t);
 }
 
 static void test_seeded_hash(void **state)
@@ -303,31 +303,32 @@ static void test_seeded_hash(void **state)
     (void)state;
     uint64_t k1[2] = {1, 2}, k2[2] = {1, 3};
     const char msg[] = "2001:db8::1";
-    assert_int_equal(v6p_siphash13(k1, msg, sizeof(msg)), v6p_siphash13(k1, msg, sizeof(msg)));
-    assert_int_not_equal(v6p_siphash13(k1, msg, sizeof(msg)), v6p_siphash13(k2, msg, sizeof(msg)));
+    assert_int_equal(v6pi_siphash13(k1, msg, sizeof(msg)), v6pi_siphash13(k1, msg, sizeof(msg)));
+    assert_int_not_equal(v6pi_siphash13(k1, msg, sizeof(msg)),
+                         v6pi_siphash13(k2, msg, sizeof(msg)));
     /* Every length from 0 to 40 (the tail handling) gives distinct values. */
     unsigned char buf[41] = {0};
-    uint64_t prev = v6p_siphash13(k1, buf, 0);
+    uint64_t prev = v6pi_siphash13(k1, buf, 0);
     for (size_t n = 1; n <= 40; n++) {
-        uint64_t h = v6p_siphash13(k1, buf, n);
+        uint64_t h = v6pi_siphash13(k1, buf, n);
         assert_int_not_equal(h, prev);
         prev = h;
     }
     /* A zero seed asks for a random one: two tables, same keys, both work. */
-    v6p_table_config c = {.capacity = 16, .key_size = 8, .value_size = 0};
-    v6p_table *a = NULL, *b = NULL;
-    assert_int_equal(v6p_table_create(&c, &a), V6P_TABLE_OK);
-    assert_int_equal(v6p_table_create(&c, &b), V6P_TABLE_OK);
+    v6pi_table_config c = {.capacity = 16, .key_size = 8, .value_size = 0};
+    v6pi_table *a = NULL, *b = NULL;
+    assert_int_equal(v6pi_table_create(&c, &a), V6PI_TABLE_OK);
+    assert_int_equal(v6pi_table_create(&c, &b), V6PI_TABLE_OK);
     for (uint64_t i = 0; i < 16; i++) {
-        v6p_table_put(a, &i, NULL);
-        v6p_table_put(b, &i, NULL);
+        v6pi_table_put(a, &i, NULL);
+        v6pi_table_put(b, &i, NULL);
     }
     for (uint64_t i = 0; i < 16; i++) {
-        assert_non_null(v6p_table_get(a, &i));
-        assert_non_null(v6p_table_get(b, &i));
+        assert_non_null(v6pi_table_get(a, &i));
+        assert_non_null(v6pi_table_get(b, &i));
     }
-    v6p_table_free(a);
-    v6p_table_free(b);
+    v6pi_table_free(a);
+    v6pi_table_free(b);
 }
 
 int main(void)

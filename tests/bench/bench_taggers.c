@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "classify.h" /* v6p_classify_clone */
+#include "classify.h" /* v6pi_classify_clone */
 #include "ipv6probe/taggers.h"
 
 static double cpu_now(void)
@@ -176,7 +176,7 @@ static double run_stream(const char *name, int flood, int n, int runs, int batch
     uint64_t tagged = 0;
     for (int k = 0; k < runs; k++) {
         v6p_taggers *t = v6p_taggers_new(NULL, NULL);
-        v6p_taggers_set_classify(t, v6p_classify_clone(table));
+        v6p_taggers_set_classify(t, v6pi_classify_clone(table));
         /* Clear the tags of the previous run outside the clock. */
         for (int i = 0; i < n; i++) {
             for (size_t f = 0; f < sizeof(TAG_FIELDS) / sizeof(TAG_FIELDS[0]); f++)
@@ -258,7 +258,7 @@ static int table_prefixes(const char *path, struct in6_addr *out, int cap)
         uint8_t a[16];
         unsigned len;
         const char *why;
-        if (v6p_prefix_parse(p, strcspn(p, " \r\n"), a, &len, &why) != 0)
+        if (v6pi_prefix_parse(p, strcspn(p, " \r\n"), a, &len, &why) != 0)
             continue;
         if (len < 128)
             a[15] |= 1; /* a host inside */
@@ -346,8 +346,8 @@ int main(int argc, char **argv)
     }
     free(inside);
     size_t found;
-    /* Laid out as a loaded table is (v6p_trie_compact, via the clone). */
-    v6p_classify *loaded = v6p_classify_clone(table);
+    /* Laid out as a loaded table is (v6pi_trie_compact, via the clone). */
+    v6p_classify *loaded = v6pi_classify_clone(table);
     printf("lookup  %d prefixes, %d lookups x %d runs: ", NPREFIX, NQ, runs);
     double lookup = time_lookups(loaded, q, NQ, runs, &found);
     v6p_classify_free(loaded);

@@ -1,8 +1,8 @@
 /* libFuzzer target: any bytes through one body parser alone (its own sniff
  * skipped), then through the whole parse call.  A crash, a sanitizer report,
  * or an offset past the input is a finding.  Built once per format, with
- * FUZZ_BODY_PARSER naming the parser (v6p_parse_pflog, v6p_parse_filterlog,
- * v6p_parse_netfilter). */
+ * FUZZ_BODY_PARSER naming the parser (v6pi_parse_pflog, v6pi_parse_filterlog,
+ * v6pi_parse_netfilter). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(line, data, size);
     v6p_event ev;
-    v6p_body_ctx ctx;
+    v6pi_body_ctx ctx;
     memset(&ev, 0, sizeof(ev));
     memset(&ctx, 0, sizeof(ctx));
     ctx.reference_sec = 1795798800;
     ctx.has_time = size > 0 && (data[0] & 1);
-    v6p_body_result br = FUZZ_BODY_PARSER(line, size, &ev, &ctx);
+    v6pi_body_result br = FUZZ_BODY_PARSER(line, size, &ev, &ctx);
     if (br.status == V6P_MALFORMED && br.offset > size)
         abort();
     v6p_result res;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "classify.h" /* v6p_classify_clone */
+#include "classify.h" /* v6pi_classify_clone */
 #include "tagtest.h"
 
 static const char *bundled_path;
@@ -98,10 +98,10 @@ static void check_brute_force(int nbase, int nq)
             assert_int_equal(v6p_classify_add(cc, pbuf, org, "cloud", "https://example.org/", &err),
                              0);
         if (i == NPREF / 2)
-            assert_non_null(cc = v6p_classify_clone(c));
+            assert_non_null(cc = v6pi_classify_clone(c));
     }
     /* Relaid with every prefix in: what a loaded table is (jump tables on). */
-    v6p_classify *cf = v6p_classify_clone(c);
+    v6p_classify *cf = v6pi_classify_clone(c);
     assert_non_null(cf);
     int hits = 0;
     for (int q = 0; q < nq; q++) {
