@@ -27,7 +27,6 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "parse.h" /* v6p_error */
 
 #ifdef __cplusplus
 extern "C" {

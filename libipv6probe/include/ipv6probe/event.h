@@ -13,15 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A view into caller memory; not NUL-terminated. */
-typedef struct v6p_span {
-    const char *ptr;
-    uint32_t len;
-} v6p_span;
 
 typedef enum v6p_format {
     V6P_FORMAT_NONE = 0,

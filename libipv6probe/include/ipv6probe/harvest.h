@@ -33,8 +33,6 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "parse.h"   /* v6p_error */
-#include "taggers.h" /* v6p_emit_fn */
 
 #ifdef __cplusplus
 extern "C" {

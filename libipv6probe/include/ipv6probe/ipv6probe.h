@@ -2,6 +2,7 @@
 #ifndef IPV6PROBE_H
 #define IPV6PROBE_H
 
+#include "common.h"
 #include "event.h"
 #include "parse.h"
 #include "json.h"
@@ -9,6 +10,8 @@
 #include "pe.h"
 #include "site.h"
 #include "dedupe.h"
+#include "taggers.h"
+#include "harvest.h"
 #include "version.h"
 
 #endif

@@ -57,13 +57,6 @@ typedef enum v6p_pattern_kind {
 
 typedef struct v6p_parser v6p_parser;
 
-/* Error detail from constructors and configuration calls; caller-owned. */
-typedef struct v6p_error {
-    int code; /* 0 = no error */
-    uint32_t offset;
-    char message[256];
-} v6p_error;
-
 typedef struct v6p_parser_options {
     /* Seconds east of UTC for stamps that carry no zone (RFC 3164, dmesg -T,
      * journalctl short): 0 = treat them as UTC. */

@@ -28,7 +28,6 @@
 #include <stdbool.h>
 
 #include "event.h"
-#include "parse.h" /* v6p_error */
 
 #ifdef __cplusplus
 extern "C" {

@@ -23,7 +23,6 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "parse.h" /* v6p_error */
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,8 +94,6 @@ void v6p_taggers_flush(v6p_taggers *t);
  * `sourcetype` is "ipv6probe:ladder"; `json` is one JSON object (len bytes,
  * NUL-terminated), valid during the call; time_sec is the record's start.
  * Returns the number of records emitted. */
-typedef void (*v6p_emit_fn)(void *ud, const char *sourcetype, const char *json, size_t len,
-                            int64_t time_sec);
 size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud);
 
 /* Counters, for the forwarder's stats and for tests. */
