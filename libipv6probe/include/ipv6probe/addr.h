@@ -72,8 +72,8 @@ typedef enum v6p_iid_kind {
     V6P_IID_COUNT_
 } v6p_iid_kind;
 
-const char *v6p_block_name(v6p_block b);
-const char *v6p_iid_kind_name(v6p_iid_kind k);
+V6P_API const char *v6p_block_name(v6p_block b);
+V6P_API const char *v6p_iid_kind_name(v6p_iid_kind k);
 
 /* Scope values of RFC 4007 / RFC 7346 (the multicast scope field).  Unicast
  * addresses get the scope of their block: loopback 1, link-local 2, site-local
@@ -90,7 +90,7 @@ enum {
 };
 /* "link_local", "global", … ; "scope_N" names do not exist: NULL for
  * unassigned values. */
-const char *v6p_scope_name(unsigned scope);
+V6P_API const char *v6p_scope_name(unsigned scope);
 
 /* Teredo flag formats (RFC 4380 section 4, RFC 5991 section 2). */
 typedef enum v6p_teredo_kind {
@@ -146,15 +146,15 @@ typedef struct v6p_addr_info {
 
 /* Analyse an IPv6 address.  Returns 0, or -1 when an argument is NULL.  No
  * allocation, no state: safe from any thread. */
-int v6p_addr_analyze(const struct in6_addr *a, v6p_addr_info *info);
+V6P_API int v6p_addr_analyze(const struct in6_addr *a, v6p_addr_info *info);
 
 /* Only the block (cheaper; no IID work). */
-v6p_block v6p_addr_block(const struct in6_addr *a);
+V6P_API v6p_block v6p_addr_block(const struct in6_addr *a);
 
 /* Set src_block/dest_block and src_iid/dest_iid on an event from its
  * addresses (the tagger to use when no temporary-address tracker is set up).
  * IPv4 events get block "ipv4" and no IID.  Returns 0, -1 on NULL. */
-int v6p_addr_tag(v6p_event *ev);
+V6P_API int v6p_addr_tag(v6p_event *ev);
 
 #ifdef __cplusplus
 }

@@ -39,18 +39,18 @@ typedef struct v6p_dedupe_config {
     uint64_t seed[2];   /* hash seed; all zero = random */
 } v6p_dedupe_config;
 
-void v6p_dedupe_config_init(v6p_dedupe_config *cfg);
+V6P_API void v6p_dedupe_config_init(v6p_dedupe_config *cfg);
 
 typedef struct v6p_dedupe v6p_dedupe;
 
 /* cfg NULL = defaults.  NULL with err on a bad setting or no memory. */
-v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err);
-void v6p_dedupe_free(v6p_dedupe *d);
+V6P_API v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err);
+V6P_API void v6p_dedupe_free(v6p_dedupe *d);
 
 /* Set ev->packet_id, and ev->duplicate_of when the event repeats a packet
  * already seen; returns true for a repeat.  Events without both addresses
  * are left alone (false). */
-bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev);
+V6P_API bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev);
 
 typedef struct v6p_dedupe_stats {
     uint64_t packets;    /* first sightings */
@@ -58,7 +58,7 @@ typedef struct v6p_dedupe_stats {
     uint64_t evictions;  /* packets forgotten because the table was full */
     size_t memory;       /* bytes, fixed at creation */
 } v6p_dedupe_stats;
-void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st);
+V6P_API void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st);
 
 #ifdef __cplusplus
 }

@@ -260,7 +260,7 @@ typedef struct v6p_event {
 } v6p_event;
 
 /* Clear an event for reuse. */
-void v6p_event_reset(v6p_event *ev);
+V6P_API void v6p_event_reset(v6p_event *ev);
 
 static inline bool v6p_event_has(const v6p_event *ev, v6p_field f)
 {
@@ -279,14 +279,14 @@ static inline void v6p_event_unmark(v6p_event *ev, v6p_field f)
 }
 
 /* JSON key of a field, e.g. "hop_limit". */
-const char *v6p_field_name(v6p_field f);
+V6P_API const char *v6p_field_name(v6p_field f);
 /* Look a field up by its JSON key; returns V6P_F_COUNT_ when unknown. */
-v6p_field v6p_field_by_name(const char *name, size_t len);
+V6P_API v6p_field v6p_field_by_name(const char *name, size_t len);
 
-const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
-const char *v6p_action_name(v6p_action a); /* "blocked" … */
-const char *v6p_direction_name(v6p_direction d);
-const char *v6p_hook_name(v6p_hook h); /* "input" … */
+V6P_API const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
+V6P_API const char *v6p_action_name(v6p_action a); /* "blocked" … */
+V6P_API const char *v6p_direction_name(v6p_direction d);
+V6P_API const char *v6p_hook_name(v6p_hook h); /* "input" … */
 
 /* True when the event repeats a packet already seen (v6p_dedupe_mark set
  * duplicate_of): trackers, ladder rungs and the correlator skip it. */
@@ -295,9 +295,9 @@ static inline bool v6p_event_is_duplicate(const v6p_event *ev)
     return v6p_event_has(ev, V6P_F_DUPLICATE_OF);
 }
 /* "tcp", "udp", "icmpv6", … or NULL when the number has no name here. */
-const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
+V6P_API const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
 /* Name of a single tag bit, e.g. "hop_ladder". */
-const char *v6p_tag_name(uint32_t tag_bit);
+V6P_API const char *v6p_tag_name(uint32_t tag_bit);
 
 #ifdef __cplusplus
 }

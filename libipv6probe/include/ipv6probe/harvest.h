@@ -49,19 +49,19 @@ typedef struct v6p_harvest_config {
     uint64_t seed[2];       /* table hash seed; all zero = random */
 } v6p_harvest_config;
 
-void v6p_harvest_config_init(v6p_harvest_config *cfg);
+V6P_API void v6p_harvest_config_init(v6p_harvest_config *cfg);
 
 typedef struct v6p_harvest v6p_harvest;
 
-v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err);
-void v6p_harvest_free(v6p_harvest *h);
+V6P_API v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err);
+V6P_API void v6p_harvest_free(v6p_harvest *h);
 
 /* Feed one tagged event.  Returns 1 when it was a contact or a probe, else 0. */
-int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev);
+V6P_API int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev);
 
 /* Hand pending suspect records to emit (sourcetype "ipv6probe:suspect"),
  * oldest first.  Returns how many. */
-size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud);
+V6P_API size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud);
 
 typedef struct v6p_harvest_stats {
     uint64_t contacts, probes, first_probes, suspects_emitted, records_dropped;
@@ -69,7 +69,7 @@ typedef struct v6p_harvest_stats {
     size_t memory; /* bytes held, fixed at creation */
 } v6p_harvest_stats;
 
-void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st);
+V6P_API void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st);
 
 #ifdef __cplusplus
 }

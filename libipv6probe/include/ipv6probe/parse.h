@@ -38,8 +38,8 @@ typedef enum v6p_reason {
     V6P_R_COUNT_
 } v6p_reason;
 
-const char *v6p_status_name(v6p_status s);
-const char *v6p_reason_text(v6p_reason r);
+V6P_API const char *v6p_status_name(v6p_status s);
+V6P_API const char *v6p_reason_text(v6p_reason r);
 
 /* Details of one parse: the reason and the byte offset in the line where
  * parsing stopped (for malformed lines), and where the body began. */
@@ -72,24 +72,24 @@ typedef struct v6p_parser_options {
 
 /* Make a parser.  opts may be NULL for defaults.  Returns NULL on allocation
  * failure or when the defaults cannot be compiled (err says which). */
-v6p_parser *v6p_parser_new(const v6p_parser_options *opts, v6p_error *err);
-void v6p_parser_free(v6p_parser *p);
+V6P_API v6p_parser *v6p_parser_new(const v6p_parser_options *opts, v6p_error *err);
+V6P_API void v6p_parser_free(v6p_parser *p);
 
 /* Add a PCRE2 pattern tried against the log prefix (the `rule`) in the order
  * added, before the defaults: the first that matches decides.  `value` is
  * one of the schema's words for that kind ("blocked", "allowed", "unknown";
  * "inbound", "outbound", "forward", "unknown").  Returns 0, or -1 with err. */
-int v6p_parser_add_pattern(v6p_parser *p, v6p_pattern_kind kind, const char *regex,
+V6P_API int v6p_parser_add_pattern(v6p_parser *p, v6p_pattern_kind kind, const char *regex,
                            const char *value, v6p_error *err);
 /* Remove every pattern of every kind, defaults included. */
-void v6p_parser_clear_patterns(v6p_parser *p);
+V6P_API void v6p_parser_clear_patterns(v6p_parser *p);
 
 /* Parse one line (len bytes, no NUL needed, a trailing CR/LF is ignored).
  * fallback_sec/usec stand for the time when the line carries no usable stamp
  * and for the reference "now" used to infer a missing year.  The event is
  * reset first; text fields point into `line`.  A parser keeps a small cache,
  * so one parser serves one thread. */
-v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallback_sec,
+V6P_API v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallback_sec,
                      uint32_t fallback_usec, v6p_event *ev, v6p_result *res);
 
 #ifdef __cplusplus

@@ -60,24 +60,24 @@ typedef struct v6p_pe_config {
 } v6p_pe_config;
 
 /* Fill a config with the defaults above. */
-void v6p_pe_config_init(v6p_pe_config *cfg);
+V6P_API void v6p_pe_config_init(v6p_pe_config *cfg);
 
-v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out);
-void v6p_pe_free(v6p_pe_tracker *t);
+V6P_API v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out);
+V6P_API void v6p_pe_free(v6p_pe_tracker *t);
 
 /* Declare an internal prefix (length 0..128). */
-v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len);
+V6P_API v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len);
 /* The same from text, "2001:db8:1::/48" (no length = /64). */
-v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text);
+V6P_API v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text);
 
 /* Replace every declared prefix by texts[0..n) (as v6p_pe_add_prefix_str
  * reads them), all or nothing: on an error (*bad is the index of the text
  * at fault) the set in force is left as it was.  Learned /64s stay. */
-v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
+V6P_API v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
                                   size_t *bad);
 
 /* Whether addr is internal: in a declared prefix, or in a learned /64. */
-bool v6p_pe_is_internal(const v6p_pe_tracker *t, const struct in6_addr *addr);
+V6P_API bool v6p_pe_is_internal(const v6p_pe_tracker *t, const struct in6_addr *addr);
 
 typedef enum v6p_pe_state {
     V6P_PE_EXTERNAL = 0, /* not one of ours: no verdict */
@@ -110,10 +110,10 @@ typedef struct v6p_pe_verdict {
 
 /* Record addr as active (sending) at time now, as v6p_pe_tag does for the
  * source of a non-inbound event.  Not needed when tagging events. */
-v6p_pe_status v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now);
+V6P_API v6p_pe_status v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now);
 
 /* The verdict on addr at time now (no state change). */
-v6p_pe_status v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
+V6P_API v6p_pe_status v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
                               v6p_pe_verdict *out);
 
 /* Tag an event: src/dest block and IID (as v6p_addr_tag), then, with the
@@ -122,7 +122,7 @@ v6p_pe_status v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *ad
  *   src_pe, dest_pe, dest_pe_confidence, dest_age,
  * and the pe_target tag when a non-internal source probes a temporary
  * destination.  Events without a time get block and IID only. */
-v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev);
+V6P_API v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev);
 
 typedef struct v6p_pe_stats {
     size_t addresses, max_addresses;
@@ -132,7 +132,7 @@ typedef struct v6p_pe_stats {
     size_t memory;             /* bytes held, fixed at creation */
 } v6p_pe_stats;
 
-void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out);
+V6P_API void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out);
 
 #ifdef __cplusplus
 }
