@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    v6p_classify *c = v6p_classify_new();
+    v6p_classify *c = v6p_classify_new(NULL);
     if (!c)
         abort();
     v6p_error e;

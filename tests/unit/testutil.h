@@ -22,7 +22,7 @@ static inline v6p_parser *test_parser(void)
     v6p_error err;
     memset(&err, 0, sizeof(err));
     v6p_parser_options o;
-    memset(&o, 0, sizeof(o));
+    v6p_parser_options_init(&o, sizeof(o));
     o.boot_time = 1795790000LL;
     v6p_parser *p = v6p_parser_new(&o, &err);
     assert_non_null(p);

@@ -25,7 +25,9 @@
  * internal addresses with src_pe / dest_pe.  An event whose source is
  * internal and destination is not is a contact; one whose destination is an
  * internal temporary address (dest_pe true) and source is not is a probe.
- * Time comes only from the events.  Memory is fixed at creation. */
+ * Time comes only from the events.  Memory is fixed at creation.
+ *
+ * Threads: a v6p_harvest serves one thread at a time. */
 #ifndef IPV6PROBE_HARVEST_H
 #define IPV6PROBE_HARVEST_H
 
@@ -38,7 +40,9 @@
 extern "C" {
 #endif
 
+/* Size-tagged (common.h): fill with v6p_harvest_config_init(&c, sizeof c). */
 typedef struct v6p_harvest_config {
+    size_t size;               /* set by v6p_harvest_config_init */
     uint32_t contact_capacity; /* (internal address, remote /64) pairs kept */
     uint32_t address_capacity; /* internal addresses kept */
     uint32_t remote_capacity;  /* remote /64s kept */
@@ -49,7 +53,7 @@ typedef struct v6p_harvest_config {
     uint64_t seed[2];       /* table hash seed; all zero = random */
 } v6p_harvest_config;
 
-V6P_API void v6p_harvest_config_init(v6p_harvest_config *cfg);
+V6P_API void v6p_harvest_config_init(v6p_harvest_config *cfg, size_t size);
 
 typedef struct v6p_harvest v6p_harvest;
 
@@ -69,7 +73,8 @@ typedef struct v6p_harvest_stats {
     size_t memory; /* bytes held, fixed at creation */
 } v6p_harvest_stats;
 
-V6P_API void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st);
+/* Fill the caller's stats of `size` bytes (sizeof its struct): common.h. */
+V6P_API void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st, size_t size);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,10 @@ extern "C" {
 #endif
 
 /* Holds the output buffer and the encoder between calls, so encoding an event
- * allocates nothing once the buffer has grown to the largest event. */
+ * allocates nothing once the buffer has grown to the largest event.
+ *
+ * Threads: a writer serves one thread at a time.  v6p_json_quote and
+ * v6p_addr_format keep no state and are safe from any thread. */
 typedef struct v6p_json_writer v6p_json_writer;
 
 V6P_API v6p_json_writer *v6p_json_writer_new(void);
@@ -21,7 +24,7 @@ V6P_API void v6p_json_writer_free(v6p_json_writer *w);
  * returns 0 and points *out at the text, valid until the next call on w.
  * Returns -1 when memory runs out. */
 V6P_API int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out,
-                         size_t *out_len);
+                                 size_t *out_len);
 
 /* Bytes changed since the writer was made: each byte of the event's strings
  * that starts no well-formed UTF-8 sequence is written as U+FFFD. */

@@ -21,7 +21,8 @@
  * placed takes the side that makes sense of the other (a packet from
  * outside is taken as coming in).  The rule in full: docs/taggers.md.
  *
- * One site serves one thread (it keeps a small cache of interface names). */
+ * Threads: a site serves one thread at a time, lookups included (it keeps
+ * a small cache of interface names). */
 #ifndef IPV6PROBE_SITE_H
 #define IPV6PROBE_SITE_H
 
