@@ -1,5 +1,6 @@
 /* Field table, the checked field writer, and the names of enum values. */
 #include "field.h"
+#include "proto.h"
 
 #include <string.h>
 
@@ -214,7 +215,8 @@ v6p_field v6p_field_by_name(const char *name, size_t len)
 
 void v6p_event_reset(v6p_event *ev)
 {
-    memset(ev, 0, sizeof(*ev));
+    /* The reserved tail is never written: clearing it would only cost. */
+    memset(ev, 0, offsetof(v6p_event, reserved_));
 }
 
 static inline void *member(v6p_event *ev, v6p_field f)
@@ -438,37 +440,37 @@ const char *v6p_hook_name(v6p_hook h)
 const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version)
 {
     switch (protocol_number) {
-    case 1:
+    case IPPROTO_ICMP:
         return "icmp";
-    case 2:
+    case IPPROTO_IGMP:
         return "igmp";
-    case 4:
+    case IPPROTO_IPIP:
         return "ipip";
-    case 6:
+    case IPPROTO_TCP:
         return "tcp";
-    case 17:
+    case IPPROTO_UDP:
         return "udp";
-    case 41:
+    case IPPROTO_IPV6:
         return "ipv6";
-    case 47:
+    case IPPROTO_GRE:
         return "gre";
-    case 50:
+    case IPPROTO_ESP:
         return "esp";
-    case 51:
+    case IPPROTO_AH:
         return "ah";
-    case 58:
+    case IPPROTO_ICMPV6:
         return "icmpv6";
-    case 89:
+    case V6PI_IPPROTO_OSPF:
         return "ospf";
-    case 103:
+    case IPPROTO_PIM:
         return "pim";
-    case 112:
+    case V6PI_IPPROTO_VRRP:
         return "vrrp";
-    case 132:
+    case IPPROTO_SCTP:
         return "sctp";
-    case 136:
+    case IPPROTO_UDPLITE:
         return "udplite";
-    case 0:
+    case IPPROTO_HOPOPTS:
         return protocol_version == 6 ? "hopopt" : NULL;
     default:
         return NULL;
@@ -501,3 +503,8 @@ const char *v6p_tag_name(uint32_t bit)
 
 _Static_assert(V6P_F_COUNT_ <= V6P_FIELD_WORDS * 64, "the presence bitmap is full");
 _Static_assert(V6P_F_COUNT_ <= 256, "json order and rank tables hold uint8_t field ids");
+#if UINTPTR_MAX == UINT64_MAX
+/* Callers allocate events: a new field must take its member from the
+ * reserved tail, never change the size. */
+_Static_assert(sizeof(v6p_event) == 768, "v6p_event changed size");
+#endif

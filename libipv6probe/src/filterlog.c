@@ -30,6 +30,7 @@
 #include "formats.h"
 #include "pf.h"
 #include "textaddr.h"
+#include "proto.h"
 
 #define MAX_FIELDS 64
 
@@ -351,7 +352,9 @@ static v6p_reason icmp4_pfsense(v6p_event *ev, const fld *t, int n)
 
 static int is_ext6(unsigned p)
 {
-    return p == 0 || p == 43 || p == 44 || p == 60 || p == 135 || p == 139 || p == 140;
+    return p == IPPROTO_HOPOPTS || p == IPPROTO_ROUTING || p == IPPROTO_FRAGMENT ||
+           p == IPPROTO_DSTOPTS || p == IPPROTO_MH || p == V6PI_IPPROTO_HIP ||
+           p == V6PI_IPPROTO_SHIM6;
 }
 
 /* What follows the addresses. */
@@ -361,7 +364,7 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
     if (frag || (family == 6 && is_ext6(proto)))
         return V6P_R_NONE; /* pfSense walks headers here; nothing we decode */
     switch (proto) {
-    case 6:
+    case IPPROTO_TCP:
         if (n >= 1 && PREFIX(&t[0], "errormsg="))
             return V6P_R_NONE;
         if (n == 10 && t[9].n == 0)
@@ -369,8 +372,8 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
         if (n != 9)
             return V6P_R_FIELD_COUNT;
         return tcp(ev, t);
-    case 17:
-    case 132: {
+    case IPPROTO_UDP:
+    case IPPROTO_SCTP: {
         v6p_reason r;
         if (n == 4 && t[3].n == 0)
             n = 3;
@@ -381,18 +384,18 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
         uint64_t v;
         if (v6pi_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
-        return proto == 17 ? v6pi_set_num(ev, V6P_F_TRANSPORT_LENGTH, v) : V6P_R_NONE;
+        return proto == IPPROTO_UDP ? v6pi_set_num(ev, V6P_F_TRANSPORT_LENGTH, v) : V6P_R_NONE;
     }
-    case 1:
-    case 58:
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
         if (n >= 1 && PREFIX(&t[0], "datalength="))
-            return icmp_opnsense(ev, t, n, proto == 58);
+            return icmp_opnsense(ev, t, n, proto == IPPROTO_ICMPV6);
         if (empty)
             return V6P_R_NONE; /* pfSense prints no ICMPv6 details */
-        if (proto == 58)
+        if (proto == IPPROTO_ICMPV6)
             return V6P_R_FIELD_COUNT;
         return icmp4_pfsense(ev, t, n);
-    case 112:
+    case V6PI_IPPROTO_VRRP:
         if (empty)
             return V6P_R_NONE;
         if (n != 6 || !(fld_is(&t[0], "advertise") || fld_is(&t[0], "unkwn")))

@@ -12,6 +12,7 @@
 #include "field.h"
 #include "formats.h"
 #include "textaddr.h"
+#include "proto.h"
 
 enum section { SEC_IP, SEC_L4 };
 
@@ -82,8 +83,9 @@ static const struct {
     const char *name;
     uint8_t len, number;
 } proto_names[] = {
-    {"TCP", 3, 6},  {"UDP", 3, 17}, {"ICMPv6", 6, 58}, {"ICMP", 4, 1},  {"UDPLITE", 7, 136},
-    {"ESP", 3, 50}, {"AH", 2, 51},  {"SCTP", 4, 132},  {"DCCP", 4, 33},
+    {"TCP", 3, IPPROTO_TCP},   {"UDP", 3, IPPROTO_UDP},         {"ICMPv6", 6, IPPROTO_ICMPV6},
+    {"ICMP", 4, IPPROTO_ICMP}, {"UDPLITE", 7, IPPROTO_UDPLITE}, {"ESP", 3, IPPROTO_ESP},
+    {"AH", 2, IPPROTO_AH},     {"SCTP", 4, IPPROTO_SCTP},       {"DCCP", 4, IPPROTO_DCCP},
 };
 
 static int proto_from_name(const char *v, size_t n)
@@ -199,13 +201,14 @@ static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v
     }
     if (KEY("HOPLIMIT") || KEY("TTL"))
         return nf_set_dec(ev, V6P_F_INNER_HOP_LIMIT, v, n);
-    if (s->inner_proto == 6 || s->inner_proto == 17 || s->inner_proto == 136) {
+    if (s->inner_proto == IPPROTO_TCP || s->inner_proto == IPPROTO_UDP ||
+        s->inner_proto == IPPROTO_UDPLITE) {
         if (KEY("SPT"))
             return nf_set_dec(ev, V6P_F_INNER_SRC_PORT, v, n);
         if (KEY("DPT"))
             return nf_set_dec(ev, V6P_F_INNER_DEST_PORT, v, n);
     }
-    if (s->inner_proto == 58 || s->inner_proto == 1) {
+    if (s->inner_proto == IPPROTO_ICMPV6 || s->inner_proto == IPPROTO_ICMP) {
         if (KEY("TYPE"))
             return nf_set_dec(ev, V6P_F_INNER_ICMP_TYPE, v, n);
         if (KEY("ID"))
@@ -335,8 +338,9 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
 static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, size_t n)
 {
     v6p_event *ev = s->ev;
-    int tcp = s->proto == 6, udp = s->proto == 17 || s->proto == 136;
-    int icmp = s->proto == 58 || s->proto == 1;
+    int tcp = s->proto == IPPROTO_TCP;
+    int udp = s->proto == IPPROTO_UDP || s->proto == IPPROTO_UDPLITE;
+    int icmp = s->proto == IPPROTO_ICMPV6 || s->proto == IPPROTO_ICMP;
     if (tcp || udp) {
         if (KEY("SPT")) {
             s->seen |= SEEN_SPT;
@@ -393,7 +397,7 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return v6pi_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
         }
     }
-    if (s->proto == 50 || s->proto == 51) {
+    if (s->proto == IPPROTO_ESP || s->proto == IPPROTO_AH) {
         if (KEY("SPI")) {
             uint64_t x;
             return v6pi_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
@@ -427,7 +431,7 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
         s->opt_pending = 0;
         /* `OPT (HEX)`: TCP options after the TCP fields, IP options before. */
         if (n >= 2 && t[0] == '(' && t[n - 1] == ')') {
-            if (s->sec == SEC_L4 && s->proto == 6 && !s->nested)
+            if (s->sec == SEC_L4 && s->proto == IPPROTO_TCP && !s->nested)
                 return v6pi_set_span(ev, V6P_F_TCP_OPTIONS, t + 1, n - 2);
             return V6P_R_NONE;
         }
@@ -440,7 +444,7 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
         return V6P_R_NONE;
     if (s->nested)
         return V6P_R_NONE; /* flags of the quoted packet are not ours */
-    if (s->sec == SEC_L4 && s->proto == 6) {
+    if (s->sec == SEC_L4 && s->proto == IPPROTO_TCP) {
         for (size_t i = 0; i < sizeof(tcp_words) / sizeof(tcp_words[0]); i++)
             if (n == tcp_words[i].len && memcmp(t, tcp_words[i].word, n) == 0)
                 return v6pi_set_flag(ev, V6P_F_TCP_FLAG, tcp_words[i].bit);
@@ -665,21 +669,21 @@ static v6p_reason check_complete(const nf_state *s)
     if (s->frag_nonfirst || (s->seen & SEEN_INCOMPLETE))
         return V6P_R_NONE; /* no transport header to expect */
     switch (s->proto) {
-    case 6:
+    case IPPROTO_TCP:
         if ((s->seen & (SEEN_SPT | SEEN_DPT | SEEN_WINDOW)) != (SEEN_SPT | SEEN_DPT | SEEN_WINDOW))
             return V6P_R_TRUNCATED;
         break;
-    case 17:
-    case 136:
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
         if ((s->seen & (SEEN_SPT | SEEN_DPT | SEEN_L4LEN)) != (SEEN_SPT | SEEN_DPT | SEEN_L4LEN))
             return V6P_R_TRUNCATED;
         break;
-    case 1:
-    case 58: {
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6: {
         if ((s->seen & (SEEN_TYPE | SEEN_CODE)) != (SEEN_TYPE | SEEN_CODE))
             return V6P_R_TRUNCATED;
         unsigned t = s->ev->icmp_type;
-        int echo = s->proto == 58 ? (t == 128 || t == 129) : (t == 0 || t == 8);
+        int echo = s->proto == IPPROTO_ICMPV6 ? (t == 128 || t == 129) : (t == 0 || t == 8);
         if (echo && (s->seen & (SEEN_ID | SEEN_SEQ)) != (SEEN_ID | SEEN_SEQ))
             return V6P_R_TRUNCATED;
         break;

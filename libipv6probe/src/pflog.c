@@ -28,6 +28,7 @@
 #include "framing.h"
 #include "pf.h"
 #include "textaddr.h"
+#include "proto.h"
 
 typedef struct cur {
     const char *p, *end;
@@ -644,7 +645,7 @@ static v6p_reason icmp6_unreach(cur *c, v6p_event *ev)
         if (codes[i].code == 2 && EAT(c, ", source address "))
             return text_addr(c, ev, V6P_F_INNER_SRC);
         if (codes[i].code == 4) {
-            int proto = EAT(c, " tcp port ") ? 6 : EAT(c, " udp port ") ? 17 : 0;
+            int proto = EAT(c, " tcp port ") ? IPPROTO_TCP : EAT(c, " udp port ") ? IPPROTO_UDP : 0;
             uint64_t v;
             if (proto) {
                 v6p_event_mark(ev, V6P_F_INNER_TRANSPORT);
@@ -691,7 +692,7 @@ static v6p_reason icmp6(cur *c, pkt *k)
     v6p_event *ev = k->ev;
     v6p_reason r;
     uint64_t v;
-    k->proto = 58;
+    k->proto = IPPROTO_ICMPV6;
     if (EAT(c, "unknown icmp6 type "))
         return paren_num(c, ev, V6P_F_ICMP_TYPE);
     size_t i, n = sizeof(icmp6_names) / sizeof(icmp6_names[0]);
@@ -773,7 +774,7 @@ static v6p_reason tcp(cur *c, pkt *k)
     v6p_reason r;
     uint64_t v;
     int win = 0, cut = 0;
-    k->proto = 6;
+    k->proto = IPPROTO_TCP;
     if ((r = tcp_flags(c, ev)))
         return r;
     while (c->p < c->end) {
@@ -859,7 +860,7 @@ static int old_tcp(cur *c, v6p_event *ev)
 static v6p_reason udp(cur *c, pkt *k)
 {
     uint64_t v;
-    k->proto = 17;
+    k->proto = IPPROTO_UDP;
     if (read_num(c, 65535 - 8, &v))
         return V6P_R_TRUNCATED;
     /* tcpdump prints the payload; transport_length is the UDP length */
@@ -924,17 +925,22 @@ static const struct {
     {                                                                                              \
         s, sizeof(s) - 1, n                                                                        \
     }
-    P("[|tcp]", 6), P("[|udp]", 17), P("[|icmp6]", 58), P("[|icmp]", 1),
-    P("ICMP ", 1),  P("GREv", 47),   P("ESP(", 50),     P("AH(", 51),
-    P("OSPFv", 89), P("PIMv", 103),  P("VRRPv", 112),   P("CARPv", 112),
-    P("sctp", 132), P("DCCP", 33),   P("IGMP", 2),      P("no next header", 59),
+    P("[|tcp]", IPPROTO_TCP),      P("[|udp]", IPPROTO_UDP),
+    P("[|icmp6]", IPPROTO_ICMPV6), P("[|icmp]", IPPROTO_ICMP),
+    P("ICMP ", IPPROTO_ICMP),      P("GREv", IPPROTO_GRE),
+    P("ESP(", IPPROTO_ESP),        P("AH(", IPPROTO_AH),
+    P("OSPFv", V6PI_IPPROTO_OSPF), P("PIMv", IPPROTO_PIM),
+    P("VRRPv", V6PI_IPPROTO_VRRP), P("CARPv", V6PI_IPPROTO_VRRP),
+    P("sctp", IPPROTO_SCTP),       P("DCCP", IPPROTO_DCCP),
+    P("IGMP", IPPROTO_IGMP),       P("no next header", IPPROTO_NONE),
 #undef P
 };
 
 static int is_ext_header(int nh)
 {
-    return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135 || nh == 139 ||
-           nh == 140;
+    return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
+           nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH || nh == IPPROTO_MH ||
+           nh == V6PI_IPPROTO_HIP || nh == V6PI_IPPROTO_SHIM6;
 }
 
 static v6p_reason transport(cur *c, pkt *k)
@@ -972,11 +978,11 @@ static v6p_reason transport(cur *c, pkt *k)
             }
         if (k->proto < 0 && k->ported) {
             if (old_tcp(c, k->ev))
-                k->proto = 6;
+                k->proto = IPPROTO_TCP;
             else if (k->nh >= 0 && !is_ext_header(k->nh))
                 k->proto = k->nh;
             else
-                k->proto = 17; /* an application decode: tcpdump names only UDP's so */
+                k->proto = IPPROTO_UDP; /* an application decode: tcpdump names only UDP's so */
         }
     }
     if (k->proto < 0 && c->p == c->end && !k->verbose)
@@ -999,7 +1005,8 @@ static v6p_reason packet(cur *c, v6p_event *ev)
     if ((r = addresses(c, &k)) || (r = transport(c, &k)))
         return r;
     int proto = k.proto >= 0 ? k.proto : k.nh >= 0 && !is_ext_header(k.nh) ? k.nh : -1;
-    if (k.ported && proto != 6 && proto != 17 && proto != 132 && proto != 33)
+    if (k.ported && proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP &&
+        proto != IPPROTO_DCCP)
         return V6P_R_UNEXPECTED_TOKEN;
     if (proto >= 0) {
         if ((r = v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)proto)))

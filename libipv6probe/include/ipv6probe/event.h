@@ -270,7 +270,7 @@ typedef struct v6p_event {
     /* Room for members of fields added later: a new member is taken from
      * here, so that the size of the event and the place of every member
      * stay as they are.  Zero; never read it. */
-    uint64_t reserved_[24];
+    uint64_t reserved_[22];
 } v6p_event;
 
 /* Clear an event for reuse. */
