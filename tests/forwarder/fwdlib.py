@@ -1,15 +1,15 @@
-"""Helpers for the forwarder's tests: generated firewall lines, running the
-forwarder, reading its JSON output."""
+"""Helpers for the forwarder's tests: generated firewall lines, a followed
+log and its configuration, checks of the JSON output and the counters."""
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
-SKIP = 77
+# The mechanisms (the forwarder run in the background or once, ports, kernel
+# log, namespaces) are shared with the labs: tests/lab/lablib.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+from lablib import (SKIP, Forwarder, die, free_port, parse_json_lines,  # noqa: E402,F401
+                    skip, wait_port, workdir, write_atomic)
+
 
 # A netfilter LOG line as the kernel writes it, under an RFC 3164 header.
 # Every generated line is told apart by (icmp_id, icmp_seq).
@@ -44,110 +44,18 @@ def key(ev):
     return (i // 64, ((i % 64) << 16) | q)
 
 
-def die(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
+parse_events = parse_json_lines
 
 
-def skip(msg):
-    print("SKIP: " + msg)
-    sys.exit(SKIP)
+def follow_conf(log_path):
+    """A configuration that follows log_path, polled every 20 ms."""
+    return ("inputs:\n  files:\n    - path: %s\n      follow: true\n"
+            "  follow_poll_ms: 20\n" % log_path)
 
 
-def free_port(kind=socket.SOCK_STREAM, family=socket.AF_INET):
-    s = socket.socket(family, kind)
-    s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def parse_events(text):
-    out = []
-    for ln in text.splitlines():
-        if ln.strip():
-            out.append(json.loads(ln))
-    return out
-
-
-class Forwarder:
-    """ipv6probe-forward running in the background, stdout to a file."""
-
-    def __init__(self, exe, args, workdir, stdin=None, env=None):
-        self.out_path = os.path.join(workdir, "out.%d.jsonl" % time.monotonic_ns())
-        self.err_path = self.out_path + ".err"
-        self.out = open(self.out_path, "wb")
-        self.err = open(self.err_path, "wb")
-        e = dict(os.environ, TZ="UTC")
-        if env:
-            e.update(env)
-        self.p = subprocess.Popen([exe] + list(args), stdout=self.out, stderr=self.err,
-                                  stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                  env=e)
-
-    def events(self):
-        with open(self.out_path, "rb") as f:
-            data = f.read().decode("utf-8", "replace")
-        # A line being written may be incomplete: keep whole lines only.
-        data = data[: data.rfind("\n") + 1]
-        return parse_events(data)
-
-    def stderr(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def wait_events(self, n, timeout=20.0):
-        end = time.monotonic() + timeout
-        evs = self.events()
-        while len(evs) < n and time.monotonic() < end:
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.05)
-            evs = self.events()
-        return evs
-
-    def signal(self, sig):
-        self.p.send_signal(sig)
-
-    def stop(self, timeout=20.0):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = self.p.wait()
-            die("forwarder did not stop within %.0f s after SIGTERM" % timeout)
-        self.out.close()
-        self.err.close()
-        return rc
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.p.pid) as f:
-            for ln in f:
-                if ln.startswith("VmRSS:"):
-                    return int(ln.split()[1])
-        return 0
-
-
-def wait_port(host, port, timeout=10.0):
-    end = time.monotonic() + timeout
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    while time.monotonic() < end:
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        try:
-            s.connect((host, port))
-            s.close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-        finally:
-            s.close()
-    return False
-
-
-def workdir():
-    return tempfile.mkdtemp(prefix="v6p-fwd-")
+def append_lines(path, lines):
+    with open(path, "a") as f:
+        f.write("".join(x + "\n" for x in lines))
 
 
 def check_exactly_once(evs, want_keys, what):

@@ -18,36 +18,19 @@ EXE = sys.argv[1]
 W = F.workdir()
 LOG = os.path.join(W, "fw.log")
 CONF = os.path.join(W, "fwd.yaml")
-BASE = """inputs:
-  files:
-    - path: %s
-      follow: true
-  follow_poll_ms: 20
-parser:
+BASE = F.follow_conf(LOG) + """parser:
   action_patterns:
     - match: "^IPT6-DROP$"
       value: %s
 """
 
 
-def write_conf(value, extra=""):
-    with open(CONF + ".new", "w") as f:
-        f.write(BASE % (LOG, value) + extra)
-    os.rename(CONF + ".new", CONF)
+def write_conf(value):
+    F.write_atomic(CONF, BASE % value)
 
 
 def append(a, b):
-    with open(LOG, "a") as f:
-        f.write("".join(F.line(i) + "\n" for i in range(a, b)))
-
-
-def wait_stderr(fw, text, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if text in fw.stderr():
-            return
-        time.sleep(0.05)
-    F.die("no %r on stderr: %s" % (text, fw.stderr()))
+    F.append_lines(LOG, (F.line(i) for i in range(a, b)))
 
 
 # --- SIGHUP -----------------------------------------------------------------
@@ -59,19 +42,19 @@ append(1, 101)
 fw.wait_events(100)
 write_conf("blocked")
 fw.signal(signal.SIGHUP)
-wait_stderr(fw, "configuration reloaded")
+fw.wait_stderr("configuration reloaded")
 append(101, 201)
 fw.wait_events(200)
 
 # A bad config: refused with its position, the old one stays.
 with open(CONF, "w") as f:
-    f.write(BASE % (LOG, "blocked") + "  max_lien: 5\n")
+    f.write(BASE % "blocked" + "  max_lien: 5\n")
 fw.signal(signal.SIGHUP)
-wait_stderr(fw, "reload rejected")
+fw.wait_stderr("reload rejected")
 append(201, 301)
 evs = fw.wait_events(300)
 fw.signal(signal.SIGUSR1)
-wait_stderr(fw, F.COUNTERS)
+fw.wait_stderr(F.COUNTERS)
 rc = fw.stop()
 err = fw.stderr()
 evs = fw.events()
@@ -103,7 +86,7 @@ while time.monotonic() < end and (not os.path.exists(out) or
     time.sleep(0.05)
 os.rename(out, out + ".1")
 fw.signal(signal.SIGHUP)
-wait_stderr(fw, "configuration reloaded")
+fw.wait_stderr("configuration reloaded")
 append(51, 101)
 end = time.monotonic() + 10
 while time.monotonic() < end and (not os.path.exists(out) or

@@ -16,33 +16,20 @@ EXE = sys.argv[1]
 W = F.workdir()
 LOG = os.path.join(W, "fw.log")
 CONF = os.path.join(W, "fwd.yaml")
-BASE = """inputs:
-  files:
-    - path: %s
-      follow: true
-  follow_poll_ms: 20
-""" % LOG
 
 
 def write_conf(extra):
-    with open(CONF + ".new", "w") as f:
-        f.write(BASE + extra)
-    os.rename(CONF + ".new", CONF)
+    F.write_atomic(CONF, F.follow_conf(LOG) + extra)
 
 
 def append(a, b):
-    with open(LOG, "a") as f:
-        f.write("".join(F.line(i).replace("IN=eth0 OUT= ", "IN=wan0 OUT=lan0 ") + "\n"
-                        for i in range(a, b)))
+    F.append_lines(LOG, (F.line(i).replace("IN=eth0 OUT= ", "IN=wan0 OUT=lan0 ")
+                         for i in range(a, b)))
 
 
 def reload(fw, n):
     fw.signal(signal.SIGHUP)
-    end = time.monotonic() + 10
-    while fw.stderr().count("configuration reloaded") < n and time.monotonic() < end:
-        time.sleep(0.05)
-    if fw.stderr().count("configuration reloaded") < n:
-        F.die("reload %d not taken: %s" % (n, fw.stderr()))
+    fw.wait_stderr("configuration reloaded", count=n)
 
 
 open(LOG, "w").close()
