@@ -27,21 +27,20 @@ Exit codes: 0 pass, 1 fail, 77 skipped (not root, no namespaces, no LOG lines).
 """
 
 import argparse
-import ctypes
 import ipaddress
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lablib as L  # noqa: E402
+from lablib import log, skip  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Topology
@@ -99,24 +98,6 @@ OPTIONAL_KEYS = {"schema", "ether_type", "transport_length", "ip_id", "ip_flag",
 TRANSPORT = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(SKIP)
-
-
-def run(cmd, check=True, capture=False):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-    if check and r.returncode != 0:
-        raise RuntimeError("command failed (%d): %s\n%s" % (r.returncode, " ".join(cmd),
-                                                             r.stderr.strip()))
-    return r
-
-
 def full6(addr):
     """The kernel's %pI6 spelling: eight zero-padded groups."""
     return ipaddress.IPv6Address(addr).exploded
@@ -127,38 +108,7 @@ def rfc5952(addr):
 
 
 # ---------------------------------------------------------------------------
-# Entering a namespace from this process (sockets keep the namespace they were
-# made in), and checksums.
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-def _setns(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, "setns %s: %s" % (path, os.strerror(err)))
-    finally:
-        os.close(fd)
-
-
-class InNetns:
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.home = os.open("/proc/self/ns/net", os.O_RDONLY)
-        _setns("/run/netns/" + self.name)
-        return self
-
-    def __exit__(self, *exc):
-        if _libc.setns(self.home, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns back")
-        os.close(self.home)
-        return False
-
+# Checksums
 
 def inet_csum(data):
     if len(data) % 2:
@@ -365,13 +315,10 @@ def rule_of(prefix):
     return rule
 
 
-class Lab:
+class Lab(L.Lab):
     def __init__(self, tag):
+        super().__init__(("prb", "rtr", "gw", "tgt"), tmp_prefix="v6p-kernel-lab-")
         self.tag = tag
-        self.pid = os.getpid()
-        self.ns = {n: "v6p-%d-%s" % (self.pid, n) for n in ("prb", "rtr", "gw", "tgt")}
-        self.made = []
-        self.old_all_netns = None
         self.expects = []
         self.macs = {}
         self.sent = []
@@ -390,40 +337,18 @@ class Lab:
 
     # -- setup / teardown -------------------------------------------------
 
-    def nsx(self, ns, *cmd, check=True, capture=False):
-        return run(["ip", "netns", "exec", self.ns[ns]] + list(cmd), check=check,
-                   capture=capture)
-
     def setup(self):
-        for n in ("prb", "rtr", "gw", "tgt"):
-            r = run(["ip", "netns", "add", self.ns[n]], check=False)
-            if r.returncode != 0:
-                if not self.made:
-                    skip("cannot create network namespaces (ip netns add: %s)"
-                         % r.stderr.strip())
-                raise RuntimeError("ip netns add: " + r.stderr.strip())
-            self.made.append(self.ns[n])
-        try:
-            with open("/proc/sys/net/netfilter/nf_log_all_netns") as f:
-                self.old_all_netns = f.read().strip()
-        except OSError:
-            skip("no /proc/sys/net/netfilter/nf_log_all_netns (netfilter logging "
-                 "unavailable in this kernel)")
-        r = run(["sysctl", "-q", "-w", "net.netfilter.nf_log_all_netns=1"], check=False)
-        if r.returncode != 0:
-            self.old_all_netns = None
-            skip("cannot set net.netfilter.nf_log_all_netns=1: " + r.stderr.strip())
+        self.create()
+        self.log_all_netns()
         for n in self.ns:
             for k in ("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
                       "net.ipv6.conf.all.accept_ra=0", "net.ipv6.conf.default.accept_ra=0",
                       "net.ipv6.auto_flowlabels=0", "net.ipv6.icmp.ratelimit=0",
                       "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=100000",
                       "net.ipv6.icmp.echo_ignore_all=0"):
-                self.nsx(n, "sysctl", "-q", "-w", k, check=False)
+                self.sysctl(n, *k.split("="), check=False)
         for a, ia, b, ib in LINKS:
-            run(["ip", "link", "add", "name", ia, "netns", self.ns[a], "address", MACS[ia],
-                 "type", "veth", "peer", "name", ib, "netns", self.ns[b],
-                 "address", MACS[ib]])
+            self.veth(a, ia, b, ib, mac_a=MACS[ia], mac_b=MACS[ib])
         for ns, ifn, mtu in (("gw", "g1", SMALL_MTU), ("tgt", "t0", SMALL_MTU)):
             self.nsx(ns, "ip", "link", "set", ifn, "mtu", str(mtu))
         addrs = {("prb", "p0"): [P6 + "/64", P4 + "/24"],
@@ -433,15 +358,10 @@ class Lab:
                  ("gw", "g1"): [G6_T + "/64", G4_T + "/24"],
                  ("tgt", "t0"): [T6 + "/64", T6B + "/64", T4 + "/24"]}
         for (ns, ifn), lst in addrs.items():
-            for a in lst:
-                extra = ["nodad"] if ":" in a else []
-                self.nsx(ns, "ip", "addr", "add", a, "dev", ifn, *extra)
-            self.nsx(ns, "ip", "link", "set", ifn, "up")
-        for ns in self.ns:
-            self.nsx(ns, "ip", "link", "set", "lo", "up")
+            self.addr(ns, ifn, *lst)
         for ns in ("rtr", "gw"):
-            self.nsx(ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1")
-            self.nsx(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+            self.sysctl(ns, "net.ipv6.conf.all.forwarding", 1)
+            self.sysctl(ns, "net.ipv4.ip_forward", 1)
         routes = [("prb", "-6", "default", R6_P), ("prb", "-4", "default", R4_P),
                   ("rtr", "-6", "3fff:0:0:3::/64", G6_R), ("rtr", "-4", "203.0.113.0/24", G4_R),
                   ("gw", "-6", "default", R6_G), ("gw", "-4", "default", R4_G),
@@ -451,7 +371,7 @@ class Lab:
         # The MACs as the kernel has them.
         for a, ia, b, ib in LINKS:
             for ns, ifn in ((a, ia), (b, ib)):
-                out = self.nsx(ns, "ip", "-j", "link", "show", "dev", ifn, capture=True).stdout
+                out = self.nsx(ns, "ip", "-j", "link", "show", "dev", ifn).stdout
                 self.macs[ifn] = json.loads(out)[0]["address"]
                 if self.macs[ifn] != MACS[ifn]:
                     raise RuntimeError("%s has MAC %s, wanted %s" % (ifn, self.macs[ifn],
@@ -517,10 +437,7 @@ table inet v6plab {
 }
 """ % {"net6": P6_NET, "rtr": px["rtr"]}
         for ns, text in (("gw", gw), ("rtr", rtr)):
-            r = subprocess.run(["ip", "netns", "exec", self.ns[ns], "nft", "-f", "-"],
-                               input=text, text=True, stderr=subprocess.PIPE)
-            if r.returncode != 0:
-                raise RuntimeError("nft in %s: %s" % (ns, r.stderr))
+            self.nsx(ns, "nft", "-f", "-", input=text)
 
     def warm_up(self):
         """Resolve every neighbour first, with packets no rule logs."""
@@ -531,15 +448,6 @@ table inet v6plab {
             self.nsx(ns, "ping", "-4", "-c", "1", "-W", "2", a4, check=False)
         self.nsx("tgt", "ip", "-6", "neigh", "replace", T6, "dev", "t0", "lladdr", MACS["t0"],
                  check=False)
-
-    def teardown(self):
-        for name in reversed(self.made):
-            run(["ip", "netns", "del", name], check=False)
-        self.made = []
-        if self.old_all_netns is not None:
-            run(["sysctl", "-q", "-w", "net.netfilter.nf_log_all_netns=" + self.old_all_netns],
-                check=False)
-            self.old_all_netns = None
 
     # -- expectations -----------------------------------------------------
 
@@ -636,7 +544,7 @@ table inet v6plab {
         if pid == 0:
             code = 1
             try:
-                _setns("/run/netns/" + self.ns["prb"])
+                L.enter_netns(self.ns["prb"])
                 os.setgroups([])
                 os.setresgid(NOBODY, NOBODY, NOBODY)
                 os.setresuid(NOBODY, NOBODY, NOBODY)
@@ -673,7 +581,7 @@ table inet v6plab {
                     dyn + (seq + ("tcp_options",) if hook == "in" else ()))
 
     def send_udp6(self, sport, dport, size, dst):
-        with InNetns(self.ns["prb"]):
+        with L.in_netns(self.ns["prb"]):
             s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((P6, sport))
@@ -701,7 +609,7 @@ table inet v6plab {
 
     def send_frag6(self, seq, size):
         """An echo larger than the path MTU: the kernel fragments it."""
-        with InNetns(self.ns["prb"]):
+        with L.in_netns(self.ns["prb"]):
             s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 64)
         data = (b"V6P-frag" * (size // 8 + 1))[:size]
@@ -719,7 +627,7 @@ table inet v6plab {
             e.frag_seq = seq
 
     def send_v4(self):
-        with InNetns(self.ns["prb"]):
+        with L.in_netns(self.ns["prb"]):
             si = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
             su = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             st = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -762,9 +670,9 @@ table inet v6plab {
 
     def traffic(self):
         gap = 0.03
-        with InNetns(self.ns["prb"]):
+        with L.in_netns(self.ns["prb"]):
             raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
-        with InNetns(self.ns["tgt"]):
+        with L.in_netns(self.ns["tgt"]):
             lsn = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
             lsn.bind((T6, 8080))
             lsn.listen(8)
@@ -800,38 +708,6 @@ table inet v6plab {
 
 # ---------------------------------------------------------------------------
 # /dev/kmsg
-
-class Kmsg:
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def read(self):
-        recs = []
-        while True:
-            try:
-                b = os.read(self.fd, 8192)
-            except BlockingIOError:
-                break
-            except BrokenPipeError:           # overwritten records: go on
-                continue
-            if not b:
-                break
-            text = b.decode("utf-8", "replace")
-            head, _, rest = text.partition(";")
-            msg = rest.split("\n", 1)[0]
-            f = head.split(",")
-            recs.append(dict(prio=int(f[0]), seq=int(f[1]), usec=int(f[2]),
-                             flags=f[3] if len(f) > 3 else "-", msg=msg))
-        return recs
-
-    def close(self):
-        os.close(self.fd)
-
-
-def boot_epoch():
-    return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
-
 
 # ---------------------------------------------------------------------------
 # Framings
@@ -1040,23 +916,8 @@ def check_model(assigned):
 # Running the forwarder and checking its JSON
 
 def run_forwarder(fwd, path, extra=()):
-    env = dict(os.environ, TZ="UTC")
-    r = subprocess.run([fwd, "--stdout", *extra, path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=60)
-    events, bad = [], []
-    for ln in r.stdout.decode("utf-8", "replace").splitlines():
-        if not ln.strip():
-            continue
-        try:
-            rec = json.loads(ln)
-        except ValueError:
-            bad.append(ln)
-            continue
-        # Labelled records (ladder summaries, suspects) are not events.
-        if "sourcetype" in rec:
-            continue
-        events.append(rec)
-    return r.returncode, events, bad, r.stderr.decode("utf-8", "replace")
+    out = L.forward_once(fwd, path, os.path.dirname(path), args=extra)
+    return out.rc, out.events, out.bad, out.stderr
 
 
 def check_event(ev, e, kv, exp_time, tol, exp_dvc, kind, label, problems, boot):
@@ -1146,33 +1007,21 @@ def capture(tag):
             skip("cannot install the netfilter LOG rules (missing LOG target or nftables "
                  "support?): %s" % e)
         lab.warm_up()
-        try:
-            kmsg = Kmsg()
-        except OSError as e:
-            skip("cannot read /dev/kmsg: %s" % e)
-        kmsg.read()
+        prefixes = tuple(lab.px.values())
+        kmsg = L.Kmsg(lambda msg: msg.startswith(prefixes))
         lab.traffic()
-        time.sleep(0.5)
-        recs = []
-        for _ in range(10):
-            got = kmsg.read()
-            recs.extend(got)
-            if not got and recs:
-                break
-            time.sleep(0.2)
-        boot = boot_epoch()
+        recs = kmsg.settle()
+        boot = L.boot_epoch()
     finally:
         if kmsg:
             kmsg.close()
-        lab.teardown()
-    prefixes = tuple(lab.px.values())
-    mine = [r for r in recs if r["msg"].startswith(prefixes)]
-    if not mine:
+        lab.close()
+    if not recs:
         skip("the kernel logged no LOG line from the namespaces (nf_log_all_netns "
              "ineffective, or no nf_log backend)")
-    assigned, problems = match_lines(lab, mine)
+    assigned, problems = match_lines(lab, recs)
     problems += check_model(assigned)
-    return lab, mine, assigned, problems, boot
+    return lab, recs, assigned, problems, boot
 
 
 def write_framed(dirpath, assigned, boot, host=HOST, base_epoch=None):
@@ -1270,19 +1119,13 @@ def main():
     args = ap.parse_args()
     if not args.forwarder and not args.capture_only and not args.write_examples:
         ap.error("give the forwarder, --capture-only DIR or --write-examples DIR")
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, netfilter rules, /dev/kmsg)")
-    for tool in ("ip", "ip6tables", "iptables", "nft", "sysctl", "ping"):
-        if not shutil.which(tool):
-            skip("%s is not installed" % tool)
+    L.need_root("network namespaces, netfilter rules, /dev/kmsg")
+    L.need_tools("ip", "ip6tables", "iptables", "nft", "sysctl", "ping")
     if args.forwarder and not os.access(args.forwarder, os.X_OK):
         log("FAIL: forwarder %s is not executable" % args.forwarder)
         return 1
 
-    def on_term(signum, frame_):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    L.exit_on_signals()
 
     tag = "" if args.write_examples else "%04x" % (os.getpid() & 0xFFFF)
     lab, recs, assigned, problems, boot = capture(tag)

@@ -85,17 +85,22 @@ def _setns(fd):
         raise OSError(err, "setns: " + os.strerror(err))
 
 
+def enter_netns(name):
+    """This thread into namespace `name` (a forked child's way in)."""
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        _setns(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def in_netns(name):
     """This thread inside namespace `name` for a while: sockets made there
     stay there."""
     home = os.open("/proc/self/ns/net", os.O_RDONLY)
     try:
-        fd = os.open("/run/netns/" + name, os.O_RDONLY)
-        try:
-            _setns(fd)
-        finally:
-            os.close(fd)
+        enter_netns(name)
         try:
             yield
         finally:
@@ -364,9 +369,11 @@ class Output:
         return [r["event"] for r in self.labelled if r["sourcetype"] == sourcetype]
 
 
-def forward_once(exe, lines, workdir, args=(), config=None, boot_time=None, timeout=120):
+def forward_once(exe, lines, workdir, args=(), config=None, boot_time=None, check=False,
+                 timeout=120):
     """ipv6probe-forward --stdout over lines (a list, written to a file in
-    workdir) or a file's path; config is YAML text or None."""
+    workdir) or a file's path; config is YAML text or None.  With check, a
+    failed run is a failed test."""
     if isinstance(lines, str):
         path = lines
     else:
@@ -383,8 +390,11 @@ def forward_once(exe, lines, workdir, args=(), config=None, boot_time=None, time
         cmd += ["-c", cpath]
     r = subprocess.run(cmd + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=dict(os.environ, TZ="UTC"), timeout=timeout)
-    return Output(r.returncode, r.stdout.decode("utf-8", "replace"),
-                  r.stderr.decode("utf-8", "replace"))
+    out = Output(r.returncode, r.stdout.decode("utf-8", "replace"),
+                 r.stderr.decode("utf-8", "replace"))
+    if check and out.rc != 0:
+        die("ipv6probe-forward exited %d: %s" % (out.rc, out.stderr.strip()[-2000:]))
+    return out
 
 
 class Forwarder:

@@ -41,13 +41,11 @@ Exit codes: 0 pass, 1 fail, 77 skipped (not root, no namespaces, no
 nf_log_all_netns, no LOG line).
 """
 
-import ctypes
 import ipaddress
 import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -55,7 +53,10 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lablib as L  # noqa: E402
+from lablib import log, skip  # noqa: E402
+
 
 # ---------------------------------------------------------------------------
 # Topology
@@ -94,24 +95,6 @@ IDS = {"ladder": 0x6c61, "constant": 0x6331, "descending": 0x6332, "expiring": 0
 SOURCES = {"ladder": P6, "constant": CTL_CONST, "descending": CTL_DESC, "expiring": CTL_EXP}
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(SKIP)
-
-
-def run(cmd, check=True, capture=False, input_text=None):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, input=input_text)
-    if check and r.returncode != 0:
-        raise RuntimeError("command failed (%d): %s\n%s" % (r.returncode, " ".join(cmd),
-                                                             r.stderr.strip()))
-    return r
-
-
 def norm(addr):
     return str(ipaddress.IPv6Address(addr))
 
@@ -123,68 +106,6 @@ def router_of(addr):
         if ns in ROUTERS and a in [norm(x) for x in lst]:
             return ns
     return None
-
-
-# ---------------------------------------------------------------------------
-# Entering a namespace from this process (a socket keeps the namespace it was
-# made in).
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-def _setns(fd):
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, "setns: " + os.strerror(err))
-
-
-def socket_in(ns, *args):
-    home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    try:
-        fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-        try:
-            _setns(fd)
-        finally:
-            os.close(fd)
-        try:
-            return socket.socket(*args)
-        finally:
-            _setns(home)
-    finally:
-        os.close(home)
-
-
-# ---------------------------------------------------------------------------
-# /dev/kmsg
-
-class Kmsg:
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def read(self):
-        recs = []
-        while True:
-            try:
-                b = os.read(self.fd, 8192)
-            except BlockingIOError:
-                break
-            except BrokenPipeError:           # records overwritten meanwhile: go on
-                continue
-            if not b:
-                break
-            head, _, rest = b.decode("utf-8", "replace").partition(";")
-            f = head.split(",")
-            recs.append({"seq": int(f[1]), "usec": int(f[2]), "msg": rest.split("\n", 1)[0]})
-        return recs
-
-    def close(self):
-        os.close(self.fd)
-
-
-def boot_epoch():
-    return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 MON = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -221,57 +142,29 @@ def kernel_fields(msg):
 
 # ---------------------------------------------------------------------------
 
-class Lab:
+class Lab(L.Lab):
     def __init__(self):
-        pid = os.getpid()
-        self.ns = {n: "v6p-%d-%s" % (pid, n) for n in NAMES}
-        tag = "%04x" % (pid & 0xFFFF)
+        super().__init__(NAMES, tmp_prefix="v6p-ladder-lab-")
+        tag = "%04x" % (L.PID & 0xFFFF)
         self.px_tgt = "V6P-LAD-%s-TGT: " % tag
         self.px_prb = "V6P-LAD-%s-PRB: " % tag
-        self.made = []
-        self.old_all_netns = None
         self.socks = {}
 
-    def nsx(self, ns, *cmd, check=True, capture=False, input_text=None):
-        return run(["ip", "netns", "exec", self.ns[ns]] + list(cmd), check=check,
-                   capture=capture, input_text=input_text)
-
     def setup(self):
-        for n in NAMES:
-            r = run(["ip", "netns", "add", self.ns[n]], check=False)
-            if r.returncode != 0:
-                if not self.made:
-                    skip("cannot create network namespaces (ip netns add: %s)"
-                         % r.stderr.strip())
-                raise RuntimeError("ip netns add: " + r.stderr.strip())
-            self.made.append(self.ns[n])
-        try:
-            with open("/proc/sys/net/netfilter/nf_log_all_netns") as f:
-                self.old_all_netns = f.read().strip()
-        except OSError:
-            skip("no /proc/sys/net/netfilter/nf_log_all_netns (netfilter logging "
-                 "unavailable in this kernel)")
-        r = run(["sysctl", "-q", "-w", "net.netfilter.nf_log_all_netns=1"], check=False)
-        if r.returncode != 0:
-            self.old_all_netns = None
-            skip("cannot set net.netfilter.nf_log_all_netns=1: " + r.stderr.strip())
+        self.create()
+        self.log_all_netns()
         for n in NAMES:
             for k in ("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
                       "net.ipv6.conf.all.accept_ra=0", "net.ipv6.conf.default.accept_ra=0",
                       "net.ipv6.icmp.ratelimit=0", "net.ipv4.icmp_msgs_per_sec=100000",
                       "net.ipv6.icmp.echo_ignore_all=0"):
-                self.nsx(n, "sysctl", "-q", "-w", k, check=False)
+                self.sysctl(n, *k.split("="), check=False)
         for a, ia, b, ib in LINKS:
-            run(["ip", "link", "add", "name", ia, "netns", self.ns[a], "type", "veth",
-                 "peer", "name", ib, "netns", self.ns[b]])
+            self.veth(a, ia, b, ib)
         for (ns, ifn), lst in ADDRS.items():
-            for a in lst:
-                self.nsx(ns, "ip", "-6", "addr", "add", a + "/64", "dev", ifn, "nodad")
-            self.nsx(ns, "ip", "link", "set", ifn, "up")
-        for n in NAMES:
-            self.nsx(n, "ip", "link", "set", "lo", "up")
+            self.addr(ns, ifn, *[a + "/64" for a in lst])
         for n in ROUTERS:
-            self.nsx(n, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1")
+            self.sysctl(n, "net.ipv6.conf.all.forwarding", 1)
         for ns, dst, via in ROUTES:
             self.nsx(ns, "ip", "-6", "route", "add", dst, "via", via)
 
@@ -295,8 +188,7 @@ class Lab:
 
     def open_sockets(self):
         for name, src in SOURCES.items():
-            s = socket_in(self.ns["prb"], socket.AF_INET6, socket.SOCK_RAW,
-                          socket.IPPROTO_ICMPV6)
+            s = self.socket("prb", socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
             s.bind((src, 0))
             self.socks[name] = s
 
@@ -331,17 +223,11 @@ class Lab:
             time.sleep(SPACING)
         return sent
 
-    def teardown(self):
+    def close(self):
         for s in self.socks.values():
             s.close()
         self.socks = {}
-        for name in reversed(self.made):
-            run(["ip", "netns", "del", name], check=False)
-        self.made = []
-        if self.old_all_netns is not None:
-            run(["sysctl", "-q", "-w", "net.netfilter.nf_log_all_netns=" + self.old_all_netns],
-                check=False)
-            self.old_all_netns = None
+        super().close()
 
 
 def capture():
@@ -355,25 +241,15 @@ def capture():
             skip("cannot install the ip6tables LOG rules: %s" % e)
         lab.warm_up()
         lab.open_sockets()
-        try:
-            kmsg = Kmsg()
-        except OSError as e:
-            skip("cannot read /dev/kmsg: %s" % e)
-        kmsg.read()
+        # From here on: the warm-up's lines are not the ladder's.
+        kmsg = L.Kmsg(lambda msg: msg.startswith((lab.px_tgt, lab.px_prb)))
         sent = lab.traffic()
-        time.sleep(0.5)
-        recs = []
-        for _ in range(10):
-            got = kmsg.read()
-            recs.extend(got)
-            if not got and recs:
-                break
-            time.sleep(0.2)
-        boot = boot_epoch()
+        recs = kmsg.settle()
+        boot = L.boot_epoch()
     finally:
         if kmsg:
             kmsg.close()
-        lab.teardown()
+        lab.close()
     tgt = [r for r in recs if r["msg"].startswith(lab.px_tgt)]
     prb = [r for r in recs if r["msg"].startswith(lab.px_prb)]
     if not tgt and not prb:
@@ -386,14 +262,9 @@ def capture():
 # Running the driver (and the forwarder) over the lines
 
 def read_json_lines(text, what, problems):
-    out = []
-    for ln in text.splitlines():
-        if not ln.strip():
-            continue
-        try:
-            out.append(json.loads(ln))
-        except ValueError:
-            problems.append("%s: output line is not JSON: %s" % (what, ln[:200]))
+    bad = []
+    out = L.parse_json_lines(text, bad)
+    problems += ["%s: output line is not JSON: %s" % (what, ln[:200]) for ln in bad]
     return out
 
 
@@ -415,21 +286,11 @@ def run_driver(driver, path, problems):
 
 
 def run_forwarder(fwd, path, problems):
-    r = subprocess.run([fwd, "--stdout", path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=dict(os.environ, TZ="UTC"), timeout=60,
-                       text=True)
-    if r.returncode != 0:
-        problems.append("forwarder exit %d: %s" % (r.returncode, r.stderr.strip()[:300]))
-    events, summaries = [], []
-    for o in read_json_lines(r.stdout, "forwarder", problems):
-        # Records other than events come labelled:
-        # {"sourcetype": "ipv6probe:ladder", "time": ..., "event": {...}}.
-        if "sourcetype" in o and "event" in o:
-            if o["sourcetype"] == "ipv6probe:ladder":
-                summaries.append(o["event"])
-        else:
-            events.append(o)
-    return events, summaries
+    out = L.forward_once(fwd, path, os.path.dirname(path))
+    if out.rc != 0:
+        problems.append("forwarder exit %d: %s" % (out.rc, out.stderr.strip()[:300]))
+    problems += ["forwarder: output line is not JSON: %s" % ln[:200] for ln in out.bad]
+    return out.events, out.records("ipv6probe:ladder")
 
 
 # ---------------------------------------------------------------------------
@@ -660,16 +521,9 @@ def main():
         if not os.access(exe, os.X_OK):
             log("FAIL: %s is not executable" % exe)
             return 1
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, ip6tables rules, /dev/kmsg)")
-    for tool in ("ip", "ip6tables", "sysctl", "ping"):
-        if not shutil.which(tool):
-            skip("%s is not installed" % tool)
-
-    def on_term(signum, frame_):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    L.need_root("network namespaces, ip6tables rules, /dev/kmsg")
+    L.need_tools("ip", "ip6tables", "sysctl", "ping")
+    L.exit_on_signals()
 
     sent, tgt, prb, boot = capture()
     log("sent %d probes; the target logged %d echo requests, the prober %d Time Exceeded"

@@ -24,15 +24,14 @@ Usage (as root): test_frontends.py IPV6PROBE_FORWARD
 Exit 77 (skip) without root, namespaces, /dev/kmsg or the packages
 (scripts/deps-frontends.sh installs them).
 """
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lablib as L  # noqa: E402
+from lablib import log, skip  # noqa: E402
+
 HOST, PEER = "2001:db8:7::1", "2001:db8:7::2"
 LAN_GW, LAN_HOST = "2001:db8:8::1", "2001:db8:8::10"
 PORTS = (22, 23, 8080)
@@ -50,97 +49,41 @@ for p in sys.argv[2].split(","):
 """
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(SKIP)
-
-
-def run(cmd, check=True, **kw):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if check and r.returncode != 0:
-        raise RuntimeError("failed (%d): %s\n%s%s" % (r.returncode, " ".join(cmd), r.stdout,
-                                                       r.stderr))
-    return r
-
-
-class Pair:
+class Pair(L.Lab):
     """A host and a peer namespace on one veth link."""
 
     def __init__(self, name):
-        tag = str(os.getpid())
-        self.host, self.peer = "fe%sh%s" % (name, tag), "fe%sp%s" % (name, tag)
-        self.made = []
-        for ns in (self.host, self.peer):
-            if run(["ip", "netns", "add", ns], check=False).returncode != 0:
-                skip("cannot create network namespaces")
-            self.made.append(ns)
-        a, b = "fe%s%sa" % (name, tag[-5:]), "fe%s%sb" % (name, tag[-5:])
-        run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-        for dev, ns, addr in ((a, self.host, HOST), (b, self.peer, PEER)):
-            run(["ip", "link", "set", dev, "netns", ns, "name", "e0"])
-            self.nsx(ns, "ip", "link", "set", "lo", "up")
-            self.nsx(ns, "sysctl", "-qw", "net.ipv6.conf.e0.accept_dad=0")
-            self.nsx(ns, "ip", "-6", "addr", "add", addr + "/64", "dev", "e0", "nodad")
-            self.nsx(ns, "ip", "link", "set", "e0", "up")
-
-    @staticmethod
-    def nsx(ns, *cmd, check=True):
-        return run(["ip", "netns", "exec", ns] + list(cmd), check=check)
+        super().__init__((name + "h", name + "p"), tmp_prefix="v6p-frontends-")
+        self.host, self.peer = name + "h", name + "p"
+        self.create()
+        self.veth(self.host, "e0", self.peer, "e0")
+        for who, addr in ((self.host, HOST), (self.peer, PEER)):
+            self.sysctl(who, "net.ipv6.conf.e0.accept_dad", 0)
+            self.addr(who, "e0", addr + "/64")
 
     def in_private(self, binds, script):
         """Run a shell script in the host namespace, with private copies
         bound over the given paths (a mount namespace of its own)."""
         mounts = " && ".join("mount --bind %s %s" % (src, dst) for src, dst in binds)
-        return run(["unshare", "-m", "sh", "-c",
-                    "%s && ip netns exec %s sh -c '%s'" % (mounts, self.host, script)])
+        return L.run(["unshare", "-m", "sh", "-c",
+                      "%s && ip netns exec %s sh -c '%s'" % (mounts, self.ns[self.host], script)])
 
-    def probe(self):
-        self.nsx(self.peer, "python3", "-c", PY_CONNECT, HOST, ",".join(map(str, PORTS)))
+    def probe(self, keep):
+        """The peer's connections to PORTS; the kernel's lines that keep() takes."""
+        with L.Kmsg(keep) as kmsg:
+            self.nsx(self.peer, "python3", "-c", PY_CONNECT, self.target,
+                     ",".join(map(str, PORTS)))
+            return [r["raw"] for r in kmsg.settle()]
 
-    def close(self):
-        for ns in self.made:
-            run(["ip", "netns", "del", ns], check=False)
-
-
-def read_kmsg(fd, marker):
-    out = []
-    while True:
-        try:
-            rec = os.read(fd, 8192)
-        except BlockingIOError:
-            break
-        except OSError:
-            continue
-        text = rec.decode("utf-8", "replace").split("\n", 1)[0]
-        if marker(text):
-            out.append(text)
-    return out
-
-
-def boot_time():
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("btime "):
-                return int(line.split()[1])
-    return 0
+    target = HOST
 
 
 def forward(exe, lines, tmp, config=None):
-    path = os.path.join(tmp, "kmsg.log")
-    with open(path, "w") as f:
-        f.write("".join(x + "\n" for x in lines))
-    cfg = os.path.join(tmp, "forward.yaml")
-    with open(cfg, "w") as f:
-        f.write(config or "internal_prefixes: [\"%s/128\"]\n" % HOST)
-    p = run([exe, "-c", cfg, "--stdout", "--boot-time", str(boot_time()), path])
-    return [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    return L.forward_once(exe, lines, tmp, config=config or "internal_prefixes: [\"%s/128\"]\n" % HOST,
+                          boot_time=L.boot_btime(), check=True).events
 
 
-def ufw_case(exe, kmsg, tmp, problems):
+def ufw_case(exe, tmp, problems):
     pair = Pair("u")
     try:
         priv = os.path.join(tmp, "ufw")
@@ -149,11 +92,8 @@ def ufw_case(exe, kmsg, tmp, problems):
         binds = [(os.path.join(priv, "etc-ufw"), "/etc/ufw"),
                  (os.path.join(priv, "default-ufw"), "/etc/default/ufw")]
         pair.in_private(binds, "ufw --force enable >/dev/null && ufw logging full >/dev/null")
-        os.lseek(kmsg, 0, os.SEEK_END)
-        pair.probe()
-        time.sleep(0.3)
-        lines = read_kmsg(kmsg, lambda t: "[UFW " in t and (HOST.replace("::", ":0000:") in t
-                                                            or "0007:" in t))
+        lines = pair.probe(lambda t: "[UFW " in t and (HOST.replace("::", ":0000:") in t
+                                                       or "0007:" in t))
     finally:
         pair.close()
     if not lines:
@@ -185,35 +125,25 @@ class Routed(Pair):
     """lan (h0) -- lan0 gw wan0 -- (o0) wan; the front-end runs in gw.  The
     host and peer of Pair become the gateway and the WAN side."""
 
+    target = LAN_HOST
+
     def __init__(self, name):
-        tag = str(os.getpid())
-        self.lan = "fe%sl%s" % (name, tag)
-        self.host, self.peer = "fe%sg%s" % (name, tag), "fe%sw%s" % (name, tag)
-        self.made = []
-        for ns in (self.lan, self.host, self.peer):
-            if run(["ip", "netns", "add", ns], check=False).returncode != 0:
-                skip("cannot create network namespaces")
-            self.made.append(ns)
+        L.Lab.__init__(self, (name + "l", name + "g", name + "w"), tmp_prefix="v6p-frontends-")
+        self.lan, self.host, self.peer = name + "l", name + "g", name + "w"
+        self.create()
         links = [(self.lan, "h0", LAN_HOST + "/64", self.host, "lan0", LAN_GW + "/64"),
                  (self.host, "wan0", HOST + "/64", self.peer, "o0", PEER + "/64")]
-        for k, (na, da, aa, nb, db, ab) in enumerate(links):
-            a, b = "fe%s%s%da" % (name, tag[-5:], k), "fe%s%s%db" % (name, tag[-5:], k)
-            run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-            for dev, ns, new, addr in ((a, na, da, aa), (b, nb, db, ab)):
-                run(["ip", "link", "set", dev, "netns", ns, "name", new])
-                self.nsx(ns, "ip", "link", "set", "lo", "up")
-                self.nsx(ns, "sysctl", "-qw", "net.ipv6.conf.%s.accept_dad=0" % new)
-                self.nsx(ns, "ip", "-6", "addr", "add", addr, "dev", new, "nodad")
-                self.nsx(ns, "ip", "link", "set", new, "up")
-        self.nsx(self.host, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        for na, da, aa, nb, db, ab in links:
+            self.veth(na, da, nb, db)
+            for who, dev, addr in ((na, da, aa), (nb, db, ab)):
+                self.sysctl(who, "net.ipv6.conf.%s.accept_dad" % dev, 0)
+                self.addr(who, dev, addr)
+        self.sysctl(self.host, "net.ipv6.conf.all.forwarding", 1)
         self.nsx(self.lan, "ip", "-6", "route", "add", "default", "via", LAN_GW)
         self.nsx(self.peer, "ip", "-6", "route", "add", "default", "via", HOST)
 
-    def probe(self):
-        self.nsx(self.peer, "python3", "-c", PY_CONNECT, LAN_HOST, ",".join(map(str, PORTS)))
 
-
-def ufw_routed_case(exe, kmsg, tmp, problems):
+def ufw_routed_case(exe, tmp, problems):
     """UFW as a gateway: `ufw default deny routed`, logging full; probes from
     the WAN to a LAN host are logged in FORWARD by two of UFW's rules."""
     gw = Routed("r")
@@ -225,10 +155,7 @@ def ufw_routed_case(exe, kmsg, tmp, problems):
                  (os.path.join(priv, "default-ufw"), "/etc/default/ufw")]
         gw.in_private(binds, "ufw default deny routed >/dev/null && ufw --force enable "
                              ">/dev/null && ufw logging full >/dev/null")
-        os.lseek(kmsg, 0, os.SEEK_END)
-        gw.probe()
-        time.sleep(0.3)
-        lines = read_kmsg(kmsg, lambda t: "[UFW " in t and "OUT=lan0" in t)
+        lines = gw.probe(lambda t: "[UFW " in t and "OUT=lan0" in t)
     finally:
         gw.close()
     if not lines:
@@ -253,7 +180,7 @@ def ufw_routed_case(exe, kmsg, tmp, problems):
         problems.append("ufw routed: no [UFW BLOCK] line")
 
 
-def shorewall_case(exe, kmsg, tmp, problems):
+def shorewall_case(exe, tmp, problems):
     pair = Pair("s")
     try:
         priv = os.path.join(tmp, "sw")
@@ -270,10 +197,7 @@ def shorewall_case(exe, kmsg, tmp, problems):
         os.makedirs("/var/lib/shorewall6", exist_ok=True)
         pair.in_private([(etc, "/etc/shorewall6"), (var, "/var/lib/shorewall6")],
                         "shorewall6 start >/dev/null")
-        os.lseek(kmsg, 0, os.SEEK_END)
-        pair.probe()
-        time.sleep(0.3)
-        lines = read_kmsg(kmsg, lambda t: "net-fw" in t and "0007:" in t)
+        lines = pair.probe(lambda t: "net-fw" in t and "0007:" in t)
     finally:
         pair.close()
     if not lines:
@@ -294,26 +218,20 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     exe = sys.argv[1]
-    if os.geteuid() != 0:
-        skip("needs root (network and mount namespaces, /dev/kmsg)")
-    for tool in ("ip", "unshare", "ufw", "shorewall6", "ip6tables"):
-        if not shutil.which(tool):
-            skip("%s is not installed (scripts/deps-frontends.sh)" % tool)
-    r = run(["sysctl", "-n", "net.netfilter.nf_log_all_netns"], check=False)
+    L.need_root("network and mount namespaces, /dev/kmsg")
+    L.need_tools("ip", "unshare", "ufw", "shorewall6", "ip6tables",
+                 hint=" (scripts/deps-frontends.sh)")
+    L.exit_on_signals()
+    r = L.run(["sysctl", "-n", "net.netfilter.nf_log_all_netns"], check=False)
     if r.returncode != 0 or r.stdout.strip() != "1":
         skip("net.netfilter.nf_log_all_netns is not 1: namespaces' LOG lines are not written")
-    try:
-        kmsg = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as e:
-        skip("cannot read /dev/kmsg: %s" % e)
-    tmp = tempfile.mkdtemp(prefix="v6p-frontends-")
+    tmp = L.workdir("v6p-frontends-")
     problems = []
     try:
-        ufw_case(exe, kmsg, tmp, problems)
-        ufw_routed_case(exe, kmsg, tmp, problems)
-        shorewall_case(exe, kmsg, tmp, problems)
+        ufw_case(exe, tmp, problems)
+        ufw_routed_case(exe, tmp, problems)
+        shorewall_case(exe, tmp, problems)
     finally:
-        os.close(kmsg)
         shutil.rmtree(tmp, ignore_errors=True)
     for p in problems:
         log("FAIL: " + p)

@@ -33,13 +33,13 @@ logging are not available.
 import ipaddress
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lablib as L  # noqa: E402
+from lablib import log, skip  # noqa: E402
+
 LAN = ipaddress.ip_network("2001:db8:1:1::/64")
 GW_LAN, GW_WAN, WAN = "2001:db8:1:1::1", "2001:db8:2:2::1", "2001:db8:2:2::2"
 SCANNER = "2001:db8:9:9::9"
@@ -76,61 +76,25 @@ for d in dsts:
 """
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def skip(msg):
-    log("SKIP: " + msg)
-    sys.exit(SKIP)
-
-
-def run(cmd, check=True, **kw):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if check and r.returncode != 0:
-        raise RuntimeError("failed (%d): %s\n%s" % (r.returncode, " ".join(cmd), r.stderr))
-    return r
-
-
-class Lab:
+class Lab(L.Lab):
     def __init__(self):
-        tag = str(os.getpid())
-        self.ns = {"lan": "gwl" + tag, "gw": "gwg" + tag, "wan": "gww" + tag}
-        self.pfx = ("GW%sA " % tag, "GW%sB " % tag)
-        self.made = []
-        self.radvd = None
-        self.tmp = tempfile.mkdtemp(prefix="gw-lab-")
-
-    def nsx(self, who, *cmd, check=True, **kw):
-        return run(["ip", "netns", "exec", self.ns[who]] + list(cmd), check=check, **kw)
-
-    def sysctl(self, who, key, value):
-        self.nsx(who, "sysctl", "-q", "-w", "%s=%s" % (key, value))
+        super().__init__(("lan", "gw", "wan"), tmp_prefix="v6p-gw-lab-")
+        self.pfx = ("GW%dA " % L.PID, "GW%dB " % L.PID)
 
     def setup(self):
-        for name in self.ns.values():
-            if run(["ip", "netns", "add", name], check=False).returncode != 0:
-                skip("cannot create network namespaces")
-            self.made.append(name)
-        tag = str(os.getpid())[-6:]
-        for (a, an, b, bn) in [("lan", "h0", "gw", "lan0"), ("gw", "wan0", "wan", "o0")]:
-            ta, tb = "gw%sa%s" % (tag, an[0]), "gw%sb%s" % (tag, bn[0])
-            run(["ip", "link", "add", ta, "type", "veth", "peer", "name", tb])
-            run(["ip", "link", "set", ta, "netns", self.ns[a], "name", an])
-            run(["ip", "link", "set", tb, "netns", self.ns[b], "name", bn])
-        for who in self.ns:
-            self.nsx(who, "ip", "link", "set", "lo", "up")
+        self.create()
+        self.veth("lan", "h0", "gw", "lan0")
+        self.veth("gw", "wan0", "wan", "o0")
         for key, value in [("use_tempaddr", 2), ("accept_ra", 2), ("temp_prefered_lft", PREFERRED),
                            ("temp_valid_lft", 60), ("max_desync_factor", 1), ("accept_dad", 0),
                            ("dad_transmits", 0)]:
             self.sysctl("lan", "net.ipv6.conf.h0.%s" % key, value)
-        self.nsx("lan", "ip", "link", "set", "h0", "up")
+        self.addr("lan", "h0")
 
         self.sysctl("gw", "net.ipv6.conf.all.forwarding", 1)
         for dev, addr in [("lan0", GW_LAN + "/64"), ("wan0", GW_WAN + "/64")]:
             self.sysctl("gw", "net.ipv6.conf.%s.accept_dad" % dev, 0)
-            self.nsx("gw", "ip", "-6", "addr", "add", addr, "dev", dev, "nodad")
-            self.nsx("gw", "ip", "link", "set", dev, "up")
+            self.addr("gw", dev, addr)
         for net in ("2001:db8:5::/48", "2001:db8:9::/48"):
             self.nsx("gw", "ip", "-6", "route", "add", net, "via", WAN, "dev", "wan0")
         # Two rules log each new forwarded packet: ip6tables, then nftables.
@@ -149,55 +113,18 @@ class Lab:
             skip("nftables log unavailable: " + r.stderr.strip())
 
         self.sysctl("wan", "net.ipv6.conf.o0.accept_dad", 0)
-        self.nsx("wan", "ip", "-6", "addr", "add", WAN + "/64", "dev", "o0", "nodad")
-        self.nsx("wan", "ip", "-6", "addr", "add", SCANNER + "/128", "dev", "o0", "nodad")
+        self.addr("wan", "o0", WAN + "/64", SCANNER + "/128")
         for d in DESTS:
             self.nsx("wan", "ip", "-6", "addr", "add", d + "/128", "dev", "lo")
-        self.nsx("wan", "ip", "link", "set", "o0", "up")
         self.nsx("wan", "ip", "-6", "route", "add", "default", "via", GW_WAN)
-
-        conf = os.path.join(self.tmp, "radvd.conf")
-        with open(conf, "w") as f:
-            f.write("interface lan0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n"
-                    "  MaxRtrAdvInterval 4;\n  prefix %s {\n    AdvOnLink on;\n"
-                    "    AdvAutonomous on;\n  };\n};\n" % LAN)
-        self.radvd = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns["gw"], shutil.which("radvd"), "-n", "-C", conf,
-             "-p", os.path.join(self.tmp, "radvd.pid"), "-m", "stderr"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.radvd("gw", "lan0", LAN)
 
     def temps(self):
         """The LAN host's temporary addresses now, newest first."""
-        out = self.nsx("lan", "ip", "-6", "-j", "addr", "show", "dev", "h0").stdout
-        found = []
-        for link in json.loads(out or "[]"):
-            for a in link.get("addr_info", []):
-                if a.get("scope") == "global" and a.get("temporary"):
-                    found.append((a.get("preferred_life_time", 0), a["local"]))
+        found = [(a.get("preferred_life_time", 0), a["local"])
+                 for a in self.addresses("lan", "h0")
+                 if a.get("scope") == "global" and a.get("temporary")]
         return [a for _, a in sorted(found, reverse=True)]
-
-    def cleanup(self):
-        if self.radvd and self.radvd.poll() is None:
-            self.radvd.terminate()
-            self.radvd.wait(timeout=5)
-        for name in self.made:
-            run(["ip", "netns", "del", name], check=False)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def read_kmsg(fd, wanted):
-    out = []
-    while True:
-        try:
-            rec = os.read(fd, 8192)
-        except BlockingIOError:
-            break
-        except OSError:
-            continue
-        text = rec.decode("utf-8", "replace").split("\n", 1)[0]
-        if any(p in text for p in wanted):
-            out.append(text)
-    return out
 
 
 def wait_for(what, fn, seconds):
@@ -227,31 +154,6 @@ def traffic(lab):
     lab.nsx("wan", "ip", "-6", "route", "replace", str(LAN), "via", GW_WAN, "src", SCANNER)
     lab.nsx("wan", "python3", "-c", PY_CONNECT, stable, ",".join(str(p) for p in SCAN_PORTS))
     return first, second, stable
-
-
-def forward(exe, lines, config, tmp):
-    path = os.path.join(tmp, "kmsg.log")
-    with open(path, "w") as f:
-        f.write("".join(x + "\n" for x in lines))
-    args = [exe, "--stdout", "--boot-time", str(boot_time())]
-    if config is not None:
-        cpath = os.path.join(tmp, "forward.yaml")
-        with open(cpath, "w") as f:
-            f.write(config)
-        args += ["-c", cpath]
-    p = run(args + [path])
-    recs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
-    events = [r for r in recs if "sourcetype" not in r]
-    side = [r for r in recs if "sourcetype" in r]
-    return events, side, p.stderr
-
-
-def boot_time():
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("btime "):
-                return int(line.split()[1])
-    return 0
 
 
 def in_lan(a):
@@ -341,38 +243,32 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     exe = sys.argv[1]
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, ip6tables, nft, /dev/kmsg)")
-    for tool in ("ip", "ip6tables", "nft", "radvd", "sysctl"):
-        if not shutil.which(tool):
-            skip("%s is not installed" % tool)
-    r = run(["sysctl", "-n", "net.netfilter.nf_log_all_netns"], check=False)
-    if r.returncode != 0 or r.stdout.strip() != "1":
-        skip("net.netfilter.nf_log_all_netns is not 1: namespaces' LOG lines are not written")
-    try:
-        kmsg = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as e:
-        skip("cannot read /dev/kmsg: %s" % e)
-    os.lseek(kmsg, 0, os.SEEK_END)
+    L.need_root("network namespaces, ip6tables, nft, /dev/kmsg")
+    L.need_tools("ip", "ip6tables", "nft", "radvd", "sysctl")
+    L.exit_on_signals()
     lab = Lab()
+    kmsg = None
+    problems = []
     try:
+        lab.log_all_netns()
+        kmsg = L.Kmsg(lambda msg: msg.startswith(lab.pfx))
         lab.setup()
         first, second, stable = traffic(lab)
-        time.sleep(0.5)
-        lines = read_kmsg(kmsg, lab.pfx)
+        lines = [r["raw"] for r in kmsg.settle()]
         if not lines:
             skip("the kernel wrote no LOG lines for the namespaces")
         log("%d kernel lines" % len(lines))
-        problems = []
         if os.environ.get("GW_LAB_KEEP"):
             with open(os.environ["GW_LAB_KEEP"], "w") as f:
                 f.write("".join(x + "\n" for x in lines))
+        boot = L.boot_btime()
         site = "internal_interfaces: [\"lan*\"]\npe:\n  preferred_lifetime_s: 60\n"
-        events, side, err = forward(exe, lines, site, lab.tmp)
-        check_site(events, side, first, stable, problems)
-        if "FORWARD" in err:
+        out = L.forward_once(exe, lines, lab.tmp, config=site, boot_time=boot, check=True)
+        check_site(out.events, out.labelled, first, stable, problems)
+        if "FORWARD" in out.stderr:
             problems.append("the no-site note printed although the site is described")
-        events, side, err = forward(exe, lines, None, lab.tmp)
+        out = L.forward_once(exe, lines, lab.tmp, boot_time=boot, check=True)
+        events, err = out.events, out.stderr
         if not all(e["direction"] == "forward" and e["hook"] == "forward" for e in events):
             problems.append("without a site: directions %s" % {e["direction"] for e in events})
         if err.count("set internal_prefixes or internal_interfaces") != 1:
@@ -380,8 +276,9 @@ def main():
         if "%d events read direction \"forward\"" % len(events) not in err:
             problems.append("without a site: the count of forward events not reported")
     finally:
-        lab.cleanup()
-        os.close(kmsg)
+        if kmsg:
+            kmsg.close()
+        lab.close()
     for p in problems:
         log("FAIL: " + p)
     if problems:
