@@ -8,7 +8,7 @@ import sys
 # log, namespaces) are shared with the labs: tests/lab/lablib.py.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
 from lablib import (SKIP, Forwarder, die, free_port, parse_json_lines,  # noqa: E402,F401
-                    skip, wait_port, workdir, write_atomic)
+                    run_private, skip, wait_port, workdir, write_atomic)
 
 
 # A netfilter LOG line as the kernel writes it, under an RFC 3164 header.

@@ -144,23 +144,17 @@ finally:
 # at once, from --check-config too, never a silent loss of classification.
 if os.geteuid() == 0 and subprocess.run(["unshare", "--help"], capture_output=True).returncode == 0:
     src_data = os.path.join(HERE, "..", "..", "libipv6probe", "data")
-    hide = "mount -t tmpfs none %s" % src_data
-    for d in ("/usr/local/share/ipv6probe", "/usr/share/ipv6probe"):
-        if os.path.isdir(d):
-            hide += " && mount -t tmpfs none " + d
+    hide = [(None, d) for d in (src_data, "/usr/local/share/ipv6probe", "/usr/share/ipv6probe")
+            if os.path.isdir(d)]
     conf = os.path.join(W, "c.yaml")
     with open(conf, "w") as f:
         f.write("inputs:\n  files: [%s]\n" % log)
-    p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' && exec "$@"', "sh", EXE,
-                        "--config", conf, "--check-config"],
-                       capture_output=True, text=True, timeout=60)
+    p = F.run_private(hide, [EXE, "--config", conf, "--check-config"], check=False, timeout=60)
     if p.returncode != 1 or "built-in table" not in p.stderr or "is missing" not in p.stderr:
         F.die("a missing built-in table: exit %d: %s%s" % (p.returncode, p.stdout, p.stderr))
     with open(conf, "a") as f:
         f.write("classification: {builtin: false}\n")
-    p = subprocess.run(["unshare", "-m", "sh", "-c", hide + ' && exec "$@"', "sh", EXE,
-                        "--config", conf, "--check-config"],
-                       capture_output=True, text=True, timeout=60)
+    p = F.run_private(hide, [EXE, "--config", conf, "--check-config"], check=False, timeout=60)
     if p.returncode != 0:
         F.die("builtin: false without the table: exit %d: %s" % (p.returncode, p.stderr))
 else:

@@ -64,9 +64,7 @@ class Pair(L.Lab):
     def in_private(self, binds, script):
         """Run a shell script in the host namespace, with private copies
         bound over the given paths (a mount namespace of its own)."""
-        mounts = " && ".join("mount --bind %s %s" % (src, dst) for src, dst in binds)
-        return L.run(["unshare", "-m", "sh", "-c",
-                      "%s && ip netns exec %s sh -c '%s'" % (mounts, self.ns[self.host], script)])
+        return L.run_private(binds, ["sh", "-c", script], netns=self.ns[self.host])
 
     def probe(self, keep):
         """The peer's connections to PORTS; the kernel's lines that keep() takes."""
