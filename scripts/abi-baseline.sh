@@ -4,10 +4,11 @@
 # kept as libipv6probe/abi/<soname>.abi and compared with every build by the
 # api-abi test.
 #
-# Run it when the soname moves (an incompatible change: bump the major
-# version in meson.build, rebuild, run this), and after a compatible change
-# the test cannot tell from an incompatible one (a new event field taking its
-# member from the reserved tail), once its report has been read.
+# Run it when the soname moves: after an incompatible change (a function
+# removed or changed, a member moved), bump the major version in meson.build,
+# rebuild, run this and keep the new file beside the old one.  Compatible
+# changes (new functions, members appended to size-tagged structs, a new
+# event field taken from the reserved tail) need no new baseline.
 #
 # usage: scripts/abi-baseline.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
