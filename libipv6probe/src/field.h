@@ -48,6 +48,12 @@ extern const v6pi_field_info v6pi_field_rows[V6P_F_COUNT_];
  * appears once. */
 extern const uint8_t v6pi_json_order[V6P_F_COUNT_];
 
+/* Make a JSON writer move the presence bits to the JSON order even while
+ * that order is the numbering, so that tests run the path later fields
+ * will take. */
+struct v6p_json_writer;
+void v6pi_json_writer_reorder(struct v6p_json_writer *w);
+
 static inline int v6pi_field_taken(const v6p_event *ev, v6p_field f)
 {
     return v6p_event_has(ev, f);
