@@ -1,5 +1,8 @@
 /* Address analysis: which registry block an IPv6 address is in, and what kind
- * of interface identifier (IID) it carries. */
+ * of interface identifier (IID) it carries.
+ *
+ * Threads: no handle and no state; every function here is safe from any
+ * thread. */
 #ifndef IPV6PROBE_ADDR_H
 #define IPV6PROBE_ADDR_H
 

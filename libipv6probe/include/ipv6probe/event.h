@@ -281,7 +281,8 @@ static inline bool v6p_event_has(const v6p_event *ev, v6p_field f)
     return (ev->present[f / 64] >> (f % 64)) & 1u;
 }
 
-/* Mark a field set by a tagger (parsers use the checked writer instead). */
+/* Mark a field set by a tagger (parsers use the checked writer instead:
+ * v6p_event_set_* in parse.h). */
 static inline void v6p_event_mark(v6p_event *ev, v6p_field f)
 {
     ev->present[f / 64] |= (uint64_t)1 << (f % 64);
