@@ -2,7 +2,8 @@
  * numbers: every field appears in it once, and the writer's path that moves
  * presence bits to that order (taken once a new field is placed anywhere
  * but last) writes exactly what the direct walk writes.  Lines come from
- * the files named on the command line, parsed and tagged as the forwarder
+ * the files or directories named on the command line (default: every
+ * format's fuzz seeds and the examples), parsed and tagged as the forwarder
  * does, so tag fields and owned strings are in the events too. */
 #include <dirent.h>
 #include <setjmp.h>
@@ -118,8 +119,11 @@ static void reordered_walk_writes_the_same(void **state)
 
 int main(int argc, char **argv)
 {
-    paths = argv + 1;
-    npaths = argc - 1;
+    static char *defaults[] = {
+        V6P_SOURCE_ROOT "/tests/fuzz/seeds/netfilter", V6P_SOURCE_ROOT "/tests/fuzz/seeds/pf",
+        V6P_SOURCE_ROOT "/tests/fuzz/seeds/json", V6P_SOURCE_ROOT "/examples/logs"};
+    paths = argc > 1 ? argv + 1 : defaults;
+    npaths = argc > 1 ? argc - 1 : (int)(sizeof(defaults) / sizeof(defaults[0]));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_is_a_permutation),
         cmocka_unit_test(reordered_walk_writes_the_same),
