@@ -11,7 +11,7 @@ import sys
 
 def declared(include_dir):
     """Names of the functions declared V6P_API in every public header, and
-    of those declared without it."""
+    the prototypes declared without it."""
     names, unmarked = {}, []
     headers = sorted(pathlib.Path(include_dir).glob("*.h")) + sorted(
         pathlib.Path(include_dir).glob("*.h.in"))
@@ -22,15 +22,18 @@ def declared(include_dir):
         text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
         text = re.sub(r"//[^\n]*", " ", text)
         text = re.sub(r"^\s*#[^\n]*", " ", text, flags=re.M)
-        for m in re.finditer(r"\bV6P_API\b([^;{}]*?)\b(v6p_\w+)\s*\(", text):
-            names[m.group(2)] = h.name
-        # A prototype at the start of a line (not static inline, not a
-        # typedef) that lacks the marker would be neither exported nor seen.
-        for m in re.finditer(r"^([A-Za-z][^;{}()=]*?)\b(v6p_\w+)\s*\(", text, flags=re.M):
-            head = m.group(1)
-            if re.search(r"\b(V6P_API|static|typedef|return)\b", head):
+        # One statement at a time: a prototype is a statement whose first
+        # parenthesis follows a v6p_ name, however its lines are broken.
+        for stmt in re.split(r"[;{}]", text):
+            m = re.match(r"\s*([^()]*?)\b(v6p_\w+)\s*\(", stmt)
+            if not m:
                 continue
-            unmarked.append(f"{h.name}: {m.group(2)}")
+            head = m.group(1)
+            if re.search(r"\bV6P_API\b", head):
+                names[m.group(2)] = h.name
+            elif not re.search(r"\b(static|typedef|return)\b", head) and head.strip():
+                # A prototype without the marker: neither exported nor seen.
+                unmarked.append(f"{h.name}: {m.group(2)}")
     return names, unmarked
 
 
