@@ -145,6 +145,9 @@ typedef struct v6p_addr_info {
     uint8_t mac[6];        /* EUI-64 kinds: the MAC (OUI = mac[0..2]) */
     uint16_t port;         /* V6P_IID_PORT_EMBEDDED: the service port */
     uint8_t port_reversed; /* port in the upper word (addr6 "port-rev") */
+    /* Room for later members without changing the size (callers allocate
+     * it); zero. */
+    uint64_t reserved_[4];
 } v6p_addr_info;
 
 /* Analyse an IPv6 address.  Returns 0, or -1 when an argument is NULL.  No

@@ -36,7 +36,7 @@ typedef enum v6p_reason {
     V6P_R_FAMILY_MISMATCH,  /* IPv4 fields on an IPv6 line or the reverse */
     V6P_R_TOO_LONG,         /* longer than the parser accepts */
     V6P_R_BAD_FIELD,        /* v6p_event_set_*: no such field, or not of that kind */
-    V6P_R_COUNT_
+    V6P_R_COUNT_            /* reasons are only appended: this count grows */
 } v6p_reason;
 
 V6P_API const char *v6p_status_name(v6p_status s);
@@ -49,6 +49,9 @@ typedef struct v6p_result {
     v6p_reason reason;
     uint32_t offset;      /* byte offset of the problem */
     uint32_t body_offset; /* where the firewall body starts */
+    /* Room for later members without changing the size (callers allocate
+     * results); never read it. */
+    uint32_t reserved_[4];
 } v6p_result;
 
 typedef enum v6p_pattern_kind {
