@@ -604,7 +604,7 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
             int pos = word * 64 + __builtin_ctzll(bits);
             if (pos >= V6P_F_COUNT_)
                 break;
-            int f = v6pi_json_order[pos];
+            int f = w->in_id_order ? pos : v6pi_json_order[pos];
             /* A C string field with no string behind it has nothing to say. */
             if (((w->cstr[f / 64] >> (f % 64)) & 1) &&
                 !*(const char *const *)((const char *)ev + table[f].offset))
