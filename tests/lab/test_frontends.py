@@ -240,12 +240,7 @@ def main():
         shorewall_case(exe, tmp, problems)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for p in problems:
-        log("FAIL: " + p)
-    if problems:
-        return 1
-    log("PASS")
-    return 0
+    return L.report(problems)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "trie.h"
+#include "xorshift.h"
 
 typedef struct prefix {
     uint8_t addr[16];
@@ -209,10 +210,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 /* An address near the prefixes (so that most lookups walk deep). */
