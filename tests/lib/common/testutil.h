@@ -52,6 +52,28 @@ static inline v6p_status parse_str(v6p_parser *p, const char *line, v6p_event *e
     return v6p_parse(p, line, strlen(line), TEST_NOW, 0, ev, r);
 }
 
+/* line parses, as format. */
+static inline void expect_parsed(v6p_parser *p, const char *line, v6p_event *ev, v6p_format format)
+{
+    v6p_result r;
+    v6p_status st = parse_str(p, line, ev, &r);
+    if (st != V6P_OK)
+        fail_msg("%s: %s (%s) at %u", line, v6p_status_name(st), v6p_reason_text(r.reason),
+                 r.offset);
+    assert_int_equal(ev->format, format);
+}
+
+/* line is refused as malformed, for the reason want. */
+static inline void expect_malformed(v6p_parser *p, const char *line, v6p_reason want)
+{
+    v6p_event ev;
+    v6p_result r;
+    v6p_status st = parse_str(p, line, &ev, &r);
+    if (st != V6P_MALFORMED || r.reason != want)
+        fail_msg("%s: expected malformed (%s), got %s (%s)", line, v6p_reason_text(want),
+                 v6p_status_name(st), v6p_reason_text(r.reason));
+}
+
 /* The JSON of an event, into a static buffer for assertions. */
 static inline const char *event_json(const v6p_event *ev)
 {

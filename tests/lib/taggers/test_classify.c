@@ -12,17 +12,14 @@
 
 #include "classify.h" /* v6pi_classify_clone */
 #include "tagtest.h"
+#include "xorshift.h"
 
 static const char *bundled_path;
 
-/* xorshift: the same numbers on every run. */
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 typedef struct ref {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tagtest.h"
+#include "xorshift.h"
 
 static long rss_kb(void)
 {
@@ -27,10 +28,7 @@ static long rss_kb(void)
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 int main(int argc, char **argv)
