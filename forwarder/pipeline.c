@@ -45,8 +45,7 @@ struct pipeline {
     unsigned stderr_reports;
     pending_ckpt *pending;
     unsigned long long replaced_seen; /* v6p_json_writer_replaced, last read */
-    char *raw;                        /* buffer for unparsed records */
-    size_t raw_cap;
+    v6p_json_builder *raw;            /* unparsed records */
     int64_t last_flush;
     unsigned long long unflushed;
 
@@ -200,51 +199,28 @@ static void flush_all(pipeline *pl, unsigned timeout_ms, int final)
 
 /* ---- records ------------------------------------------------------------ */
 
-static int raw_reserve(pipeline *pl, size_t need)
-{
-    if (need <= pl->raw_cap)
-        return 0;
-    size_t n = pl->raw_cap ? pl->raw_cap : 4096;
-    while (n < need)
-        n *= 2;
-    char *r = realloc(pl->raw, n);
-    if (!r)
-        return -1;
-    pl->raw = r;
-    pl->raw_cap = n;
-    return 0;
-}
-
 /* {"schema":1,"unparsed":"...","status":"...","reason":"...","offset":N}
- * Bytes outside printable ASCII are escaped one by one (\u00XX = byte XX) so
+ * The line is written byte for byte (v6p_json_bytes: \u00XX = byte XX) so
  * that the raw line can be rebuilt exactly. */
 static void write_unparsed_raw(pipeline *pl, const char *line, size_t len, const v6p_result *res,
                                int64_t when)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (raw_reserve(pl, len * 6 + 256) != 0) {
+    v6p_json_builder *j = pl->raw;
+    v6p_json_builder_reset(j);
+    v6p_json_object_begin(j, NULL);
+    v6p_json_uint(j, "schema", 1);
+    v6p_json_bytes(j, "unparsed", line, len);
+    v6p_json_cstring(j, "status", v6p_status_name(res->status));
+    v6p_json_cstring(j, "reason", v6p_reason_text(res->reason));
+    v6p_json_uint(j, "offset", res->offset);
+    v6p_json_object_end(j);
+    const char *text;
+    size_t n;
+    if (v6p_json_builder_finish(j, &text, &n, NULL) != 0) {
         counter_add(&pl->rt->ps.output_errors, 1);
         return;
     }
-    char *o = pl->raw;
-    o += sprintf(o, "{\"schema\":1,\"unparsed\":\"");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-        } else if (c < 0x20 || c >= 0x7f) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    o += sprintf(o, "\",\"status\":\"%s\",\"reason\":\"%s\",\"offset\":%u}",
-                 v6p_status_name(res->status), v6p_reason_text(res->reason), res->offset);
-    output_record r = {pl->raw, (size_t)(o - pl->raw), when, 0, NULL, 0, SOURCETYPE_UNPARSED, NULL};
+    output_record r = {text, n, when, 0, NULL, 0, SOURCETYPE_UNPARSED, NULL};
     write_all(pl, &r);
 }
 
@@ -444,7 +420,8 @@ pipeline *pipeline_new(runtime *rt, char *err, size_t errlen)
     pthread_mutex_init(&pl->lock, NULL);
     pl->pending = calloc(rt->n_inputs + 1, sizeof(*pl->pending));
     pl->json = v6p_json_writer_new();
-    if (!pl->pending || !pl->json) {
+    pl->raw = v6p_json_builder_new();
+    if (!pl->pending || !pl->json || !pl->raw) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -540,7 +517,7 @@ void pipeline_free(pipeline *pl)
     tagging_tables_free(pl->next_tables);
     v6p_json_writer_free(pl->json);
     free(pl->pending);
-    free(pl->raw);
+    v6p_json_builder_free(pl->raw);
     pthread_mutex_destroy(&pl->lock);
     free(pl);
 }

@@ -1,6 +1,6 @@
-/* The one place where the library's taggers are called, in order, on each
- * parsed event.  The taggers' state (trackers) lives here and is owned by
- * the worker thread. */
+/* The forwarder's side of the library's tagging chain (v6p_chain): builds
+ * it from the config, tags each parsed event, hands over the tables a
+ * reload replaces.  The chain (trackers) is owned by the worker thread. */
 #ifndef FWD_TAGGING_H
 #define FWD_TAGGING_H
 

@@ -99,7 +99,7 @@ size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud);
 /* Counters, for the forwarder's stats and for tests. */
 typedef struct v6p_taggers_stats {
     uint64_t ladders;           /* ladders declared */
-    uint64_t summaries_dropped; /* summaries lost because the queue was full */
+    uint64_t summaries_dropped; /* summaries lost: the queue was full, or no memory */
     uint64_t ladder_evictions;  /* open ladders pushed out by newer keys */
     uint64_t scan_evictions;    /* sources pushed out, all levels */
     uint64_t pair_evictions;

@@ -1,0 +1,202 @@
+/* The tagging chain: site, dedupe, PE tracker, taggers, harvest, in that
+ * order (see include/ipv6probe/chain.h for why this order). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "ipv6probe/chain.h"
+
+struct v6p_chain {
+    v6p_site *site;     /* NULL or not known: direction is the device's view */
+    v6p_dedupe *dedupe; /* NULL when turned off */
+    v6p_pe_tracker *pe;
+    v6p_taggers *taggers;
+    v6p_harvest *harvest;
+    uint64_t events, forward_events;
+};
+
+void v6p_chain_config_init(v6p_chain_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->size = sizeof(*cfg);
+}
+
+/* The caller's config, read up to the size it was compiled with; members
+ * it does not know keep their defaults. */
+static void read_config(const v6p_chain_config *in, v6p_chain_config *c)
+{
+    v6p_chain_config_init(c);
+    if (!in)
+        return;
+    size_t n = in->size < sizeof(*c) ? in->size : sizeof(*c);
+    memcpy(c, in, n);
+    c->size = sizeof(*c);
+}
+
+static const char *pe_status_text(v6p_pe_status st)
+{
+    switch (st) {
+    case V6P_PE_EFULL:
+        return "too many prefixes";
+    case V6P_PE_EPARSE:
+        return "not an IPv6 prefix";
+    case V6P_PE_ENOMEM:
+        return "out of memory";
+    default:
+        return "invalid setting";
+    }
+}
+
+v6p_chain *v6p_chain_new(const v6p_chain_config *cfg, v6p_error *err)
+{
+    v6p_chain_config c;
+    read_config(cfg, &c);
+    if (cfg && cfg->size < sizeof(size_t)) {
+        v6pi_error_set(err, EINVAL, "chain: config size not set (v6p_chain_config_init)");
+        return NULL;
+    }
+    v6p_chain *ch = calloc(1, sizeof(*ch));
+    if (!ch) {
+        v6pi_error_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    v6p_pe_config pe_def;
+    if (!c.pe)
+        v6p_pe_config_init(&pe_def);
+    v6p_pe_status st = v6p_pe_create(c.pe ? c.pe : &pe_def, &ch->pe);
+    if (st != V6P_PE_OK) {
+        v6pi_error_set(err, st == V6P_PE_ENOMEM ? ENOMEM : EINVAL,
+                       "pe: the temporary-address tracker cannot be made with these settings "
+                       "(lifetimes, sizes): %s",
+                       pe_status_text(st));
+        goto fail;
+    }
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    if (!(ch->taggers = v6p_taggers_new(c.taggers, &e))) {
+        v6pi_error_set(err, e.code, "ladder/scan: %s", e.message);
+        goto fail;
+    }
+    if (!c.dedupe_off && !(ch->dedupe = v6p_dedupe_new(c.dedupe, &e))) {
+        v6pi_error_set(err, e.code, "dedupe: %s", e.message);
+        goto fail;
+    }
+    if (!(ch->harvest = v6p_harvest_new(c.harvest, &e))) {
+        v6pi_error_set(err, e.code, "%s", e.message);
+        goto fail;
+    }
+    return ch;
+fail:
+    v6p_chain_free(ch);
+    return NULL;
+}
+
+void v6p_chain_free(v6p_chain *c)
+{
+    if (!c)
+        return;
+    v6p_site_free(c->site);
+    v6p_dedupe_free(c->dedupe);
+    v6p_pe_free(c->pe);
+    v6p_taggers_free(c->taggers);
+    v6p_harvest_free(c->harvest);
+    free(c);
+}
+
+void v6p_chain_apply(v6p_chain *c, v6p_event *ev)
+{
+    c->events++;
+    /* Direction first: the tracker learns internal /64s from the sources
+     * of outbound events, and the harvest tells contacts from probes by
+     * it. */
+    if (c->site && v6p_site_known(c->site))
+        v6p_site_direction(c->site, ev);
+    else if (ev->direction == V6P_DIR_FORWARD)
+        c->forward_events++;
+    /* A repeat is marked before any tracker counts it; each skips it. */
+    if (c->dedupe)
+        v6p_dedupe_mark(c->dedupe, ev);
+    v6p_pe_tag(c->pe, ev);
+    v6p_taggers_apply(c->taggers, ev);
+    v6p_harvest_observe(c->harvest, ev);
+}
+
+void v6p_chain_flush(v6p_chain *c)
+{
+    v6p_taggers_flush(c->taggers);
+}
+
+size_t v6p_chain_drain(v6p_chain *c, v6p_emit_fn emit, void *ud)
+{
+    size_t n = v6p_taggers_drain(c->taggers, emit, ud);
+    return n + v6p_harvest_drain(c->harvest, emit, ud);
+}
+
+void v6p_chain_set_site(v6p_chain *c, v6p_site *site)
+{
+    v6p_site_free(c->site);
+    c->site = site;
+}
+
+void v6p_chain_set_classify(v6p_chain *c, v6p_classify *classify)
+{
+    v6p_taggers_set_classify(c->taggers, classify);
+}
+
+int v6p_chain_set_prefixes(v6p_chain *c, const char *const *prefixes, size_t n, v6p_error *err)
+{
+    size_t bad = 0;
+    v6p_pe_status st = v6p_pe_set_prefixes(c->pe, prefixes, n, &bad);
+    if (st == V6P_PE_OK)
+        return 0;
+    v6pi_error_set(err, st == V6P_PE_ENOMEM ? ENOMEM : EINVAL, "\"%s\": %s",
+                   bad < n && prefixes[bad] ? prefixes[bad] : "", pe_status_text(st));
+    return -1;
+}
+
+int v6p_chain_open_asn(v6p_chain *c, const char *path, v6p_error *err)
+{
+    return v6p_taggers_open_asn(c->taggers, path, err);
+}
+
+void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out)
+{
+    v6p_chain_stats st;
+    memset(&st, 0, sizeof(st));
+    v6p_pe_stats ps;
+    v6p_pe_get_stats(c->pe, &ps);
+    st.pe_addresses = ps.addresses;
+    st.pe_prefixes = ps.prefixes;
+    st.pe_address_evictions = ps.address_evictions;
+    st.pe_learned_prefixes = ps.learned_prefixes;
+    v6p_taggers_stats ts;
+    v6p_taggers_get_stats(c->taggers, &ts);
+    st.ladders = ts.ladders;
+    st.ladder_evictions = ts.ladder_evictions;
+    st.ladder_summaries_dropped = ts.summaries_dropped;
+    st.scan_evictions = ts.scan_evictions;
+    st.pair_evictions = ts.pair_evictions;
+    st.classify_entries = ts.classify_entries;
+    st.classify_asns = ts.classify_asns;
+    st.asn_lookup_errors = ts.asn_lookup_errors;
+    v6p_harvest_stats hs;
+    v6p_harvest_get_stats(c->harvest, &hs);
+    st.harvest_first_probes = hs.first_probes;
+    st.harvest_suspects = hs.suspects_emitted;
+    st.harvest_evictions = hs.contact_evictions + hs.address_evictions + hs.remote_evictions;
+    st.harvest_records_dropped = hs.records_dropped;
+    v6p_dedupe_stats ds;
+    memset(&ds, 0, sizeof(ds));
+    if (c->dedupe)
+        v6p_dedupe_get_stats(c->dedupe, &ds);
+    st.duplicates = ds.duplicates;
+    st.dedupe_evictions = ds.evictions;
+    st.direction_forward = c->forward_events;
+    st.events = c->events;
+    st.memory_bytes = ps.memory + ts.memory + hs.memory + ds.memory + sizeof(*c);
+    /* Only as much as the caller's struct holds. */
+    size_t n = out->size < sizeof(st) ? out->size : sizeof(st);
+    st.size = n;
+    memcpy(out, &st, n);
+}
