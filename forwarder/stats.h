@@ -52,8 +52,7 @@ void stats_dump(struct runtime *rt);
 /* The same as one ipv6probe:stats JSON object, built in b (reset first):
  * 0 and the text in *out (valid until the next use of b), or -1 when
  * memory runs out. */
-int stats_json(struct runtime *rt, int64_t now, v6p_json_builder *b, const char **out,
-               size_t *len);
+int stats_json(struct runtime *rt, int64_t now, v6p_json_builder *b, const char **out, size_t *len);
 /* The line printed at exit (tests and scripts read it). */
 void stats_print_final(struct runtime *rt, FILE *f);
 

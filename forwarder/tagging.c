@@ -142,8 +142,8 @@ static int adopt(tagging *t, tagging_tables *tb, char *err, size_t errlen)
 {
     v6p_error e;
     memset(&e, 0, sizeof(e));
-    int rc = v6p_chain_set_prefixes(t->chain, (const char *const *)tb->prefixes, tb->n_prefixes,
-                                    &e);
+    int rc =
+        v6p_chain_set_prefixes(t->chain, (const char *const *)tb->prefixes, tb->n_prefixes, &e);
     if (rc != 0)
         snprintf(err, errlen, "internal_prefixes: %s", e.message);
     v6p_chain_set_classify(t->chain, tb->classify);

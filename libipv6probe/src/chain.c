@@ -182,6 +182,8 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out)
     st.asn_lookup_errors = ts.asn_lookup_errors;
     v6p_harvest_stats hs;
     v6p_harvest_get_stats(c->harvest, &hs);
+    st.harvest_contacts = hs.contacts;
+    st.harvest_probes = hs.probes;
     st.harvest_first_probes = hs.first_probes;
     st.harvest_suspects = hs.suspects_emitted;
     st.harvest_evictions = hs.contact_evictions + hs.address_evictions + hs.remote_evictions;

@@ -108,7 +108,8 @@ typedef struct v6p_chain_stats {
     uint64_t scan_evictions, pair_evictions;
     uint64_t classify_entries, classify_asns, asn_lookup_errors;
     /* harvest */
-    uint64_t harvest_first_probes, harvest_suspects, harvest_evictions;
+    uint64_t harvest_contacts, harvest_probes, harvest_first_probes, harvest_suspects,
+        harvest_evictions;
     uint64_t harvest_records_dropped;
     /* duplicates */
     uint64_t duplicates, dedupe_evictions;

@@ -27,7 +27,7 @@ V6P_API void v6p_json_writer_free(v6p_json_writer *w);
  * returns 0 and points *out at the text, valid until the next call on w.
  * Returns -1 when memory runs out. */
 V6P_API int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out,
-                         size_t *out_len);
+                                 size_t *out_len);
 
 /* Bytes changed since the writer was made: each byte of the event's strings
  * that starts no well-formed UTF-8 sequence is written as U+FFFD. */
