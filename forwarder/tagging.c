@@ -163,7 +163,7 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     v6p_chain_config cc;
-    v6p_chain_config_init(&cc);
+    v6p_chain_config_init(&cc, sizeof(cc));
     cc.pe = &cfg->pe;
     cc.taggers = &cfg->taggers;
     cc.dedupe = &cfg->dedupe;
@@ -223,8 +223,7 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
                    void *arg)
 {
     v6p_chain_stats s;
-    s.size = sizeof(s);
-    v6p_chain_get_stats(t->chain, &s);
+    v6p_chain_get_stats(t->chain, &s, sizeof(s));
     emit(arg, "pe_addresses", s.pe_addresses);
     emit(arg, "pe_prefixes", s.pe_prefixes);
     emit(arg, "pe_address_evictions", s.pe_address_evictions);
@@ -257,8 +256,7 @@ void tagging_free(tagging *t)
         return;
     if (t->chain) {
         v6p_chain_stats s;
-        s.size = sizeof(s);
-        v6p_chain_get_stats(t->chain, &s);
+        v6p_chain_get_stats(t->chain, &s, sizeof(s));
         if (s.direction_forward)
             fprintf(stderr,
                     "ipv6probe-forward: %llu events read direction \"forward\" (logged in "

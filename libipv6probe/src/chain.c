@@ -16,22 +16,34 @@ struct v6p_chain {
     uint64_t events, forward_events;
 };
 
-void v6p_chain_config_init(v6p_chain_config *cfg)
+void v6p_chain_config_init(v6p_chain_config *cfg, size_t size)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->size = sizeof(*cfg);
+    memset(cfg, 0, size);
+    if (size >= sizeof(size_t))
+        cfg->size = size;
 }
 
 /* The caller's config, read up to the size it was compiled with; members
- * it does not know keep their defaults. */
-static void read_config(const v6p_chain_config *in, v6p_chain_config *c)
+ * it does not know keep their defaults (zero: NULL, dedupe on).  A newer
+ * caller's members beyond ours must be unset. */
+static int read_config(const v6p_chain_config *in, v6p_chain_config *c, v6p_error *err)
 {
-    v6p_chain_config_init(c);
-    if (!in)
-        return;
-    size_t n = in->size < sizeof(*c) ? in->size : sizeof(*c);
-    memcpy(c, in, n);
+    memset(c, 0, sizeof(*c));
     c->size = sizeof(*c);
+    if (!in)
+        return 0;
+    if (in->size < sizeof(size_t)) {
+        v6pi_error_set(err, EINVAL, "chain: config size not set (v6p_chain_config_init)");
+        return -1;
+    }
+    for (size_t i = sizeof(*c); i < in->size; i++)
+        if (((const unsigned char *)in)[i]) {
+            v6pi_error_set(err, EINVAL, "chain: config has settings this library does not know");
+            return -1;
+        }
+    memcpy(c, in, in->size < sizeof(*c) ? in->size : sizeof(*c));
+    c->size = sizeof(*c);
+    return 0;
 }
 
 static const char *pe_status_text(v6p_pe_status st)
@@ -51,11 +63,8 @@ static const char *pe_status_text(v6p_pe_status st)
 v6p_chain *v6p_chain_new(const v6p_chain_config *cfg, v6p_error *err)
 {
     v6p_chain_config c;
-    read_config(cfg, &c);
-    if (cfg && cfg->size < sizeof(size_t)) {
-        v6pi_error_set(err, EINVAL, "chain: config size not set (v6p_chain_config_init)");
+    if (read_config(cfg, &c, err) != 0)
         return NULL;
-    }
     v6p_chain *ch = calloc(1, sizeof(*ch));
     if (!ch) {
         v6pi_error_set(err, ENOMEM, "out of memory");
@@ -160,7 +169,7 @@ int v6p_chain_open_asn(v6p_chain *c, const char *path, v6p_error *err)
     return v6p_taggers_open_asn(c->taggers, path, err);
 }
 
-void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out)
+void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out, size_t size)
 {
     v6p_chain_stats st;
     memset(&st, 0, sizeof(st));
@@ -197,17 +206,17 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out)
     st.direction_forward = c->forward_events;
     st.events = c->events;
     st.memory_bytes = ps.memory + ts.memory + hs.memory + ds.memory + sizeof(*c);
-    /* Only as much as the caller's struct holds. */
-    size_t n = out->size < sizeof(st) ? out->size : sizeof(st);
-    st.size = n;
-    memcpy(out, &st, n);
+    /* Only as much as the caller's struct holds; zero in what it has and
+     * this library does not know. */
+    memset(out, 0, size);
+    memcpy(out, &st, size < sizeof(st) ? size : sizeof(st));
 }
 
 /* Measured against v6p_chain_apply by tests/bench/bench_chain.c: each
  * part over the whole batch in turn, the taggers through their batch
  * path.  The same tags: a part reads only what earlier parts set on the
  * same event, and its own state. */
-size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n)
+size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n, int prefetch)
 {
     for (size_t i = 0; i < n; i++) {
         v6p_event *ev = evs[i];
@@ -220,7 +229,11 @@ size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n)
             v6p_dedupe_mark(c->dedupe, ev);
         v6p_pe_tag(c->pe, ev);
     }
-    v6p_taggers_apply_batch(c->taggers, evs, n);
+    if (prefetch)
+        v6p_taggers_apply_batch(c->taggers, evs, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            v6p_taggers_apply(c->taggers, evs[i]);
     for (size_t i = 0; i < n; i++)
         v6p_harvest_observe(c->harvest, evs[i]);
     return n;

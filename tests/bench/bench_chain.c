@@ -18,7 +18,7 @@
 #include "ipv6probe/chain.h"
 #include "ipv6probe/ipv6probe.h"
 
-size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n);
+size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n, int prefetch);
 
 static double cpu_now(void)
 {
@@ -42,7 +42,7 @@ static void drop(void *ud, const char *st, const char *json, size_t len, int64_t
 static v6p_chain *make(const char **prefixes, size_t np)
 {
     v6p_chain_config cfg;
-    v6p_chain_config_init(&cfg);
+    v6p_chain_config_init(&cfg, sizeof(cfg));
     v6p_taggers_config tc;
     v6p_taggers_config_init(&tc);
     tc.seed[0] = 1; /* the same tables in every run */
@@ -64,9 +64,10 @@ static double run(const v6p_event *src, v6p_event *work, v6p_event **ptr, size_t
     memcpy(work, src, n * sizeof(*work));
     double t0 = cpu_now();
     for (size_t i = 0; i < n;) {
-        size_t k = batch ? (n - i < (size_t)batch ? n - i : (size_t)batch) : 1;
+        size_t bs = (size_t)(batch < 0 ? -batch : batch);
+        size_t k = batch ? (n - i < bs ? n - i : bs) : 1;
         if (batch)
-            v6pi_chain_apply_batch(c, ptr + i, k);
+            v6pi_chain_apply_batch(c, ptr + i, k, batch > 0);
         else
             for (size_t j = 0; j < k; j++)
                 v6p_chain_apply(c, ptr[i + j]);
@@ -129,19 +130,23 @@ int main(int argc, char **argv)
     v6p_event **ptr = malloc(n * sizeof(*ptr));
     for (size_t i = 0; i < n; i++)
         ptr[i] = &work[i];
-    double single[99], batched[99];
+    double single[99], batched[99], staged[99];
     size_t sum = 0;
     run(evs, work, ptr, n, 0, prefixes, np, &sum); /* warm-up */
     for (int r = 0; r < runs; r++) {
         single[r] = run(evs, work, ptr, n, 0, prefixes, np, &sum);
         batched[r] = run(evs, work, ptr, n, batch, prefixes, np, &sum);
+        staged[r] = run(evs, work, ptr, n, -batch, prefixes, np, &sum);
     }
     qsort(single, (size_t)runs, sizeof(double), cmp_double);
     qsort(batched, (size_t)runs, sizeof(double), cmp_double);
+    qsort(staged, (size_t)runs, sizeof(double), cmp_double);
     printf("chain single    %zu events x %d runs: median %.1f ns/event (min %.1f, max %.1f)\n", n,
            runs, single[runs / 2], single[0], single[runs - 1]);
     printf("chain batch %-3d %zu events x %d runs: median %.1f ns/event (min %.1f, max %.1f)\n",
            batch, n, runs, batched[runs / 2], batched[0], batched[runs - 1]);
+    printf("chain staged %-3d %zu events x %d runs: median %.1f ns/event (min %.1f, max %.1f)\n",
+           batch, n, runs, staged[runs / 2], staged[0], staged[runs - 1]);
     printf("(checksum %zu)\n", sum);
     v6p_parser_free(p);
     return 0;

@@ -18,7 +18,7 @@
  * v6p_chain_drain.
  *
  *     v6p_chain_config cfg;
- *     v6p_chain_config_init(&cfg);
+ *     v6p_chain_config_init(&cfg, sizeof cfg);
  *     v6p_chain *c = v6p_chain_new(&cfg, &err);
  *     v6p_chain_set_prefixes(c, prefixes, n, &err);      optional
  *     for each parsed event ev:
@@ -49,11 +49,11 @@
 extern "C" {
 #endif
 
-/* size is sizeof(v6p_chain_config) as the caller was compiled, set by
- * v6p_chain_config_init: a later library with more members reads only
- * those the caller knows.  Pointers left NULL mean that part's defaults. */
+/* Size-tagged (common.h): fill with v6p_chain_config_init(&cfg, sizeof cfg).
+ * The parts' configs are pointed to, each with its own size; NULL means
+ * that part's defaults. */
 typedef struct v6p_chain_config {
-    size_t size;
+    size_t size; /* set by v6p_chain_config_init */
     const v6p_pe_config *pe;
     const v6p_taggers_config *taggers;
     const v6p_harvest_config *harvest;
@@ -61,7 +61,7 @@ typedef struct v6p_chain_config {
     int dedupe_off; /* 1: no duplicate detection (every line counts) */
 } v6p_chain_config;
 
-V6P_API void v6p_chain_config_init(v6p_chain_config *cfg);
+V6P_API void v6p_chain_config_init(v6p_chain_config *cfg, size_t size);
 
 typedef struct v6p_chain v6p_chain;
 
@@ -99,8 +99,8 @@ V6P_API int v6p_chain_open_asn(v6p_chain *c, const char *path, v6p_error *err);
 
 /* ---- counters ---- */
 
+/* Size-tagged (common.h): v6p_chain_get_stats(c, &st, sizeof st). */
 typedef struct v6p_chain_stats {
-    size_t size; /* set by the caller: sizeof(v6p_chain_stats) */
     /* temporary-address tracker */
     uint64_t pe_addresses, pe_prefixes, pe_address_evictions, pe_learned_prefixes;
     /* ladders, scan, classification */
@@ -120,8 +120,8 @@ typedef struct v6p_chain_stats {
     uint64_t memory_bytes; /* every table, fixed at creation */
 } v6p_chain_stats;
 
-/* Fill st up to st->size bytes (set it first). */
-V6P_API void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *st);
+/* Fill the caller's stats of `size` bytes (sizeof its struct). */
+V6P_API void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *st, size_t size);
 
 #ifdef __cplusplus
 }

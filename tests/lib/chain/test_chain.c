@@ -56,7 +56,7 @@ static v6p_event tag(v6p_chain *c, const char *text)
 static v6p_chain *chain(int dedupe)
 {
     v6p_chain_config cfg;
-    v6p_chain_config_init(&cfg);
+    v6p_chain_config_init(&cfg, sizeof(cfg));
     cfg.dedupe_off = !dedupe;
     v6p_error err;
     v6p_chain *c = v6p_chain_new(&cfg, &err);
@@ -67,8 +67,7 @@ static v6p_chain *chain(int dedupe)
 static v6p_chain_stats stats(const v6p_chain *c)
 {
     v6p_chain_stats st;
-    st.size = sizeof(st);
-    v6p_chain_get_stats(c, &st);
+    v6p_chain_get_stats(c, &st, sizeof(st));
     return st;
 }
 
@@ -274,26 +273,37 @@ static void records_in_order(void **state)
 }
 
 /* A caller compiled against a smaller v6p_chain_stats gets only what it
- * knows; nothing is written past it. */
-static void stats_size(void **state)
+ * knows, nothing written past it; a config without its size, or with
+ * settings this library does not know, is refused. */
+static void sizes(void **state)
 {
     (void)state;
     v6p_chain *c = chain(1);
     unsigned char buf[sizeof(v6p_chain_stats) + 16];
     memset(buf, 0xa5, sizeof(buf));
-    v6p_chain_stats *st = (v6p_chain_stats *)buf;
-    st->size = offsetof(v6p_chain_stats, pe_prefixes);
-    v6p_chain_get_stats(c, st);
-    for (size_t i = offsetof(v6p_chain_stats, pe_prefixes); i < sizeof(buf); i++)
+    size_t small = offsetof(v6p_chain_stats, pe_prefixes);
+    v6p_chain_get_stats(c, (v6p_chain_stats *)buf, small);
+    for (size_t i = small; i < sizeof(buf); i++)
         assert_int_equal(buf[i], 0xa5);
-    v6p_chain_config cfg;
-    v6p_chain_config_init(&cfg);
-    assert_int_equal(cfg.size, sizeof(cfg));
-    cfg.size = 0;
+    v6p_chain_free(c);
+
     v6p_error err;
+    struct {
+        v6p_chain_config cfg;
+        int newer;
+    } big;
+    v6p_chain_config_init(&big.cfg, sizeof(big));
+    assert_int_equal(big.cfg.size, sizeof(big));
+    assert_non_null(c = v6p_chain_new(&big.cfg, &err)); /* the newer member unset */
+    v6p_chain_free(c);
+    big.newer = 1;
+    assert_null(v6p_chain_new(&big.cfg, &err));
+    assert_int_equal(err.code, EINVAL);
+    v6p_chain_config cfg;
+    v6p_chain_config_init(&cfg, sizeof(cfg));
+    cfg.size = 0;
     assert_null(v6p_chain_new(&cfg, &err));
     assert_int_equal(err.code, EINVAL);
-    v6p_chain_free(c);
 }
 
 int main(void)
@@ -309,7 +319,7 @@ int main(void)
         cmocka_unit_test(duplicate_not_seen_by_harvest),
         cmocka_unit_test(site_before_pe),
         cmocka_unit_test(records_in_order),
-        cmocka_unit_test(stats_size),
+        cmocka_unit_test(sizes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     v6p_parser_free(parser);
