@@ -188,18 +188,20 @@ fail:
     return NULL;
 }
 
-void tagging_apply(tagging *t, v6p_event *ev)
+void tagging_apply_batch(tagging *t, v6p_event *const *evs, size_t n)
 {
-    v6p_chain_apply(t->chain, ev);
+    for (size_t done = 0; done < n;)
+        done += v6p_chain_apply_batch(t->chain, evs + done, n - done);
     /* Said once, when the first such event comes (and counted in the
      * stats): on a router every event is "forward" until the site is
      * described. */
-    if (!t->site_known && !t->forward_noted && ev->direction == V6P_DIR_FORWARD) {
-        t->forward_noted = 1;
-        fprintf(stderr, "ipv6probe-forward: note: events logged in FORWARD read direction "
-                        "\"forward\"; set internal_prefixes or internal_interfaces for "
-                        "inbound/outbound/lateral (docs/taggers.md)\n");
-    }
+    for (size_t i = 0; i < n && !t->site_known && !t->forward_noted; i++)
+        if (evs[i]->direction == V6P_DIR_FORWARD) {
+            t->forward_noted = 1;
+            fprintf(stderr, "ipv6probe-forward: note: events logged in FORWARD read direction "
+                            "\"forward\"; set internal_prefixes or internal_interfaces for "
+                            "inbound/outbound/lateral (docs/taggers.md)\n");
+        }
 }
 
 void tagging_drain(tagging *t, tagging_emit_fn emit, void *arg)

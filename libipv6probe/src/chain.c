@@ -113,7 +113,8 @@ void v6p_chain_free(v6p_chain *c)
     free(c);
 }
 
-void v6p_chain_apply(v6p_chain *c, v6p_event *ev)
+/* The parts before the taggers, on one event. */
+static void before_taggers(v6p_chain *c, v6p_event *ev)
 {
     c->events++;
     /* Direction first: the tracker learns internal /64s from the sources
@@ -127,8 +128,28 @@ void v6p_chain_apply(v6p_chain *c, v6p_event *ev)
     if (c->dedupe)
         v6p_dedupe_mark(c->dedupe, ev);
     v6p_pe_tag(c->pe, ev);
+}
+
+void v6p_chain_apply(v6p_chain *c, v6p_event *ev)
+{
+    before_taggers(c, ev);
     v6p_taggers_apply(c->taggers, ev);
     v6p_harvest_observe(c->harvest, ev);
+}
+
+/* Part by part over the batch.  The same tags as one event at a time: each
+ * part reads only its own state and what the parts before it set on the
+ * same event, and sees the events in the same order. */
+size_t v6p_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n)
+{
+    if (n > V6P_CHAIN_BATCH_MAX)
+        n = V6P_CHAIN_BATCH_MAX;
+    for (size_t i = 0; i < n; i++)
+        before_taggers(c, evs[i]);
+    v6p_taggers_apply_batch(c->taggers, evs, n);
+    for (size_t i = 0; i < n; i++)
+        v6p_harvest_observe(c->harvest, evs[i]);
+    return n;
 }
 
 void v6p_chain_flush(v6p_chain *c)
@@ -210,31 +231,4 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out, size_t size)
      * this library does not know. */
     memset(out, 0, size);
     memcpy(out, &st, size < sizeof(st) ? size : sizeof(st));
-}
-
-/* Measured against v6p_chain_apply by tests/bench/bench_chain.c: each
- * part over the whole batch in turn, the taggers through their batch
- * path.  The same tags: a part reads only what earlier parts set on the
- * same event, and its own state. */
-size_t v6pi_chain_apply_batch(v6p_chain *c, v6p_event *const *evs, size_t n, int prefetch)
-{
-    for (size_t i = 0; i < n; i++) {
-        v6p_event *ev = evs[i];
-        c->events++;
-        if (c->site && v6p_site_known(c->site))
-            v6p_site_direction(c->site, ev);
-        else if (ev->direction == V6P_DIR_FORWARD)
-            c->forward_events++;
-        if (c->dedupe)
-            v6p_dedupe_mark(c->dedupe, ev);
-        v6p_pe_tag(c->pe, ev);
-    }
-    if (prefetch)
-        v6p_taggers_apply_batch(c->taggers, evs, n);
-    else
-        for (size_t i = 0; i < n; i++)
-            v6p_taggers_apply(c->taggers, evs[i]);
-    for (size_t i = 0; i < n; i++)
-        v6p_harvest_observe(c->harvest, evs[i]);
-    return n;
 }

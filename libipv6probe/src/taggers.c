@@ -301,6 +301,11 @@ static inline void step_link(v6p_taggers *t, const v6p_event *ev, prep *p)
 
 size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
 {
+    /* The ASN lookup keeps the organisations of its last V6PI_ASN_ORGS
+     * lookups: one for each event of the batch. */
+    _Static_assert(V6P_TAGGERS_BATCH_MAX <= V6PI_ASN_ORGS, "one organisation per event");
+    if (n > V6P_TAGGERS_BATCH_MAX)
+        n = V6P_TAGGERS_BATCH_MAX;
     prep ring[RING];
     /* The next event for each step. */
     size_t h = 0, s = 0, w = 0, k = 0;
