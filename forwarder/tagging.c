@@ -85,7 +85,7 @@ void tagging_tables_free(tagging_tables *tb)
 tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t errlen)
 {
     tagging_tables *tb = calloc(1, sizeof(*tb));
-    if (!tb || !(tb->classify = v6p_classify_new()) ||
+    if (!tb || !(tb->classify = v6p_classify_new(NULL)) ||
         !(tb->prefixes = calloc(cfg->n_internal_prefixes + 1, sizeof(char *)))) {
         snprintf(err, errlen, "out of memory");
         tagging_tables_free(tb);

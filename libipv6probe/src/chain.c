@@ -18,71 +18,31 @@ struct v6p_chain {
 
 void v6p_chain_config_init(v6p_chain_config *cfg, size_t size)
 {
-    memset(cfg, 0, size);
-    if (size >= sizeof(size_t))
-        cfg->size = size;
-}
-
-/* The caller's config, read up to the size it was compiled with; members
- * it does not know keep their defaults (zero: NULL, dedupe on).  A newer
- * caller's members beyond ours must be unset. */
-static int read_config(const v6p_chain_config *in, v6p_chain_config *c, v6p_error *err)
-{
-    memset(c, 0, sizeof(*c));
-    c->size = sizeof(*c);
-    if (!in)
-        return 0;
-    if (in->size < sizeof(size_t)) {
-        v6pi_error_set(err, EINVAL, "chain: config size not set (v6p_chain_config_init)");
-        return -1;
-    }
-    for (size_t i = sizeof(*c); i < in->size; i++)
-        if (((const unsigned char *)in)[i]) {
-            v6pi_error_set(err, EINVAL, "chain: config has settings this library does not know");
-            return -1;
-        }
-    memcpy(c, in, in->size < sizeof(*c) ? in->size : sizeof(*c));
-    c->size = sizeof(*c);
-    return 0;
-}
-
-static const char *pe_status_text(v6p_pe_status st)
-{
-    switch (st) {
-    case V6P_PE_EFULL:
-        return "too many prefixes";
-    case V6P_PE_EPARSE:
-        return "not an IPv6 prefix";
-    case V6P_PE_ENOMEM:
-        return "out of memory";
-    default:
-        return "invalid setting";
-    }
+    v6p_chain_config def;
+    memset(&def, 0, sizeof(def)); /* parts' defaults, dedupe on */
+    v6pi_config_init(cfg, size, &def, sizeof(def));
 }
 
 v6p_chain *v6p_chain_new(const v6p_chain_config *cfg, v6p_error *err)
 {
     v6p_chain_config c;
-    if (read_config(cfg, &c, err) != 0)
+    v6p_chain_config_init(&c, sizeof(c));
+    if (v6pi_config_take(&c, sizeof(c), cfg, "chain", err) != 0)
         return NULL;
     v6p_chain *ch = calloc(1, sizeof(*ch));
     if (!ch) {
         v6pi_error_set(err, ENOMEM, "out of memory");
         return NULL;
     }
-    v6p_pe_config pe_def;
-    if (!c.pe)
-        v6p_pe_config_init(&pe_def);
-    v6p_pe_status st = v6p_pe_create(c.pe ? c.pe : &pe_def, &ch->pe);
-    if (st != V6P_PE_OK) {
-        v6pi_error_set(err, st == V6P_PE_ENOMEM ? ENOMEM : EINVAL,
-                       "pe: the temporary-address tracker cannot be made with these settings "
-                       "(lifetimes, sizes): %s",
-                       pe_status_text(st));
-        goto fail;
-    }
     v6p_error e;
     memset(&e, 0, sizeof(e));
+    if (!(ch->pe = v6p_pe_new(c.pe, &e))) {
+        v6pi_error_set(err, e.code,
+                       "pe: the temporary-address tracker cannot be made with these settings "
+                       "(lifetimes, sizes): %s",
+                       e.message);
+        goto fail;
+    }
     if (!(ch->taggers = v6p_taggers_new(c.taggers, &e))) {
         v6pi_error_set(err, e.code, "ladder/scan: %s", e.message);
         goto fail;
@@ -176,12 +136,16 @@ void v6p_chain_set_classify(v6p_chain *c, v6p_classify *classify)
 
 int v6p_chain_set_prefixes(v6p_chain *c, const char *const *prefixes, size_t n, v6p_error *err)
 {
-    size_t bad = 0;
-    v6p_pe_status st = v6p_pe_set_prefixes(c->pe, prefixes, n, &bad);
-    if (st == V6P_PE_OK)
+    size_t bad = n;
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    if (v6p_pe_set_prefixes(c->pe, prefixes, n, &bad, &e) == 0)
         return 0;
-    v6pi_error_set(err, st == V6P_PE_ENOMEM ? ENOMEM : EINVAL, "\"%s\": %s",
-                   bad < n && prefixes[bad] ? prefixes[bad] : "", pe_status_text(st));
+    if (bad < n && prefixes[bad])
+        v6pi_error_set(err, e.code, "\"%s\": %s", prefixes[bad],
+                       e.code == ENOSPC ? "too many prefixes" : "not an IPv6 prefix");
+    else
+        v6pi_error_set(err, e.code, "%s", e.message);
     return -1;
 }
 
@@ -195,13 +159,13 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out, size_t size)
     v6p_chain_stats st;
     memset(&st, 0, sizeof(st));
     v6p_pe_stats ps;
-    v6p_pe_get_stats(c->pe, &ps);
+    v6p_pe_get_stats(c->pe, &ps, sizeof(ps));
     st.pe_addresses = ps.addresses;
     st.pe_prefixes = ps.prefixes;
     st.pe_address_evictions = ps.address_evictions;
     st.pe_learned_prefixes = ps.learned_prefixes;
     v6p_taggers_stats ts;
-    v6p_taggers_get_stats(c->taggers, &ts);
+    v6p_taggers_get_stats(c->taggers, &ts, sizeof(ts));
     st.ladders = ts.ladders;
     st.ladder_evictions = ts.ladder_evictions;
     st.ladder_summaries_dropped = ts.summaries_dropped;
@@ -211,7 +175,7 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out, size_t size)
     st.classify_asns = ts.classify_asns;
     st.asn_lookup_errors = ts.asn_lookup_errors;
     v6p_harvest_stats hs;
-    v6p_harvest_get_stats(c->harvest, &hs);
+    v6p_harvest_get_stats(c->harvest, &hs, sizeof(hs));
     st.harvest_contacts = hs.contacts;
     st.harvest_probes = hs.probes;
     st.harvest_first_probes = hs.first_probes;
@@ -221,14 +185,11 @@ void v6p_chain_get_stats(const v6p_chain *c, v6p_chain_stats *out, size_t size)
     v6p_dedupe_stats ds;
     memset(&ds, 0, sizeof(ds));
     if (c->dedupe)
-        v6p_dedupe_get_stats(c->dedupe, &ds);
+        v6p_dedupe_get_stats(c->dedupe, &ds, sizeof(ds));
     st.duplicates = ds.duplicates;
     st.dedupe_evictions = ds.evictions;
     st.direction_forward = c->forward_events;
     st.events = c->events;
     st.memory_bytes = ps.memory + ts.memory + hs.memory + ds.memory + sizeof(*c);
-    /* Only as much as the caller's struct holds; zero in what it has and
-     * this library does not know. */
-    memset(out, 0, size);
-    memcpy(out, &st, size < sizeof(st) ? size : sizeof(st));
+    v6pi_stats_give(out, size, &st, sizeof(st));
 }

@@ -43,7 +43,7 @@ static v6p_chain *make(const char **prefixes, size_t np)
     v6p_chain_config cfg;
     v6p_chain_config_init(&cfg, sizeof(cfg));
     v6p_taggers_config tc;
-    v6p_taggers_config_init(&tc);
+    v6p_taggers_config_init(&tc, sizeof(tc));
     tc.seed[0] = 1; /* the same tables in every run */
     cfg.taggers = &tc;
     v6p_error err;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         return 1;
     fclose(f);
     v6p_parser_options po;
-    memset(&po, 0, sizeof(po));
+    v6p_parser_options_init(&po, sizeof(po));
     v6p_error err;
     v6p_parser *p = v6p_parser_new(&po, &err);
     size_t cap = 1024, n = 0, nl = 0;

@@ -17,7 +17,10 @@ extern "C" {
 #endif
 
 /* Holds the output buffer and the encoder between calls, so encoding an event
- * allocates nothing once the buffer has grown to the largest event. */
+ * allocates nothing once the buffer has grown to the largest event.
+ *
+ * Threads: a writer serves one thread at a time.  v6p_json_quote and
+ * v6p_addr_format keep no state and are safe from any thread. */
 typedef struct v6p_json_writer v6p_json_writer;
 
 V6P_API v6p_json_writer *v6p_json_writer_new(void);

@@ -276,10 +276,10 @@ static void records_in_order(void **state)
 static v6p_chain *seeded_chain(void)
 {
     v6p_dedupe_config dc;
-    v6p_dedupe_config_init(&dc);
+    v6p_dedupe_config_init(&dc, sizeof(dc));
     dc.seed[0] = 11;
     v6p_taggers_config tc;
-    v6p_taggers_config_init(&tc);
+    v6p_taggers_config_init(&tc, sizeof(tc));
     tc.seed[0] = 12;
     v6p_chain_config cfg;
     v6p_chain_config_init(&cfg, sizeof(cfg));
@@ -459,7 +459,7 @@ static void sizes(void **state)
 int main(void)
 {
     v6p_parser_options po;
-    memset(&po, 0, sizeof(po));
+    v6p_parser_options_init(&po, sizeof(po));
     v6p_error err;
     parser = v6p_parser_new(&po, &err);
     if (!parser)
