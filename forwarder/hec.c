@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "hec_reply.h"
+#include "ipv6probe/json.h"
 #include "hec_token.h"
 #include "privs.h"
 
@@ -153,21 +154,6 @@ static int64_t backoff(hec *h, unsigned n)
         d = h->o.backoff_max_ms;
     uint64_t half = d / 2;
     return (int64_t)(half + (half ? rnd(h) % (half + 1) : 0));
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
 }
 
 /* ---- URLs and endpoints ---- */
@@ -612,22 +598,30 @@ static void dead_letter(hec *h, const char *rec, size_t len, const char *endpoin
     STAT_ADD(h, events_dead_letter, 1);
     if (!h->dead)
         return;
-    FILE *f = h->dead;
-    fprintf(f, "{\"time\":%lld,\"endpoint\":", (long long)time(NULL));
-    json_str(f, endpoint ? endpoint : "");
-    fprintf(f, ",\"status\":%ld", status);
-    if (r && r->has_code)
-        fprintf(f, ",\"code\":%ld", r->code);
     /* A reply may quote the request, token included: never into a file. */
     char text[sizeof(r->text) + 64];
     snprintf(text, sizeof(text), "%s", r && r->text[0] ? r->text : why);
     hec_redact(text, sizeof(text), h->token);
-    fputs(",\"text\":", f);
-    json_str(f, text);
-    fputs(",\"event\":", f);
-    fwrite(rec, 1, len, f);
-    fputs("}\n", f);
-    fflush(f);
+    v6p_json_builder *b = v6p_json_builder_new();
+    if (!b)
+        return;
+    v6p_json_object_begin(b, NULL);
+    v6p_json_int(b, "time", (int64_t)time(NULL));
+    v6p_json_cstring(b, "endpoint", endpoint ? endpoint : "");
+    v6p_json_int(b, "status", status);
+    if (r && r->has_code)
+        v6p_json_int(b, "code", r->code);
+    v6p_json_cstring(b, "text", text);
+    v6p_json_raw(b, "event", rec, len);
+    v6p_json_object_end(b);
+    const char *out;
+    size_t n;
+    if (v6p_json_builder_finish(b, &out, &n, NULL) == 0) {
+        fwrite(out, 1, n, h->dead);
+        fputs("\n", h->dead);
+        fflush(h->dead);
+    }
+    v6p_json_builder_free(b);
 }
 
 /* ---- requests ---- */

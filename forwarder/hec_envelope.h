@@ -17,9 +17,12 @@ typedef struct hec_meta {
     const char *source, *sourcetype, *index; /* NUL-terminated; NULL: left out */
 } hec_meta;
 
+/* The envelope's text is p[0..len) (NUL-terminated), valid until the next
+ * call; zero-initialise before first use. */
 typedef struct hec_buf {
-    char *p;
-    size_t len, cap;
+    struct v6p_json_builder *b; /* the library's builder */
+    const char *p;
+    size_t len;
 } hec_buf;
 
 /* Builds the envelope into b (cleared first).  fields lists the event keys

@@ -360,13 +360,16 @@ static void send_stats_event(runtime *rt)
     batch *b = queue_get_batch(&rt->q);
     if (!b)
         return;
-    char buf[16384];
-    size_t n = stats_json(rt, (int64_t)time(NULL), buf, sizeof(buf));
+    v6p_json_builder *jb = v6p_json_builder_new();
+    const char *text;
+    size_t n;
+    int ok = jb && stats_json(rt, (int64_t)time(NULL), jb, &text, &n) == 0;
     b->kind = BATCH_STATS;
     b->fallback_sec = (int64_t)time(NULL);
     /* Never wait here: a full queue must not stop signal handling. */
-    if (!n || batch_add(b, buf, n, 0) != 0 || queue_try_push(&rt->q, b) != 0)
+    if (!ok || batch_add(b, text, n, 0) != 0 || queue_try_push(&rt->q, b) != 0)
         queue_put_batch(&rt->q, b);
+    v6p_json_builder_free(jb);
 }
 
 typedef struct progress {

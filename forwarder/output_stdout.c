@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipv6probe/json.h"
 #include "output.h"
 #include "stats.h"
 
@@ -17,6 +18,7 @@ typedef struct lines_out {
     char *path; /* NULL for stdout */
     int fsync;
     char *buf;
+    v6p_json_builder *label; /* the labelled records' envelope */
     unsigned long long records, bytes, errors, labelled;
 } lines_out;
 
@@ -28,24 +30,30 @@ static int lines_write(output *o, const output_record *r)
      * as HEC would carry them, so that a reader of the stream cannot take
      * them for events:  {"time":T,"sourcetype":"…","event":{…}} */
     int plain = r->event || !strcmp(r->sourcetype, SOURCETYPE_UNPARSED);
-    int ok = 1;
+    const char *text = r->json;
+    size_t len = r->len;
     if (!plain) {
-        ok = fprintf(s->f,
-                     "{\"time\":%lld.%06u,\"sourcetype\":\"%s\",\"event\":", (long long)r->time_sec,
-                     (unsigned)r->time_usec, r->sourcetype) > 0;
+        v6p_json_builder *b = s->label;
+        v6p_json_builder_reset(b);
+        v6p_json_object_begin(b, NULL);
+        v6p_json_time(b, "time", r->time_sec, r->time_usec);
+        v6p_json_cstring(b, "sourcetype", r->sourcetype);
+        v6p_json_raw(b, "event", r->json, r->len);
+        v6p_json_object_end(b);
+        if (v6p_json_builder_finish(b, &text, &len, NULL) != 0) {
+            s->errors++;
+            return -1;
+        }
         s->labelled++;
     }
     /* _unlocked: only the worker thread writes, and the locked stdio calls
      * cost more than the copy on this path. */
-    ok = ok && fwrite_unlocked(r->json, 1, r->len, s->f) == r->len;
-    if (ok && !plain)
-        ok = putc_unlocked('}', s->f) != EOF;
-    if (!ok || putc_unlocked('\n', s->f) == EOF) {
+    if (fwrite_unlocked(text, 1, len, s->f) != len || putc_unlocked('\n', s->f) == EOF) {
         s->errors++;
         return -1;
     }
     s->records++;
-    s->bytes += r->len + 1;
+    s->bytes += len + 1;
     return 0;
 }
 
@@ -117,6 +125,7 @@ static void lines_close(output *o)
     }
     free(s->buf);
     free(s->path);
+    v6p_json_builder_free(s->label);
     free(s);
     o->state = NULL;
 }
@@ -124,7 +133,11 @@ static void lines_close(output *o)
 static int common_open(output *o, const char *path, int want_fsync, char *err, size_t errlen)
 {
     lines_out *s = calloc(1, sizeof(*s));
-    if (!s || !(s->buf = malloc(OUT_BUFFER))) {
+    if (!s || !(s->buf = malloc(OUT_BUFFER)) || !(s->label = v6p_json_builder_new())) {
+        if (s) {
+            free(s->buf);
+            v6p_json_builder_free(s->label);
+        }
         free(s);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -136,6 +149,7 @@ static int common_open(output *o, const char *path, int want_fsync, char *err, s
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             free(s->path);
             free(s->buf);
+            v6p_json_builder_free(s->label);
             free(s);
             return -1;
         }

@@ -32,6 +32,11 @@ typedef struct pending_ckpt {
     int set;
 } pending_ckpt;
 
+/* Events are tagged TAG_BATCH at a time (v6p_chain_apply_batch: each
+ * tagger over the whole batch keeps its code and tables in cache; see
+ * tests/bench/bench_chain.c). */
+#define TAG_BATCH 64
+
 struct pipeline {
     runtime *rt;
     pthread_t thread;
@@ -45,8 +50,9 @@ struct pipeline {
     unsigned stderr_reports;
     pending_ckpt *pending;
     unsigned long long replaced_seen; /* v6p_json_writer_replaced, last read */
-    char *raw;                        /* buffer for unparsed records */
-    size_t raw_cap;
+    v6p_json_builder *raw;            /* unparsed records */
+    v6p_event *evs;                   /* parsed, waiting to be tagged as a batch */
+    v6p_event *ev_ptrs[TAG_BATCH];    /* &evs[i] */
     int64_t last_flush;
     unsigned long long unflushed;
 
@@ -200,51 +206,28 @@ static void flush_all(pipeline *pl, unsigned timeout_ms, int final)
 
 /* ---- records ------------------------------------------------------------ */
 
-static int raw_reserve(pipeline *pl, size_t need)
-{
-    if (need <= pl->raw_cap)
-        return 0;
-    size_t n = pl->raw_cap ? pl->raw_cap : 4096;
-    while (n < need)
-        n *= 2;
-    char *r = realloc(pl->raw, n);
-    if (!r)
-        return -1;
-    pl->raw = r;
-    pl->raw_cap = n;
-    return 0;
-}
-
 /* {"schema":1,"unparsed":"...","status":"...","reason":"...","offset":N}
- * Bytes outside printable ASCII are escaped one by one (\u00XX = byte XX) so
+ * The line is written byte for byte (v6p_json_bytes: \u00XX = byte XX) so
  * that the raw line can be rebuilt exactly. */
 static void write_unparsed_raw(pipeline *pl, const char *line, size_t len, const v6p_result *res,
                                int64_t when)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (raw_reserve(pl, len * 6 + 256) != 0) {
+    v6p_json_builder *j = pl->raw;
+    v6p_json_builder_reset(j);
+    v6p_json_object_begin(j, NULL);
+    v6p_json_uint(j, "schema", 1);
+    v6p_json_bytes(j, "unparsed", line, len);
+    v6p_json_cstring(j, "status", v6p_status_name(res->status));
+    v6p_json_cstring(j, "reason", v6p_reason_text(res->reason));
+    v6p_json_uint(j, "offset", res->offset);
+    v6p_json_object_end(j);
+    const char *text;
+    size_t n;
+    if (v6p_json_builder_finish(j, &text, &n, NULL) != 0) {
         counter_add(&pl->rt->ps.output_errors, 1);
         return;
     }
-    char *o = pl->raw;
-    o += sprintf(o, "{\"schema\":1,\"unparsed\":\"");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = (char)c;
-        } else if (c < 0x20 || c >= 0x7f) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    o += sprintf(o, "\",\"status\":\"%s\",\"reason\":\"%s\",\"offset\":%u}",
-                 v6p_status_name(res->status), v6p_reason_text(res->reason), res->offset);
-    output_record r = {pl->raw, (size_t)(o - pl->raw), when, 0, NULL, 0, SOURCETYPE_UNPARSED, NULL};
+    output_record r = {text, n, when, 0, NULL, 0, SOURCETYPE_UNPARSED, NULL};
     write_all(pl, &r);
 }
 
@@ -275,59 +258,81 @@ static void unparsed(pipeline *pl, const batch *b, unsigned long long no, const 
     counter_add(&pl->rt->ps.unparsed_written, 1);
 }
 
+typedef struct tally {
+    unsigned long long events, v4;
+    uint32_t tag_seen;
+    unsigned long long tag_n[STATS_TAG_SLOTS];
+} tally;
+
+/* Tag the k events parsed so far, then write them in order. */
+static void write_events(pipeline *pl, size_t k, tally *ta)
+{
+    v6p_event *const *ptr = pl->ev_ptrs;
+    tagging_apply_batch(pl->tags, ptr, k);
+    for (size_t i = 0; i < k; i++) {
+        const v6p_event *ev = ptr[i];
+        const char *js;
+        size_t jn;
+        if (v6p_json_write_event(pl->json, ev, &js, &jn) != 0) {
+            counter_add(&pl->rt->ps.output_errors, 1);
+            continue;
+        }
+        output_record r = {js,          jn,          ev->time_sec,     ev->time_usec,
+                           ev->dvc.ptr, ev->dvc.len, SOURCETYPE_EVENT, ev};
+        write_all(pl, &r);
+        ta->events++;
+        ta->v4 += ev->protocol_version == 4;
+        if (ev->tags) {
+            ta->tag_seen |= ev->tags;
+            for (uint32_t t = ev->tags; t; t &= t - 1)
+                ta->tag_n[__builtin_ctz(t)]++;
+        }
+    }
+}
+
 static void process_lines(pipeline *pl, batch *b)
 {
     runtime *rt = pl->rt;
-    unsigned long long n = 0, events = 0, notfw = 0, bad = 0, v4 = 0;
-    uint32_t tag_seen = 0;
-    unsigned long long tag_n[STATS_TAG_SLOTS];
-    memset(tag_n, 0, sizeof(tag_n));
-    size_t pos = 0;
+    unsigned long long n = 0, notfw = 0, bad = 0;
+    tally ta;
+    memset(&ta, 0, sizeof(ta));
+    size_t pos = 0, k = 0;
     const char *line;
     size_t len;
     unsigned flags;
-    v6p_event ev;
     v6p_result res;
     while (batch_next(b, &pos, &line, &len, &flags)) {
         n++;
-        v6p_status st = v6p_parse(pl->parser, line, len, b->fallback_sec, 0, &ev, &res);
-        if (st != V6P_OK) {
-            if (st == V6P_MALFORMED)
-                bad++;
-            else
-                notfw++;
-            unparsed(pl, b, b->first_no + n - 1, line, len, &res);
+        v6p_status st = v6p_parse(pl->parser, line, len, b->fallback_sec, 0, &pl->evs[k], &res);
+        if (st == V6P_OK) {
+            if (++k == TAG_BATCH) {
+                write_events(pl, k, &ta);
+                k = 0;
+            }
             continue;
         }
-        tagging_apply(pl->tags, &ev);
-        const char *js;
-        size_t jn;
-        if (v6p_json_write_event(pl->json, &ev, &js, &jn) != 0) {
-            counter_add(&rt->ps.output_errors, 1);
-            continue;
-        }
-        output_record r = {js,         jn,         ev.time_sec,      ev.time_usec,
-                           ev.dvc.ptr, ev.dvc.len, SOURCETYPE_EVENT, &ev};
-        write_all(pl, &r);
-        events++;
-        v4 += ev.protocol_version == 4;
-        if (ev.tags) {
-            tag_seen |= ev.tags;
-            for (uint32_t t = ev.tags; t; t &= t - 1)
-                tag_n[__builtin_ctz(t)]++;
-        }
+        /* The events before this line go out first: output keeps the
+         * order of the input. */
+        write_events(pl, k, &ta);
+        k = 0;
+        if (st == V6P_MALFORMED)
+            bad++;
+        else
+            notfw++;
+        unparsed(pl, b, b->first_no + n - 1, line, len, &res);
     }
+    write_events(pl, k, &ta);
     counter_add(&rt->ps.lines, n);
-    counter_add(&rt->ps.events, events);
+    counter_add(&rt->ps.events, ta.events);
     counter_add(&rt->ps.not_firewall, notfw);
     counter_add(&rt->ps.malformed, bad);
-    counter_add(&rt->ps.ipv4, v4);
+    counter_add(&rt->ps.ipv4, ta.v4);
     /* The writer counts in all; the counter takes what this batch added. */
     unsigned long long rep = v6p_json_writer_replaced(pl->json);
     counter_add(&rt->ps.invalid_utf8, rep - pl->replaced_seen);
     pl->replaced_seen = rep;
-    for (uint32_t t = tag_seen; t; t &= t - 1)
-        counter_add(&rt->ps.tagged[__builtin_ctz(t)], tag_n[__builtin_ctz(t)]);
+    for (uint32_t t = ta.tag_seen; t; t &= t - 1)
+        counter_add(&rt->ps.tagged[__builtin_ctz(t)], ta.tag_n[__builtin_ctz(t)]);
     if (b->src && b->end_offset >= 0) {
         pending_ckpt *p = &pl->pending[b->src - rt->inputs];
         *p = (pending_ckpt){b->dev, b->ino, b->end_offset, 1};
@@ -444,7 +449,11 @@ pipeline *pipeline_new(runtime *rt, char *err, size_t errlen)
     pthread_mutex_init(&pl->lock, NULL);
     pl->pending = calloc(rt->n_inputs + 1, sizeof(*pl->pending));
     pl->json = v6p_json_writer_new();
-    if (!pl->pending || !pl->json) {
+    pl->raw = v6p_json_builder_new();
+    pl->evs = malloc(TAG_BATCH * sizeof(*pl->evs));
+    for (size_t i = 0; pl->evs && i < TAG_BATCH; i++)
+        pl->ev_ptrs[i] = &pl->evs[i];
+    if (!pl->pending || !pl->json || !pl->raw || !pl->evs) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -540,7 +549,8 @@ void pipeline_free(pipeline *pl)
     tagging_tables_free(pl->next_tables);
     v6p_json_writer_free(pl->json);
     free(pl->pending);
-    free(pl->raw);
+    v6p_json_builder_free(pl->raw);
+    free(pl->evs);
     pthread_mutex_destroy(&pl->lock);
     free(pl);
 }

@@ -3,7 +3,6 @@
  * printed at exit. */
 #include "stats.h"
 
-#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
@@ -51,112 +50,96 @@ void stats_print_line(runtime *rt, FILE *f)
             counter_get(&p->output_errors));
 }
 
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int overflow;
-} jbuf;
-
-static void jput(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jput(jbuf *b, const char *fmt, ...)
-{
-    if (b->overflow)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= b->cap - b->len)
-        b->overflow = 1;
-    else
-        b->len += (size_t)k;
-}
-
-/* Input names are paths and listen addresses: any bytes, written by the
- * one JSON string encoder. */
-static void jstr(jbuf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b->overflow || V6P_JSON_QUOTE_MAX(n) >= b->cap - b->len) {
-        b->overflow = 1;
-        return;
-    }
-    b->len += v6p_json_quote(b->p + b->len, s, n, NULL);
-    b->p[b->len] = 0;
-}
-
 static void json_output(void *arg, const char *output, const char *name, ull v)
 {
-    jbuf *b = arg;
-    jput(b, ",\"output_%s_%s\":%llu", output, name, v);
+    char key[128];
+    snprintf(key, sizeof(key), "output_%s_%s", output, name);
+    v6p_json_uint(arg, key, v);
 }
 
-size_t stats_json(runtime *rt, int64_t now, char *buf, size_t cap)
+#define JU(b, name, v) v6p_json_uint(b, name, v)
+
+static void json_input(v6p_json_builder *b, input *in)
+{
+    v6p_json_object_begin(b, NULL);
+    v6p_json_cstring(b, "kind", kind_name(in->kind));
+    /* Input names are paths and listen addresses: any bytes. */
+    v6p_json_cstring(b, "name", in->name);
+    JU(b, "lines", counter_get(&in->st.lines));
+    JU(b, "bytes", counter_get(&in->st.bytes));
+    JU(b, "cut", counter_get(&in->st.cut));
+    JU(b, "dropped", counter_get(&in->st.dropped));
+    JU(b, "read_errors", counter_get(&in->st.read_errors));
+    if (in->kind == INPUT_SYSLOG) {
+        JU(b, "connections", counter_get(&in->st.connections));
+        JU(b, "open_connections", counter_get(&in->st.open_connections));
+        JU(b, "rejected_connections", counter_get(&in->st.rejected_connections));
+        JU(b, "slow_closed", counter_get(&in->st.slow_closed));
+        JU(b, "budget_cut", counter_get(&in->st.budget_cut));
+    }
+    if (in->kind == INPUT_FILE) {
+        JU(b, "rotations", counter_get(&in->st.rotations));
+        JU(b, "truncations", counter_get(&in->st.truncations));
+    }
+    v6p_json_object_end(b);
+}
+
+int stats_json(runtime *rt, int64_t now, v6p_json_builder *b, const char **out, size_t *len)
 {
     pipeline_stats *p = &rt->ps;
-    jbuf b = {buf, 0, cap, 0};
-    jput(&b,
-         "{\"schema\":1,\"time\":%lld,\"lines\":%llu,\"events\":%llu,\"not_firewall\":%llu,"
-         "\"malformed\":%llu,\"cut\":%llu,\"dropped\":%llu,\"queue_depth\":%u,"
-         "\"output_errors\":%llu,\"invalid_utf8\":%llu,\"uptime_s\":%lld",
-         (long long)now, counter_get(&p->lines), counter_get(&p->events),
-         counter_get(&p->not_firewall), counter_get(&p->malformed), SUM(cut), SUM(dropped),
-         queue_depth(&rt->q), counter_get(&p->output_errors), counter_get(&p->invalid_utf8),
-         (long long)((now_ms() - rt->started) / 1000));
-    jput(&b,
-         ",\"ipv4\":%llu,\"unparsed_written\":%llu,\"queue_max\":%u,\"reloads\":%llu,"
-         "\"reload_failures\":%llu",
-         counter_get(&p->ipv4), counter_get(&p->unparsed_written), rt->q.max,
-         counter_get(&p->reloads), counter_get(&p->reload_failures));
-    jput(&b, ",\"tagged\":{");
-    int first = 1;
+    v6p_json_builder_reset(b);
+    v6p_json_object_begin(b, NULL);
+    JU(b, "schema", 1);
+    v6p_json_int(b, "time", now);
+    JU(b, "lines", counter_get(&p->lines));
+    JU(b, "events", counter_get(&p->events));
+    JU(b, "not_firewall", counter_get(&p->not_firewall));
+    JU(b, "malformed", counter_get(&p->malformed));
+    JU(b, "cut", SUM(cut));
+    JU(b, "dropped", SUM(dropped));
+    JU(b, "queue_depth", queue_depth(&rt->q));
+    JU(b, "output_errors", counter_get(&p->output_errors));
+    JU(b, "invalid_utf8", counter_get(&p->invalid_utf8));
+    v6p_json_int(b, "uptime_s", (now_ms() - rt->started) / 1000);
+    JU(b, "ipv4", counter_get(&p->ipv4));
+    JU(b, "unparsed_written", counter_get(&p->unparsed_written));
+    JU(b, "queue_max", rt->q.max);
+    JU(b, "reloads", counter_get(&p->reloads));
+    JU(b, "reload_failures", counter_get(&p->reload_failures));
+    v6p_json_object_begin(b, "tagged");
     for (unsigned t = 0; t < STATS_TAG_SLOTS; t++) {
         ull n = counter_get(&p->tagged[t]);
         if (!n)
             continue;
         const char *name = v6p_tag_name(1u << t);
-        if (name)
-            jput(&b, "%s\"%s\":%llu", first ? "" : ",", name, n);
-        else
-            jput(&b, "%s\"bit%u\":%llu", first ? "" : ",", t, n);
-        first = 0;
+        char bit[16];
+        if (!name) {
+            snprintf(bit, sizeof(bit), "bit%u", t);
+            name = bit;
+        }
+        JU(b, name, n);
     }
-    jput(&b, "},\"inputs\":[");
-    for (size_t i = 0; i < rt->n_inputs; i++) {
-        input *in = &rt->inputs[i];
-        jput(&b, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", kind_name(in->kind));
-        jstr(&b, in->name);
-        jput(&b, ",\"lines\":%llu,\"bytes\":%llu,\"cut\":%llu,\"dropped\":%llu",
-             counter_get(&in->st.lines), counter_get(&in->st.bytes), counter_get(&in->st.cut),
-             counter_get(&in->st.dropped));
-        jput(&b, ",\"read_errors\":%llu", counter_get(&in->st.read_errors));
-        if (in->kind == INPUT_SYSLOG)
-            jput(&b,
-                 ",\"connections\":%llu,\"open_connections\":%llu,\"rejected_connections\":%llu"
-                 ",\"slow_closed\":%llu,\"budget_cut\":%llu",
-                 counter_get(&in->st.connections), counter_get(&in->st.open_connections),
-                 counter_get(&in->st.rejected_connections), counter_get(&in->st.slow_closed),
-                 counter_get(&in->st.budget_cut));
-        if (in->kind == INPUT_FILE)
-            jput(&b, ",\"rotations\":%llu,\"truncations\":%llu", counter_get(&in->st.rotations),
-                 counter_get(&in->st.truncations));
-        jput(&b, "}");
-    }
-    jput(&b, "]");
+    v6p_json_object_end(b);
+    v6p_json_array_begin(b, "inputs");
+    for (size_t i = 0; i < rt->n_inputs; i++)
+        json_input(b, &rt->inputs[i]);
+    v6p_json_array_end(b);
     if (rt->pl)
-        pipeline_output_stats(rt->pl, json_output, &b);
-    jput(&b, "}");
-    return b.overflow ? 0 : b.len;
+        pipeline_output_stats(rt->pl, json_output, b);
+    v6p_json_object_end(b);
+    return v6p_json_builder_finish(b, out, len, NULL);
 }
 
 void stats_dump(runtime *rt)
 {
-    static char buf[STATS_JSON_MAX]; /* main thread only: SIGUSR1 is taken there */
-    size_t n = stats_json(rt, (int64_t)time(NULL), buf, sizeof(buf));
-    if (n)
-        log_msg(LOG_LV_INFO, "counters: %.*s", (int)n, buf);
+    v6p_json_builder *b = v6p_json_builder_new();
+    const char *text;
+    size_t n;
+    if (b && stats_json(rt, (int64_t)time(NULL), b, &text, &n) == 0)
+        log_msg(LOG_LV_INFO, "counters: %.*s", (int)n, text);
     else
-        log_msg(LOG_LV_WARNING, "counters: more than %d bytes, not written", STATS_JSON_MAX);
+        log_msg(LOG_LV_WARNING, "counters: out of memory, not written");
+    v6p_json_builder_free(b);
 }
 
 void stats_print_final(runtime *rt, FILE *f)

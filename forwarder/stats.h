@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ipv6probe/json.h"
+
 typedef _Atomic unsigned long long counter;
 
 static inline void counter_add(counter *c, unsigned long long n)
@@ -46,11 +48,11 @@ struct runtime;
 void stats_print_line(struct runtime *rt, FILE *f);
 /* Everything as one "counters: {JSON}" log line (SIGUSR1): one journal
  * entry, the same object as the ipv6probe:stats record. */
-#define STATS_JSON_MAX 16384
 void stats_dump(struct runtime *rt);
-/* The same as one ipv6probe:stats JSON object into buf; returns its length,
- * or 0 when it does not fit. */
-size_t stats_json(struct runtime *rt, int64_t now, char *buf, size_t cap);
+/* The same as one ipv6probe:stats JSON object, built in b (reset first):
+ * 0 and the text in *out (valid until the next use of b), or -1 when
+ * memory runs out. */
+int stats_json(struct runtime *rt, int64_t now, v6p_json_builder *b, const char **out, size_t *len);
 /* The line printed at exit (tests and scripts read it). */
 void stats_print_final(struct runtime *rt, FILE *f);
 

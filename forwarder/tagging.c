@@ -1,27 +1,15 @@
-/* Tagging: the forwarder's side of the library's taggers.
- *
- * Order matters and follows the event schema: first the site (direction
- * relative to the internal prefixes and interfaces, which every tracker
- * reads) and the duplicate-packet check (a repeat feeds no tracker), then
- * the temporary-address tracker
- * first (it also fills the address block and IID kind, which the others
- * read), then the behaviour taggers (ladder, scan) and the classification
- * of the source, and last the harvester correlation, which reads what the
- * tracker marked internal.  Nothing else in the forwarder knows which
+/* Tagging: the forwarder's configuration mapped onto the library's tagging
+ * chain (v6p_chain, which knows the taggers and their order), and the
+ * tables a reload replaces.  Nothing else in the forwarder knows which
  * taggers exist. */
 #include "tagging.h"
 
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ipv6probe/dedupe.h"
-#include "ipv6probe/harvest.h"
-#include "ipv6probe/pe.h"
-#include "ipv6probe/site.h"
-#include "ipv6probe/taggers.h"
+#include "ipv6probe/chain.h"
 #include "log.h"
 
 #ifndef FWD_TABLE_INSTALLED
@@ -29,12 +17,9 @@
 #endif
 
 struct tagging {
-    v6p_pe_tracker *pe;
-    v6p_taggers *taggers;
-    v6p_harvest *harvest; /* reads what the PE tracker marked internal */
-    v6p_site *site;
-    v6p_dedupe *dedupe;                /* NULL when turned off */
-    unsigned long long forward_events; /* direction "forward": no site described */
+    v6p_chain *chain;
+    int site_known; /* internal prefixes or interfaces configured */
+    int forward_noted;
 };
 
 struct tagging_tables {
@@ -151,19 +136,23 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
 }
 
 /* The configured set replaces the one in force as a whole (a reload
- * neither adds the same prefixes again nor keeps removed ones). */
-static int add_prefixes(tagging *t, const tagging_tables *tb, char *err, size_t errlen)
+ * neither adds the same prefixes again nor keeps removed ones); the site
+ * and the classification are replaced whole. */
+static int adopt(tagging *t, tagging_tables *tb, char *err, size_t errlen)
 {
-    size_t bad = 0;
-    v6p_error e = {0};
-    if (v6p_pe_set_prefixes(t->pe, (const char *const *)tb->prefixes, tb->n_prefixes, &bad, &e) !=
-        0) {
-        snprintf(err, errlen, "internal_prefixes: \"%s\": %s",
-                 bad < tb->n_prefixes ? tb->prefixes[bad] : "",
-                 e.code == ENOSPC ? "too many prefixes" : "not an IPv6 prefix");
-        return -1;
-    }
-    return 0;
+    v6p_error e;
+    memset(&e, 0, sizeof(e));
+    int rc =
+        v6p_chain_set_prefixes(t->chain, (const char *const *)tb->prefixes, tb->n_prefixes, &e);
+    if (rc != 0)
+        snprintf(err, errlen, "internal_prefixes: %s", e.message);
+    v6p_chain_set_classify(t->chain, tb->classify);
+    tb->classify = NULL;
+    t->site_known = v6p_site_known(tb->site);
+    v6p_chain_set_site(t->chain, tb->site);
+    tb->site = NULL;
+    tagging_tables_free(tb);
+    return rc;
 }
 
 tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
@@ -173,127 +162,89 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!(t->pe = v6p_pe_new(&cfg->pe, NULL))) {
-        snprintf(err, errlen,
-                 "pe: the temporary-address tracker cannot be made with these "
-                 "settings (lifetimes, sizes)");
-        goto fail;
-    }
+    v6p_chain_config cc;
+    v6p_chain_config_init(&cc, sizeof(cc));
+    cc.pe = &cfg->pe;
+    cc.taggers = &cfg->taggers;
+    cc.dedupe = &cfg->dedupe;
+    cc.dedupe_off = !cfg->dedupe_enabled;
     v6p_error e;
     memset(&e, 0, sizeof(e));
-    if (!(t->taggers = v6p_taggers_new(&cfg->taggers, &e))) {
-        snprintf(err, errlen, "ladder/scan: %s", e.message);
+    if (!(t->chain = v6p_chain_new(&cc, &e))) {
+        snprintf(err, errlen, "%s", e.message);
         goto fail;
     }
     if (cfg->classification.asn_database &&
-        v6p_taggers_open_asn(t->taggers, cfg->classification.asn_database, &e) != 0) {
+        v6p_chain_open_asn(t->chain, cfg->classification.asn_database, &e) != 0) {
         snprintf(err, errlen, "classification: asn_database: %s", e.message);
         goto fail;
     }
     tagging_tables *tb = tagging_load_tables(cfg, err, errlen);
-    if (!tb)
+    if (!tb || adopt(t, tb, err, errlen) != 0)
         goto fail;
-    if (add_prefixes(t, tb, err, errlen) != 0) {
-        tagging_tables_free(tb);
-        goto fail;
-    }
-    v6p_taggers_set_classify(t->taggers, tb->classify);
-    tb->classify = NULL;
-    t->site = tb->site;
-    tb->site = NULL;
-    tagging_tables_free(tb);
-    if (cfg->dedupe_enabled && !(t->dedupe = v6p_dedupe_new(&cfg->dedupe, &e))) {
-        snprintf(err, errlen, "dedupe: %s", e.message);
-        goto fail;
-    }
-    if (!(t->harvest = v6p_harvest_new(NULL, &e))) {
-        snprintf(err, errlen, "harvest: %s", e.message);
-        goto fail;
-    }
     return t;
 fail:
     tagging_free(t);
     return NULL;
 }
 
-/* Said once, when the first such event comes, and counted in the stats:
- * on a router every event is "forward" until the site is described. */
-static void note_forward(tagging *t)
+void tagging_apply_batch(tagging *t, v6p_event *const *evs, size_t n)
 {
-    if (t->forward_events++ == 0)
-        fprintf(stderr, "ipv6probe-forward: note: events logged in FORWARD read direction "
-                        "\"forward\"; set internal_prefixes or internal_interfaces for "
-                        "inbound/outbound/lateral (docs/taggers.md)\n");
-}
-
-void tagging_apply(tagging *t, v6p_event *ev)
-{
-    if (v6p_site_known(t->site))
-        v6p_site_direction(t->site, ev);
-    else if (ev->direction == V6P_DIR_FORWARD)
-        note_forward(t);
-    if (t->dedupe)
-        v6p_dedupe_mark(t->dedupe, ev);
-    v6p_pe_tag(t->pe, ev);
-    v6p_taggers_apply(t->taggers, ev);
-    v6p_harvest_observe(t->harvest, ev);
+    for (size_t done = 0; done < n;)
+        done += v6p_chain_apply_batch(t->chain, evs + done, n - done);
+    /* Said once, when the first such event comes (and counted in the
+     * stats): on a router every event is "forward" until the site is
+     * described. */
+    for (size_t i = 0; i < n && !t->site_known && !t->forward_noted; i++)
+        if (evs[i]->direction == V6P_DIR_FORWARD) {
+            t->forward_noted = 1;
+            fprintf(stderr, "ipv6probe-forward: note: events logged in FORWARD read direction "
+                            "\"forward\"; set internal_prefixes or internal_interfaces for "
+                            "inbound/outbound/lateral (docs/taggers.md)\n");
+        }
 }
 
 void tagging_drain(tagging *t, tagging_emit_fn emit, void *arg)
 {
-    v6p_taggers_drain(t->taggers, emit, arg);
-    v6p_harvest_drain(t->harvest, emit, arg);
+    v6p_chain_drain(t->chain, emit, arg);
 }
 
 void tagging_finish(tagging *t)
 {
-    v6p_taggers_flush(t->taggers);
+    v6p_chain_flush(t->chain);
 }
 
 void tagging_adopt(tagging *t, tagging_tables *tb)
 {
-    char err[256];
-    if (add_prefixes(t, tb, err, sizeof(err)) != 0)
+    char err[320];
+    if (adopt(t, tb, err, sizeof(err)) != 0)
         log_msg(LOG_LV_WARNING, "reload: %s", err);
-    v6p_taggers_set_classify(t->taggers, tb->classify);
-    tb->classify = NULL;
-    v6p_site_free(t->site);
-    t->site = tb->site;
-    tb->site = NULL;
-    tagging_tables_free(tb);
 }
 
 void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
                    void *arg)
 {
-    v6p_pe_stats ps;
-    v6p_pe_get_stats(t->pe, &ps, sizeof(ps));
-    emit(arg, "pe_addresses", ps.addresses);
-    emit(arg, "pe_prefixes", ps.prefixes);
-    emit(arg, "pe_address_evictions", ps.address_evictions);
-    emit(arg, "pe_learned_prefixes", ps.learned_prefixes);
-    v6p_taggers_stats ts;
-    v6p_taggers_get_stats(t->taggers, &ts, sizeof(ts));
-    emit(arg, "ladders", ts.ladders);
-    emit(arg, "ladder_evictions", ts.ladder_evictions);
-    emit(arg, "ladder_summaries_dropped", ts.summaries_dropped);
-    emit(arg, "scan_evictions", ts.scan_evictions);
-    emit(arg, "pair_evictions", ts.pair_evictions);
-    emit(arg, "classification_entries", ts.classify_entries);
-    emit(arg, "classification_asns", ts.classify_asns);
-    emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
-    v6p_harvest_stats hs;
-    v6p_harvest_get_stats(t->harvest, &hs, sizeof(hs));
-    emit(arg, "harvest_first_probes", hs.first_probes);
-    emit(arg, "harvest_suspects", hs.suspects_emitted);
-    emit(arg, "harvest_evictions",
-         hs.contact_evictions + hs.address_evictions + hs.remote_evictions);
-    v6p_dedupe_stats ds;
-    v6p_dedupe_get_stats(t->dedupe, &ds, sizeof(ds));
-    emit(arg, "duplicates", ds.duplicates);
-    emit(arg, "dedupe_evictions", ds.evictions);
-    emit(arg, "direction_forward", t->forward_events);
-    emit(arg, "memory_bytes", ps.memory + ts.memory + hs.memory + ds.memory);
+    v6p_chain_stats s;
+    v6p_chain_get_stats(t->chain, &s, sizeof(s));
+    emit(arg, "pe_addresses", s.pe_addresses);
+    emit(arg, "pe_prefixes", s.pe_prefixes);
+    emit(arg, "pe_address_evictions", s.pe_address_evictions);
+    emit(arg, "pe_learned_prefixes", s.pe_learned_prefixes);
+    emit(arg, "ladders", s.ladders);
+    emit(arg, "ladder_evictions", s.ladder_evictions);
+    emit(arg, "ladder_summaries_dropped", s.ladder_summaries_dropped);
+    emit(arg, "scan_evictions", s.scan_evictions);
+    emit(arg, "pair_evictions", s.pair_evictions);
+    emit(arg, "classification_entries", s.classify_entries);
+    emit(arg, "classification_asns", s.classify_asns);
+    emit(arg, "asn_lookup_errors", s.asn_lookup_errors);
+    emit(arg, "harvest_first_probes", s.harvest_first_probes);
+    emit(arg, "harvest_suspects", s.harvest_suspects);
+    emit(arg, "harvest_evictions", s.harvest_evictions);
+    emit(arg, "duplicates", s.duplicates);
+    emit(arg, "dedupe_evictions", s.dedupe_evictions);
+    emit(arg, "direction_forward", s.direction_forward);
+    emit(arg, "memory_bytes", s.memory_bytes);
 }
 
 const char *tagging_describe(void)
@@ -305,15 +256,15 @@ void tagging_free(tagging *t)
 {
     if (!t)
         return;
-    v6p_pe_free(t->pe);
-    v6p_taggers_free(t->taggers);
-    v6p_harvest_free(t->harvest);
-    if (t->forward_events)
-        fprintf(stderr,
-                "ipv6probe-forward: %llu events read direction \"forward\" (logged in FORWARD); "
-                "internal_prefixes or internal_interfaces make it site-relative\n",
-                t->forward_events);
-    v6p_site_free(t->site);
-    v6p_dedupe_free(t->dedupe);
+    if (t->chain) {
+        v6p_chain_stats s;
+        v6p_chain_get_stats(t->chain, &s, sizeof(s));
+        if (s.direction_forward)
+            fprintf(stderr,
+                    "ipv6probe-forward: %llu events read direction \"forward\" (logged in "
+                    "FORWARD); internal_prefixes or internal_interfaces make it site-relative\n",
+                    (unsigned long long)s.direction_forward);
+    }
+    v6p_chain_free(t->chain);
     free(t);
 }

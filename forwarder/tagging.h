@@ -1,6 +1,6 @@
-/* The one place where the library's taggers are called, in order, on each
- * parsed event.  The taggers' state (trackers) lives here and is owned by
- * the worker thread. */
+/* The forwarder's side of the library's tagging chain (v6p_chain): builds
+ * it from the config, tags each parsed event, hands over the tables a
+ * reload replaces.  The chain (trackers) is owned by the worker thread. */
 #ifndef FWD_TAGGING_H
 #define FWD_TAGGING_H
 
@@ -17,8 +17,8 @@ typedef struct tagging_tables tagging_tables;
 /* Build the taggers the config asks for.  NULL with err on failure (a table
  * that does not load, a bad prefix, a bad threshold). */
 tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen);
-/* Tag one event in place. */
-void tagging_apply(tagging *t, v6p_event *ev);
+/* Tag evs[0..n) in place, in order (a batch: v6p_chain_apply_batch). */
+void tagging_apply_batch(tagging *t, v6p_event *const *evs, size_t n);
 
 /* Records the taggers produce besides events (ladder summaries), handed to
  * emit with their sourcetype. */

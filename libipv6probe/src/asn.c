@@ -17,7 +17,10 @@
 
 struct v6pi_asn {
     MMDB_s db;
-    char org[256];   /* the last lookup's organisation, NUL-terminated */
+    /* The organisations of the last V6PI_ASN_ORGS lookups, NUL-terminated,
+     * used in turn: each event of a batch keeps its own. */
+    char org[V6PI_ASN_ORGS][256];
+    unsigned org_next;
     uint64_t errors; /* lookups the database could not answer (corrupt data) */
 };
 
@@ -99,10 +102,11 @@ int v6pi_asn_lookup(v6pi_asn *a, const struct in6_addr *addr, int v4, uint32_t *
     *org = NULL;
     if (MMDB_get_value(&r.entry, &d, "autonomous_system_organization", NULL) == MMDB_SUCCESS &&
         d.has_data && d.type == MMDB_DATA_TYPE_UTF8_STRING) {
-        size_t n = d.data_size < sizeof(a->org) - 1 ? d.data_size : sizeof(a->org) - 1;
-        memcpy(a->org, d.utf8_string, n);
-        a->org[n] = '\0';
-        *org = a->org;
+        char *o = a->org[a->org_next++ % V6PI_ASN_ORGS];
+        size_t n = d.data_size < sizeof(a->org[0]) - 1 ? d.data_size : sizeof(a->org[0]) - 1;
+        memcpy(o, d.utf8_string, n);
+        o[n] = '\0';
+        *org = o;
     }
     return 1;
 }

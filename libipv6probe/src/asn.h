@@ -15,7 +15,9 @@ v6pi_asn *v6pi_asn_open(const char *path, v6p_error *err);
 void v6pi_asn_close(v6pi_asn *a);
 
 /* 1 when the database has a record with an AS number for the address (the
- * organisation may be NULL; it stays valid until the next lookup), else 0. */
+ * organisation may be NULL; it stays valid for the next V6PI_ASN_ORGS - 1
+ * lookups, so that each event of a batch has its own), else 0. */
+#define V6PI_ASN_ORGS 256
 int v6pi_asn_lookup(v6pi_asn *a, const struct in6_addr *addr, int v4, uint32_t *asn,
                     const char **org);
 

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "ipv6probe/harvest.h"
 #include "ipv6probe/json.h"
@@ -64,7 +63,7 @@ struct v6p_harvest {
     suspect_rec *queue;
     uint32_t q_head, q_len;
     v6p_harvest_stats st;
-    yajl_gen g;
+    v6p_json_builder *json; /* one record's text */
 };
 
 static void defaults(v6p_harvest_config *cfg)
@@ -121,13 +120,12 @@ v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
     h->addresses = make_table(c.address_capacity, 16, sizeof(addr_val), c.seed, &bad);
     h->remotes = make_table(c.remote_capacity, 8, sizeof(remote_val), c.seed, &bad);
     h->queue = calloc(c.summary_queue, sizeof(suspect_rec));
-    h->g = yajl_gen_alloc(NULL);
-    if (bad || !h->queue || !h->g) {
+    h->json = v6p_json_builder_new();
+    if (bad || !h->queue || !h->json) {
         v6p_harvest_free(h);
         v6pi_error_set(err, ENOMEM, "harvest: cannot allocate its tables");
         return NULL;
     }
-    yajl_gen_config(h->g, yajl_gen_validate_utf8, 0);
     return h;
 }
 
@@ -139,8 +137,7 @@ void v6p_harvest_free(v6p_harvest *h)
     v6pi_table_free(h->addresses);
     v6pi_table_free(h->remotes);
     free(h->queue);
-    if (h->g)
-        yajl_gen_free(h->g);
+    v6p_json_builder_free(h->json);
     free(h);
 }
 
@@ -276,58 +273,37 @@ int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev)
     return 0;
 }
 
-static void gen_key(yajl_gen g, const char *k)
-{
-    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-}
-
-static void gen_addr(yajl_gen g, const char *k, const struct in6_addr *a)
+static void put_addr(v6p_json_builder *b, const char *key, const struct in6_addr *a)
 {
     char buf[INET6_ADDRSTRLEN];
-    size_t n = v6p_addr_format(a, 0, buf);
-    gen_key(g, k);
-    yajl_gen_string(g, (const unsigned char *)buf, n);
+    v6p_json_string(b, key, buf, v6p_addr_format(a, 0, buf));
 }
 
-static void gen_num(yajl_gen g, const char *k, long long v)
+static void write_suspect(v6p_json_builder *b, const suspect_rec *s)
 {
-    gen_key(g, k);
-    yajl_gen_integer(g, v);
-}
-
-static void write_suspect(yajl_gen g, const suspect_rec *s)
-{
-    char buf[64];
+    char buf[INET6_ADDRSTRLEN + 4];
     struct in6_addr prefix;
     memset(&prefix, 0, sizeof(prefix));
     memcpy(prefix.s6_addr, s->prefix, 8);
-    yajl_gen_map_open(g);
-    gen_num(g, "schema", 1);
-    gen_num(g, "time", s->first_probe);
-    if (s->dvc[0]) {
-        /* dvc is bytes from a log line: quoted by the project's one string
-         * encoder, which makes invalid UTF-8 valid (yajl would copy it or
-         * refuse it); yajl_gen_number appends that text as it is. */
-        char q[V6P_JSON_QUOTE_MAX(DVC_MAX)];
-        gen_key(g, "dvc");
-        yajl_gen_number(g, q, v6p_json_quote(q, s->dvc, strlen(s->dvc), NULL));
-    }
-    gen_addr(g, "suspect", &s->suspect);
+    v6p_json_object_begin(b, NULL);
+    v6p_json_uint(b, "schema", 1);
+    v6p_json_int(b, "time", s->first_probe);
+    /* dvc is bytes from a log line: the builder makes it valid UTF-8. */
+    if (s->dvc[0])
+        v6p_json_cstring(b, "dvc", s->dvc);
+    put_addr(b, "suspect", &s->suspect);
     size_t n = v6p_addr_format(&prefix, 0, buf);
-    snprintf(buf + n, sizeof(buf) - n, "/64");
-    gen_key(g, "suspect_prefix");
-    yajl_gen_string(g, (const unsigned char *)buf, strlen(buf));
-    gen_key(g, "score");
-    n = (size_t)snprintf(buf, sizeof(buf), "%.3f", s->score);
-    yajl_gen_number(g, buf, n);
-    gen_num(g, "probed_targets", s->support);
-    gen_num(g, "contacted_targets", s->contacted);
-    gen_num(g, "never_probed_contacts", s->never_probed);
-    gen_num(g, "first_contact", s->first_contact);
-    gen_num(g, "first_probe", s->first_probe);
-    gen_addr(g, "target", &s->target);
-    gen_addr(g, "prober", &s->prober);
-    yajl_gen_map_close(g);
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "/64");
+    v6p_json_string(b, "suspect_prefix", buf, n);
+    v6p_json_double(b, "score", s->score, 3);
+    v6p_json_uint(b, "probed_targets", s->support);
+    v6p_json_uint(b, "contacted_targets", s->contacted);
+    v6p_json_uint(b, "never_probed_contacts", s->never_probed);
+    v6p_json_int(b, "first_contact", s->first_contact);
+    v6p_json_int(b, "first_probe", s->first_probe);
+    put_addr(b, "target", &s->target);
+    put_addr(b, "prober", &s->prober);
+    v6p_json_object_end(b);
 }
 
 size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud)
@@ -335,16 +311,18 @@ size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud)
     size_t n = 0;
     while (h->q_len) {
         const suspect_rec *s = &h->queue[h->q_head];
-        yajl_gen_reset(h->g, NULL);
-        yajl_gen_clear(h->g);
-        write_suspect(h->g, s);
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(h->g, &buf, &len);
-        /* yajl keeps its buffer NUL-terminated. */
-        emit(ud, "ipv6probe:suspect", (const char *)buf, len, s->first_probe);
         h->q_head = (h->q_head + 1) % h->cfg.summary_queue;
         h->q_len--;
+        v6p_json_builder_reset(h->json);
+        write_suspect(h->json, s);
+        const char *text;
+        size_t len;
+        /* Out of memory: the record is lost, and counted. */
+        if (v6p_json_builder_finish(h->json, &text, &len, NULL) != 0) {
+            h->st.records_dropped++;
+            continue;
+        }
+        emit(ud, "ipv6probe:suspect", text, len, s->first_probe);
         n++;
     }
     return n;

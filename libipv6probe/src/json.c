@@ -1,9 +1,9 @@
-/* JSON for events: one walk over the field table.
+/* JSON for events and records: one encoder.
  *
- * The object is written straight into a growing buffer rather than through
- * yajl_gen: yajl's generator checks its state machine, goes through a print
- * callback and formats numbers with printf for every token, which cost
- * about 1.4 us per event here, more than the parse itself (see
+ * The event object is written straight into a growing buffer rather than
+ * through yajl_gen: yajl's generator checks its state machine, goes through
+ * a print callback and formats numbers with printf for every token, which
+ * cost about 1.4 us per event here, more than the parse itself (see
  * tests/bench/).  Writing keys that are known at compile time, numbers and
  * addresses directly is several times faster.  Text from the line (or a
  * table) that holds a quote, a backslash, a control byte or any byte of
@@ -12,22 +12,42 @@
  * well-formed UTF-8 with U+FFFD, counting them, because a log line may hold
  * any bytes and a receiver (Splunk HEC) refuses a whole batch for one
  * invalid string.  Clean ASCII strings, which is nearly all of them, are
- * copied as they are. */
+ * copied as they are.
+ *
+ * Records other than events (ladder summaries, suspects, stats, HEC
+ * envelopes) are built with v6p_json_builder: the same buffer, the same
+ * string and number encoders, with commas and nesting tracked for the
+ * caller.  The event writer is a builder with the keys of the field table
+ * prepared. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "field.h"
 #include "ipv6probe/addr.h"
 #include "ipv6probe/json.h"
 
 #define KEY_SLOT 32
 
-struct v6p_json_writer {
+struct v6p_json_builder {
     char *buf;
     size_t len, cap;
-    int failed;                  /* a grow failed: the event is lost, the writer is not */
+    int failed;                  /* a grow failed: the record is lost, the builder is not */
     unsigned long long replaced; /* invalid UTF-8 bytes replaced, in all */
+    /* Records only: bit d of `member` set when the container at depth d
+     * (1 = outermost) holds a value already (the next one needs a comma);
+     * bit d of `array` when that container is an array. */
+    unsigned depth;
+    int misuse; /* too deep, or an end without its begin */
+    uint64_t member, array;
+    int top_done; /* the top value is written */
+};
+
+struct v6p_json_writer {
+    v6p_json_builder b; /* the buffer */
     /* `"key":` of every field, built once from the field table, in slots of
      * a fixed size so that copying one is a few vector moves (a copy of
      * variable length became `rep movs`, which alone took a third of the
@@ -44,14 +64,20 @@ struct v6p_json_writer {
     int in_id_order;
 };
 
+static int builder_init(v6p_json_builder *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->cap = 4096;
+    b->buf = malloc(b->cap);
+    return b->buf ? 0 : -1;
+}
+
 v6p_json_writer *v6p_json_writer_new(void)
 {
     v6p_json_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return NULL;
-    w->cap = 4096;
-    w->buf = malloc(w->cap);
-    if (!w->buf) {
+    if (builder_init(&w->b) != 0) {
         v6p_json_writer_free(w);
         return NULL;
     }
@@ -78,13 +104,13 @@ void v6p_json_writer_free(v6p_json_writer *w)
 {
     if (!w)
         return;
-    free(w->buf);
+    free(w->b.buf);
     free(w);
 }
 
 /* Make room for n more bytes; on failure later writes are skipped and the
- * event reports -1. */
-static int reserve(v6p_json_writer *w, size_t n)
+ * record reports -1. */
+static int reserve(v6p_json_builder *w, size_t n)
 {
     if (w->len + n <= w->cap)
         return 1;
@@ -103,13 +129,13 @@ static int reserve(v6p_json_writer *w, size_t n)
     return 1;
 }
 
-static inline void put(v6p_json_writer *w, const char *s, size_t n)
+static inline void put(v6p_json_builder *w, const char *s, size_t n)
 {
     memcpy(w->buf + w->len, s, n);
     w->len += n;
 }
 
-static inline void put_c(v6p_json_writer *w, char c)
+static inline void put_c(v6p_json_builder *w, char c)
 {
     w->buf[w->len++] = c;
 }
@@ -170,12 +196,12 @@ static size_t fmt_u64(char *buf, uint64_t v)
 
 /* The callers reserve room for the value first (64 bytes covers every
  * number, address, MAC and stamp). */
-static void put_u64(v6p_json_writer *w, uint64_t v)
+static void put_u64(v6p_json_builder *w, uint64_t v)
 {
     w->len += fmt_u64(w->buf + w->len, v);
 }
 
-static void put_i64(v6p_json_writer *w, int64_t v)
+static void put_i64(v6p_json_builder *w, int64_t v)
 {
     if (v < 0) {
         put_c(w, '-');
@@ -185,20 +211,10 @@ static void put_i64(v6p_json_writer *w, int64_t v)
     }
 }
 
-static void put_time(v6p_json_writer *w, int64_t sec, uint32_t usec)
-{
-    put_i64(w, sec);
-    char *o = w->buf + w->len;
-    *o++ = '.';
-    for (int d = 100000; d >= 1; d /= 10)
-        *o++ = (char)('0' + usec / (unsigned)d % 10);
-    w->len = (size_t)(o - w->buf);
-}
-
 /* put() for the short strings of an event (interface names, rules): two
  * overlapping fixed-size moves instead of a call to memcpy.  Nothing is
  * written outside [len, len + n), which the caller reserved. */
-static inline void put_short(v6p_json_writer *w, const char *s, size_t n)
+static inline void put_short(v6p_json_builder *w, const char *s, size_t n)
 {
     char *o = w->buf + w->len;
     if (n >= 8 && n <= 16) {
@@ -289,7 +305,7 @@ size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *
  * escape and no byte of 0x80 or above; anything else goes through
  * v6p_json_quote, which escapes and replaces invalid UTF-8, so that every
  * event is valid JSON whatever bytes the line held. */
-static void put_str(v6p_json_writer *w, const char *s, size_t n)
+static void put_str(v6p_json_builder *w, const char *s, size_t n)
 {
     size_t i = 0;
     /* Eight bytes at a time: a byte below 0x20, a quote, a backslash or a
@@ -324,27 +340,12 @@ static void put_str(v6p_json_writer *w, const char *s, size_t n)
         w->len += v6p_json_quote(w->buf + w->len, s, n, &w->replaced);
 }
 
-static void put_cstr(v6p_json_writer *w, const char *s)
+static void put_cstr(v6p_json_builder *w, const char *s)
 {
     put_str(w, s, strlen(s));
 }
 
-static void put_mac(v6p_json_writer *w, const uint8_t *m)
-{
-    static const char hex[] = "0123456789abcdef";
-    char *o = w->buf + w->len;
-    *o++ = '"';
-    for (int i = 0; i < 6; i++) {
-        *o++ = hex[m[i] >> 4];
-        *o++ = hex[m[i] & 15];
-        if (i < 5)
-            *o++ = ':';
-    }
-    *o++ = '"';
-    w->len = (size_t)(o - w->buf);
-}
-
-static void put_flags(v6p_json_writer *w, v6p_field f, uint32_t bits)
+static void put_flags(v6p_json_builder *w, v6p_field f, uint32_t bits)
 {
     static const char *const tcp[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"};
     static const char *const ip[] = {"CE", "DF", "MF"};
@@ -401,29 +402,19 @@ static const char *enum_name(const v6p_event *ev, v6p_field f)
     }
 }
 
-static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
+/* The values put_fixed does not write: strings, flag lists and the rarer
+ * types, each reserving its own room (the caller reserved 64 bytes, which
+ * covers a boolean, a 64-bit number and an IPv4 address). */
+static void put_field(v6p_json_builder *w, const v6p_event *ev, v6p_field f,
                       const v6pi_field_info *fi)
 {
     const void *m = (const char *)ev + fi->offset;
     switch ((v6pi_field_type)fi->type) {
-    case V6PI_T_NUM: {
-        uint64_t v = fi->size == 1   ? *(const uint8_t *)m
-                     : fi->size == 2 ? *(const uint16_t *)m
-                     : fi->size == 4 ? *(const uint32_t *)m
-                                     : *(const uint64_t *)m;
-        put_u64(w, v);
-        break;
-    }
     case V6PI_T_SPAN: {
         const v6p_span *s = m;
         put_str(w, s->ptr, s->len);
         break;
     }
-    case V6PI_T_ADDR:
-        put_c(w, '"');
-        w->len += v6p_addr_format(m, ev->protocol_version == 4, w->buf + w->len);
-        put_c(w, '"');
-        break;
     case V6PI_T_ADDR4: {
         struct in6_addr mapped;
         memset(&mapped, 0, sizeof(mapped));
@@ -434,36 +425,12 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
         put_c(w, '"');
         break;
     }
-    case V6PI_T_MAC:
-        put_mac(w, m);
-        break;
     case V6PI_T_BOOL:
         if (*(const bool *)m)
             put(w, "true", 4);
         else
             put(w, "false", 5);
         break;
-    case V6PI_T_TIME:
-        put_time(w, ev->time_sec, ev->time_usec);
-        break;
-    case V6PI_T_ENUM: {
-        const char *name = enum_name(ev, f);
-        if (name) {
-            /* The names are constants without anything to escape (the
-             * fixed room reserved for a value covers the longest). */
-            size_t n = strlen(name);
-            put_c(w, '"');
-            put_short(w, name, n);
-            put_c(w, '"');
-        } else {
-            /* A protocol without a name here is given as its number, in text,
-             * so that the field keeps one type. */
-            put_c(w, '"');
-            put_u64(w, *(const uint8_t *)m);
-            put_c(w, '"');
-        }
-        break;
-    }
     case V6PI_T_FLAGS: {
         uint32_t bits = f == V6P_F_IP_FLAG    ? *(const uint8_t *)m
                         : f == V6P_F_TCP_FLAG ? *(const uint16_t *)m
@@ -487,6 +454,8 @@ static void put_field(v6p_json_writer *w, const v6p_event *ev, v6p_field f,
     }
     case V6PI_T_INT64:
         put_i64(w, *(const int64_t *)m);
+        break;
+    default: /* the fixed-size types: put_fixed */
         break;
     }
 }
@@ -572,12 +541,14 @@ static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6pi_fie
 
 unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w)
 {
-    return w->replaced;
+    return w->b.replaced;
 }
 
-int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **out, size_t *out_len)
+int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **out,
+                         size_t *out_len)
 {
     const v6pi_field_info *table = v6pi_field_table();
+    v6p_json_builder *w = &jw->b;
     w->len = 0;
     w->failed = 0;
     put(w, "{\"schema\":1", 11);
@@ -588,13 +559,13 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
      * order, which costs a pass over them. */
     uint64_t ordered[V6P_FIELD_WORDS] = {0};
     const uint64_t *walk = ev->present;
-    if (!w->in_id_order) {
+    if (!jw->in_id_order) {
         for (int word = 0; word < V6P_FIELD_WORDS; word++)
             for (uint64_t bits = ev->present[word]; bits; bits &= bits - 1) {
                 int f = word * 64 + __builtin_ctzll(bits);
                 if (f >= V6P_F_COUNT_)
                     break;
-                unsigned r = w->rank[f];
+                unsigned r = jw->rank[f];
                 ordered[r / 64] |= (uint64_t)1 << (r % 64);
             }
         walk = ordered;
@@ -604,9 +575,9 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
             int pos = word * 64 + __builtin_ctzll(bits);
             if (pos >= V6P_F_COUNT_)
                 break;
-            int f = w->in_id_order ? pos : v6pi_json_order[pos];
+            int f = jw->in_id_order ? pos : v6pi_json_order[pos];
             /* A C string field with no string behind it has nothing to say. */
-            if (((w->cstr[f / 64] >> (f % 64)) & 1) &&
+            if (((jw->cstr[f / 64] >> (f % 64)) & 1) &&
                 !*(const char *const *)((const char *)ev + table[f].offset))
                 continue;
             /* The key, a comma and room for any fixed-size value (the longest is
@@ -614,24 +585,25 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
              * flag lists reserve their own room. */
             if (!reserve(w, 1 + KEY_SLOT + 64))
                 break;
-            unsigned kl = w->key_len[f];
+            unsigned kl = jw->key_len[f];
+            char *o;
             if (kl) {
-                char *o = w->buf + w->len;
+                o = w->buf + w->len;
                 *o++ = ',';
-                memcpy(o, w->keys[f], KEY_SLOT);
+                memcpy(o, jw->keys[f], KEY_SLOT);
                 o += kl;
-                char *e = put_fixed(o, ev, (v6p_field)f, &table[f]);
-                w->len = (size_t)((e ? e : o) - w->buf);
-                if (e)
-                    continue;
             } else {
                 put_c(w, ',');
                 put_cstr(w, table[f].name);
                 if (!reserve(w, 1 + 64))
                     break;
                 put_c(w, ':');
+                o = w->buf + w->len;
             }
-            put_field(w, ev, (v6p_field)f, &table[f]);
+            char *e = put_fixed(o, ev, (v6p_field)f, &table[f]);
+            w->len = (size_t)((e ? e : o) - w->buf);
+            if (!e)
+                put_field(w, ev, (v6p_field)f, &table[f]);
         }
     if (!reserve(w, 2) || w->failed)
         return -1;
@@ -639,5 +611,227 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
     w->buf[w->len] = '\0';
     *out = w->buf;
     *out_len = w->len;
+    return 0;
+}
+
+/* ---- the record builder ---- */
+
+v6p_json_builder *v6p_json_builder_new(void)
+{
+    v6p_json_builder *b = malloc(sizeof(*b));
+    if (!b || builder_init(b) != 0) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void v6p_json_builder_free(v6p_json_builder *b)
+{
+    if (!b)
+        return;
+    free(b->buf);
+    free(b);
+}
+
+void v6p_json_builder_reset(v6p_json_builder *b)
+{
+    b->len = 0;
+    b->failed = b->misuse = b->top_done = 0;
+    b->depth = 0;
+    b->member = b->array = 0;
+}
+
+unsigned long long v6p_json_builder_replaced(const v6p_json_builder *b)
+{
+    return b->replaced;
+}
+
+/* Before a value: the comma when the container holds one already, then the
+ * key.  `more` is the room the value needs (beyond what it reserves
+ * itself).  Returns 0 when nothing may be written. */
+static int value_start(v6p_json_builder *b, const char *key, size_t more)
+{
+    if (b->depth == 0) {
+        if (b->top_done)
+            b->misuse = 1; /* a second top value */
+        b->top_done = 1;
+    } else {
+        uint64_t bit = (uint64_t)1 << (b->depth - 1);
+        if ((b->member & bit) && reserve(b, 1))
+            put_c(b, ',');
+        b->member |= bit;
+    }
+    if (key) {
+        put_str(b, key, strlen(key));
+        if (reserve(b, 1))
+            put_c(b, ':');
+    }
+    return reserve(b, more);
+}
+
+static void open_container(v6p_json_builder *b, const char *key, char c, int array)
+{
+    if (!value_start(b, key, 1))
+        return;
+    if (b->depth == V6P_JSON_MAX_DEPTH) {
+        b->misuse = 1;
+        return;
+    }
+    put_c(b, c);
+    uint64_t bit = (uint64_t)1 << b->depth;
+    b->depth++;
+    b->member &= ~bit;
+    if (array)
+        b->array |= bit;
+    else
+        b->array &= ~bit;
+}
+
+static void close_container(v6p_json_builder *b, char c, int array)
+{
+    if (b->depth == 0 || !!(b->array >> (b->depth - 1) & 1) != array) {
+        b->misuse = 1;
+        return;
+    }
+    b->depth--;
+    if (reserve(b, 1))
+        put_c(b, c);
+}
+
+void v6p_json_object_begin(v6p_json_builder *b, const char *key)
+{
+    open_container(b, key, '{', 0);
+}
+
+void v6p_json_object_end(v6p_json_builder *b)
+{
+    close_container(b, '}', 0);
+}
+
+void v6p_json_array_begin(v6p_json_builder *b, const char *key)
+{
+    open_container(b, key, '[', 1);
+}
+
+void v6p_json_array_end(v6p_json_builder *b)
+{
+    close_container(b, ']', 1);
+}
+
+void v6p_json_string(v6p_json_builder *b, const char *key, const char *s, size_t n)
+{
+    if (value_start(b, key, 0))
+        put_str(b, s, n);
+}
+
+void v6p_json_cstring(v6p_json_builder *b, const char *key, const char *s)
+{
+    v6p_json_string(b, key, s, strlen(s));
+}
+
+void v6p_json_bytes(v6p_json_builder *b, const char *key, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!value_start(b, key, V6P_JSON_QUOTE_MAX(n)))
+        return;
+    char *o = b->buf + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20 || c >= 0x7f) {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->buf);
+}
+
+void v6p_json_uint(v6p_json_builder *b, const char *key, uint64_t v)
+{
+    if (value_start(b, key, 24))
+        put_u64(b, v);
+}
+
+void v6p_json_int(v6p_json_builder *b, const char *key, int64_t v)
+{
+    if (value_start(b, key, 24))
+        put_i64(b, v);
+}
+
+void v6p_json_double(v6p_json_builder *b, const char *key, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        v6p_json_null(b, key);
+        return;
+    }
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 17)
+        decimals = 17;
+    /* %f of a large double has up to 309 digits before the point. */
+    char buf[360];
+    int n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+    if (n <= 0 || (size_t)n >= sizeof(buf)) {
+        v6p_json_null(b, key);
+        return;
+    }
+    if (value_start(b, key, (size_t)n))
+        put(b, buf, (size_t)n);
+}
+
+void v6p_json_time(v6p_json_builder *b, const char *key, int64_t sec, uint32_t usec)
+{
+    if (!value_start(b, key, 32))
+        return;
+    put_i64(b, sec);
+    char *o = b->buf + b->len;
+    *o++ = '.';
+    usec %= 1000000;
+    for (unsigned d = 100000; d >= 1; d /= 10)
+        *o++ = (char)('0' + usec / d % 10);
+    b->len = (size_t)(o - b->buf);
+}
+
+void v6p_json_bool(v6p_json_builder *b, const char *key, int v)
+{
+    v6p_json_raw(b, key, v ? "true" : "false", v ? 4 : 5);
+}
+
+void v6p_json_null(v6p_json_builder *b, const char *key)
+{
+    v6p_json_raw(b, key, "null", 4);
+}
+
+void v6p_json_raw(v6p_json_builder *b, const char *key, const char *json, size_t n)
+{
+    if (value_start(b, key, n))
+        put(b, json, n);
+}
+
+int v6p_json_builder_finish(v6p_json_builder *b, const char **out, size_t *len, v6p_error *err)
+{
+    if (b->failed || !reserve(b, 1)) {
+        v6pi_error_set(err, ENOMEM, "JSON record: out of memory");
+        return -1;
+    }
+    if (b->misuse || b->depth) {
+        v6pi_error_set(err, EINVAL, "JSON record: %s",
+                       b->depth ? "an object or array is still open"
+                                : "nesting too deep, a second top value or an end "
+                                  "without its begin");
+        return -1;
+    }
+    b->buf[b->len] = '\0';
+    *out = b->buf;
+    *len = b->len;
     return 0;
 }

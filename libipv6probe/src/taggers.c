@@ -1,7 +1,6 @@
 /* The tagger set: ladder, scan and classification over one event stream,
  * and the queue of ladder summary records.  See ipv6probe/taggers.h. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +22,8 @@ struct v6p_taggers {
     v6pi_ladder_summary *queue;
     size_t qcap, qhead, qlen;
     uint64_t dropped;
-    char *json; /* one record's text */
+    v6p_json_builder *json; /* one record's text */
 };
-
-#define JSON_MAX 8192
 
 static void defaults(v6p_taggers_config *c)
 {
@@ -148,7 +145,7 @@ v6p_taggers *v6p_taggers_new(const v6p_taggers_config *user, v6p_error *err)
     int code = 0;
     t->qcap = cfg->ladder_summary_queue;
     t->queue = calloc(t->qcap, sizeof(*t->queue));
-    t->json = malloc(JSON_MAX);
+    t->json = v6p_json_builder_new();
     if (!t->queue || !t->json)
         code = ENOMEM;
     if (!code)
@@ -172,7 +169,7 @@ void v6p_taggers_free(v6p_taggers *t)
     v6p_classify_free(t->classify);
     v6pi_asn_close(t->asn);
     free(t->queue);
-    free(t->json);
+    v6p_json_builder_free(t->json);
     free(t);
 }
 
@@ -310,6 +307,11 @@ static inline void step_link(v6p_taggers *t, const v6p_event *ev, prep *p)
 
 size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n)
 {
+    /* The ASN lookup keeps the organisations of its last V6PI_ASN_ORGS
+     * lookups: one for each event of the batch. */
+    _Static_assert(V6P_TAGGERS_BATCH_MAX <= V6PI_ASN_ORGS, "one organisation per event");
+    if (n > V6P_TAGGERS_BATCH_MAX)
+        n = V6P_TAGGERS_BATCH_MAX;
     prep ring[RING];
     /* The next event for each step. */
     size_t h = 0, s = 0, w = 0, k = 0;
@@ -338,86 +340,75 @@ void v6p_taggers_flush(v6p_taggers *t)
 
 /* ---- summary records ---- */
 
-typedef struct out {
-    char *p;
-    size_t n, cap;
-} out;
-
-static void put(out *o, const char *fmt, ...)
-{
-    if (o->n >= o->cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        o->n += (size_t)k < o->cap - o->n ? (size_t)k : o->cap - o->n;
-}
-
-static void put_time(out *o, const char *key, int64_t us)
+/* Microseconds as seconds with six decimals (floor, so that a negative
+ * span reads as the events' stamps do). */
+static void put_us(v6p_json_builder *b, const char *key, int64_t us)
 {
     int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-    int64_t frac = us - sec * 1000000;
-    put(o, ",\"%s\":%lld.%06lld", key, (long long)sec, (long long)frac);
+    v6p_json_time(b, key, sec, (uint32_t)(us - sec * 1000000));
 }
 
-static void put_addr(out *o, const char *key, const struct in6_addr *a, int v4)
+static void put_addr(v6p_json_builder *b, const char *key, const struct in6_addr *a, int v4)
 {
     char buf[INET6_ADDRSTRLEN];
-    v6p_addr_format(a, v4, buf);
-    put(o, ",\"%s\":\"%s\"", key, buf);
+    v6p_json_string(b, key, buf, v6p_addr_format(a, v4, buf));
 }
 
-static size_t summary_json(const v6pi_ladder_summary *s, char *buf, size_t cap)
+static void summary_json(const v6pi_ladder_summary *s, v6p_json_builder *b)
 {
     static const char *const ends[] = {"gap", "window", "evicted", "flush"};
-    out o = {buf, 0, cap};
     int v4 = s->protocol_version == 4;
-    put(&o, "{\"schema\":1,\"kind\":\"%s\",\"ladder_id\":%llu",
-        s->kind == V6PI_LADDER_PROBE ? "probe" : "time_exceeded", (unsigned long long)s->id);
-    put_addr(&o, "src", &s->src, v4);
-    if (s->kind == V6PI_LADDER_PROBE) {
+    int probe = s->kind == V6PI_LADDER_PROBE;
+    v6p_json_object_begin(b, NULL);
+    v6p_json_uint(b, "schema", 1);
+    v6p_json_cstring(b, "kind", probe ? "probe" : "time_exceeded");
+    v6p_json_uint(b, "ladder_id", s->id);
+    put_addr(b, "src", &s->src, v4);
+    if (probe) {
         struct in6_addr p = s->src;
         if (!v4)
             memset(p.s6_addr + 8, 0, 8);
-        char pb[INET6_ADDRSTRLEN];
-        v6p_addr_format(&p, v4, pb);
-        put(&o, ",\"src_prefix\":\"%s/%d\"", pb, v4 ? 32 : 64);
+        char pb[INET6_ADDRSTRLEN + 4];
+        size_t n = v6p_addr_format(&p, v4, pb);
+        n += (size_t)snprintf(pb + n, sizeof(pb) - n, "/%d", v4 ? 32 : 64);
+        v6p_json_string(b, "src_prefix", pb, n);
     }
-    put_addr(&o, "dest", &s->dest, v4);
+    put_addr(b, "dest", &s->dest, v4);
     const char *tn = v6p_transport_name(s->protocol_number, s->protocol_version);
-    if (tn)
-        put(&o, ",\"transport\":\"%s\"", tn);
-    else
-        put(&o, ",\"transport\":\"%u\"", s->protocol_number);
-    put_time(&o, "first_time", s->first_us);
-    put_time(&o, "last_time", s->last_us);
-    put_time(&o, "duration", s->last_us - s->first_us);
-    put_time(&o, "max_gap", s->max_gap_us);
-    put(&o, ",\"rungs\":%u,\"probes\":%u", s->rungs, s->probes);
-    if (s->kind == V6PI_LADDER_PROBE)
-        put(&o, ",\"min_hop_limit\":%u,\"max_hop_limit\":%u,\"missing_rungs\":%u", s->min_hop,
-            s->max_hop, s->missing);
-    put(&o, ",\"repeats\":[");
-    for (unsigned i = 0; i < s->nrepeats; i++)
-        put(&o, "%s%u", i ? "," : "", s->repeats[i]);
-    put(&o, "]");
-    if (s->kind == V6PI_LADDER_TIME_EXCEEDED) {
-        unsigned n = s->nrouters < V6PI_LADDER_MAX_ROUTERS ? s->nrouters : V6PI_LADDER_MAX_ROUTERS;
-        put(&o, ",\"routers\":[");
-        for (unsigned i = 0; i < n; i++) {
-            char rb[INET6_ADDRSTRLEN];
-            v6p_addr_format(&s->routers[i], v4, rb);
-            put(&o, "%s\"%s\"", i ? "," : "", rb);
-        }
-        put(&o, "],\"reply_hop_limits\":[");
-        for (unsigned i = 0; i < n; i++)
-            put(&o, "%s%u", i ? "," : "", s->reply_hops[i]);
-        put(&o, "]");
+    char num[4];
+    if (!tn) {
+        snprintf(num, sizeof(num), "%u", s->protocol_number);
+        tn = num;
     }
-    put(&o, ",\"end\":\"%s\"}", s->end < 4 ? ends[s->end] : "gap");
-    return o.n;
+    v6p_json_cstring(b, "transport", tn);
+    put_us(b, "first_time", s->first_us);
+    put_us(b, "last_time", s->last_us);
+    put_us(b, "duration", s->last_us - s->first_us);
+    put_us(b, "max_gap", s->max_gap_us);
+    v6p_json_uint(b, "rungs", s->rungs);
+    v6p_json_uint(b, "probes", s->probes);
+    if (probe) {
+        v6p_json_uint(b, "min_hop_limit", s->min_hop);
+        v6p_json_uint(b, "max_hop_limit", s->max_hop);
+        v6p_json_uint(b, "missing_rungs", s->missing);
+    }
+    v6p_json_array_begin(b, "repeats");
+    for (unsigned i = 0; i < s->nrepeats; i++)
+        v6p_json_uint(b, NULL, s->repeats[i]);
+    v6p_json_array_end(b);
+    if (!probe) {
+        unsigned n = s->nrouters < V6PI_LADDER_MAX_ROUTERS ? s->nrouters : V6PI_LADDER_MAX_ROUTERS;
+        v6p_json_array_begin(b, "routers");
+        for (unsigned i = 0; i < n; i++)
+            put_addr(b, NULL, &s->routers[i], v4);
+        v6p_json_array_end(b);
+        v6p_json_array_begin(b, "reply_hop_limits");
+        for (unsigned i = 0; i < n; i++)
+            v6p_json_uint(b, NULL, s->reply_hops[i]);
+        v6p_json_array_end(b);
+    }
+    v6p_json_cstring(b, "end", s->end < 4 ? ends[s->end] : "gap");
+    v6p_json_object_end(b);
 }
 
 size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud)
@@ -425,11 +416,18 @@ size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud)
     size_t n = 0;
     while (t->qlen) {
         const v6pi_ladder_summary *s = &t->queue[t->qhead];
-        size_t len = summary_json(s, t->json, JSON_MAX);
         t->qhead = (t->qhead + 1) % t->qcap;
         t->qlen--;
-        int64_t sec = s->first_us / 1000000;
-        emit(ud, "ipv6probe:ladder", t->json, len, sec);
+        v6p_json_builder_reset(t->json);
+        summary_json(s, t->json);
+        const char *text;
+        size_t len;
+        /* Out of memory: the record is lost, and counted. */
+        if (v6p_json_builder_finish(t->json, &text, &len, NULL) != 0) {
+            t->dropped++;
+            continue;
+        }
+        emit(ud, "ipv6probe:ladder", text, len, s->first_us / 1000000);
         n++;
     }
     return n;

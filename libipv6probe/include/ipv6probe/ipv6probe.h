@@ -12,6 +12,7 @@
 #include "dedupe.h"
 #include "taggers.h"
 #include "harvest.h"
+#include "chain.h"
 #include "version.h"
 
 #endif

@@ -86,12 +86,14 @@ V6P_API void v6p_taggers_free(v6p_taggers *t);
  * Returns 0. */
 V6P_API int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev);
 
-/* Tag evs[0], evs[1], ... evs[n-1], in that order: the same tags, the same
- * summaries in the same order as v6p_taggers_apply on each in turn, but
- * faster, because the table lines a later event needs are loaded while an
- * earlier one is worked on (a batch of 32 or more gets most of the gain).
- * The events must be distinct.  The strings set stay valid as with apply.
- * Returns n. */
+/* Tag evs[0], evs[1], ... in that order: the same tags, the same summaries
+ * in the same order as v6p_taggers_apply on each in turn, but faster,
+ * because the table lines a later event needs are loaded while an earlier
+ * one is worked on (a batch of 32 or more gets most of the gain).  The
+ * events must be distinct.  Tags at most V6P_TAGGERS_BATCH_MAX events and
+ * returns how many (min(n, V6P_TAGGERS_BATCH_MAX)); the strings set on each
+ * stay valid until the next call of apply, apply_batch or flush. */
+#define V6P_TAGGERS_BATCH_MAX 256
 V6P_API size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n);
 
 /* End every open ladder (end of input) so that drain reports them. */
@@ -106,7 +108,7 @@ V6P_API size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud);
 /* Counters, for the forwarder's stats and for tests. */
 typedef struct v6p_taggers_stats {
     uint64_t ladders;           /* ladders declared */
-    uint64_t summaries_dropped; /* summaries lost because the queue was full */
+    uint64_t summaries_dropped; /* summaries lost: the queue was full, or no memory */
     uint64_t ladder_evictions;  /* open ladders pushed out by newer keys */
     uint64_t scan_evictions;    /* sources pushed out, all levels */
     uint64_t pair_evictions;
