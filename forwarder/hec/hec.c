@@ -1,8 +1,11 @@
 /* The HEC client (see hec.h).
  *
- * One thread owns everything below: the batches, the endpoints and the
+ * One thread owns everything in this file and the hec_*.c beside it (see
+ * hec_internal.h for which does what): the batches, the endpoints and the
  * curl multi handle.  Other threads only kick it (curl_multi_wakeup), ask
- * for a drain, or read the atomic counters.
+ * for a drain, or read the atomic counters.  This file is the loop: fill
+ * batches from the spool, send them, take the replies, and the public
+ * calls.
  *
  * A batch goes READY -> SENDING -> (ACKWAIT ->) done.  Failures put it back
  * to READY with a time before which it must not be sent again.  An event is
