@@ -70,11 +70,13 @@ char *emitter_reserve(emitter *e, size_t maxlen)
 
 void emitter_commit(emitter *e, size_t len, int cut, size_t bytes_in)
 {
-    e->bytes += bytes_in;
     if (cut)
         counter_add(&e->in->st.cut, 1);
-    if (!len)
+    if (!len) { /* nothing to pass on (an empty datagram): read all the same */
+        counter_add(&e->in->st.bytes, bytes_in);
         return;
+    }
+    e->bytes += bytes_in;
     batch_commit(e->b, len, cut ? REC_CUT : 0);
     e->lineno++;
     e->b->end_offset = -1;

@@ -71,7 +71,8 @@ static void emitter_lines_and_datagrams(void **state)
     assert_int_equal(counter_get(&in.st.lines), 2);
     assert_int_equal(counter_get(&in.st.bytes), 8);
 
-    /* Datagrams written in place: an empty one is counted in bytes only. */
+    /* Datagrams written in place: an empty one is counted in bytes at once,
+     * the others when their batch is handed over. */
     char *dst = emitter_reserve(&e, 16);
     assert_non_null(dst);
     memcpy(dst, "hello", 5);
@@ -83,6 +84,7 @@ static void emitter_lines_and_datagrams(void **state)
     emitter_commit(&e, 0, 0, 1);
     assert_int_equal(emitter_pending(&e), 2);
     assert_int_equal(counter_get(&in.st.cut), 2);
+    assert_int_equal(counter_get(&in.st.bytes), 8 + 1);
     /* No room for a record this large: the caller pushes first. */
     assert_null(emitter_reserve(&e, 240));
 
