@@ -393,7 +393,7 @@ int hec_start(hec **out, const hec_opts *o, char *err, size_t errlen)
         return HEC_ENOMEM;
     h->o = *o;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->progress, NULL);
+    clock_cond_init(&h->progress);
     if (getrandom(&h->rng, sizeof(h->rng), 0) != (ssize_t)sizeof(h->rng) || !h->rng)
         h->rng = (uint64_t)now_ms() | 1;
     if (hec_token_load(o->token_file, o->token_env, h->token, sizeof(h->token), err, errlen)) {
@@ -442,14 +442,7 @@ void hec_kick(hec *h)
 int hec_drain(hec *h, unsigned timeout_ms)
 {
     uint64_t target = spool_next_seq(h->o.spool);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline(timeout_ms);
     atomic_fetch_add(&h->drainers, 1);
     curl_multi_wakeup(h->multi);
     int rc = HEC_OK;

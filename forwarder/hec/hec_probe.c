@@ -78,7 +78,7 @@ int hec_probe(const hec_opts *o, hec_probe_fn report, void *ctx, char *err, size
     }
     h->o = *o;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->progress, NULL);
+    clock_cond_init(&h->progress);
     h->rng = (uint64_t)now_ms() | 1;
     if (hec_token_load(o->token_file, o->token_env, h->token, sizeof(h->token), err, errlen)) {
         hec_free(h);
