@@ -61,10 +61,6 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* ---- URLs and endpoints ---- */
-
-/* ---- batches ---- */
-
 /* ---- dead letters ---- */
 
 void hec_dead_letter(hec *h, const char *rec, size_t len, const char *endpoint, long status,
@@ -91,7 +87,7 @@ void hec_dead_letter(hec *h, const char *rec, size_t len, const char *endpoint, 
     fflush(f);
 }
 
-/* ---- requests ---- */
+/* ---- sending ---- */
 
 static void send_batch(hec *h, hbatch *b, int epi, int64_t now)
 {
@@ -480,5 +476,3 @@ const hec_stats *hec_get_stats(const hec *h)
 {
     return &h->st;
 }
-
-/* ---- --check-output ---- */
