@@ -54,12 +54,12 @@ work=$(mktemp -d)
 trap 'kill "${recv_pid:-}" 2>/dev/null; rm -rf "$work"' EXIT
 token=00000000-0000-4000-8000-0000000000d1
 printf '%s\n' "$token" >"$work/token"
-python3 tests/hec/hec_receiver.py --port 0 --port-file "$work/port" \
+python3 tests/forwarder/hec/hec_receiver.py --port 0 --port-file "$work/port" \
   --token "$token:ack" --out "$work/received.jsonl" >"$work/receiver.log" 2>&1 &
 recv_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 if [ ! -s "$work/port" ]; then
-  echo "demo: FAILED: the HEC receiver (tests/hec/hec_receiver.py) did not start:" >&2
+  echo "demo: FAILED: the HEC receiver (tests/forwarder/hec/hec_receiver.py) did not start:" >&2
   cat "$work/receiver.log" >&2
   exit 1
 fi

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what the forwarder's daemon tests need (tests/forward), on Debian 12:
+# Installs what the forwarder's daemon tests need (tests/forwarder), on Debian 12:
 #   - syslog-ng-core, from the archive as usual;
 #   - rsyslog, which conflicts with syslog-ng-core as a package, so its .deb
 #     is unpacked (not installed) under RSYSLOG_ROOT and run from there; its

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Firewall front-ends whose log prefixes the parser reads (tests/forward/
+# Firewall front-ends whose log prefixes the parser reads (tests/lab/
 # test_frontends.py runs them in network namespaces).  Installed disabled:
 # Debian enables neither ufw nor shorewall at install time.
 set -euo pipefail

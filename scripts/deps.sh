@@ -37,9 +37,9 @@ for extra in "$here"/scripts/deps-*.sh; do
 done
 
 # Splunk's own HEC client, for checking the test receiver against it.
-if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/hec/package-lock.json" ] &&
-  [ ! -d "$here/tests/hec/node_modules/splunk-logging" ]; then
-  (cd "$here/tests/hec" && npm ci --no-audit --no-fund --silent) ||
-    echo "deps: npm ci in tests/hec failed; the splunk-logging check will skip" >&2
+if command -v npm >/dev/null 2>&1 && [ -f "$here/tests/forwarder/hec/package-lock.json" ] &&
+  [ ! -d "$here/tests/forwarder/hec/node_modules/splunk-logging" ]; then
+  (cd "$here/tests/forwarder/hec" && npm ci --no-audit --no-fund --silent) ||
+    echo "deps: npm ci in tests/forwarder/hec failed; the splunk-logging check will skip" >&2
 fi
 exit 0

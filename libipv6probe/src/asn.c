@@ -30,7 +30,10 @@ v6pi_asn *v6pi_asn_open(const char *path, v6p_error *err)
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &a->db);
     if (rc != MMDB_SUCCESS) {
-        int code = rc == MMDB_IO_ERROR ? (errno ? errno : EIO) : EINVAL;
+        /* A file that cannot be opened or read says why (ENOENT, EACCES);
+         * one that opens but is not a database is EINVAL. */
+        int sys = rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR;
+        int code = sys ? (errno ? errno : EIO) : EINVAL;
         v6pi_error_set(err, code, "%s: %s", path, MMDB_strerror(rc));
         free(a);
         return NULL;

@@ -34,8 +34,8 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "hec"))
-sys.path.insert(0, os.path.join(HERE, "..", "forward"))
+sys.path.insert(0, os.path.join(HERE, "..", "forwarder", "hec"))
+sys.path.insert(0, os.path.join(HERE, "..", "forwarder"))
 import fwdlib as F  # noqa: E402
 from hec_harness import Receiver  # noqa: E402
 
@@ -218,7 +218,7 @@ def main():
     ap.add_argument("--receiver", help="hec_count_receiver (default: next to the forwarder's "
                     "build, tests/bench/hec_count_receiver)")
     ap.add_argument("--python-receiver", action="store_true",
-                    help="count with tests/hec/hec_receiver.py --count-only instead")
+                    help="count with tests/forwarder/hec/hec_receiver.py --count-only instead")
     ap.add_argument("--events", type=int, default=1000000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-syslog-ng", action="store_true")

@@ -3,7 +3,7 @@
  *
  *   hec_count_receiver --token TOKEN [--port N] [--port-file F]
  *
- * The Python receiver (tests/hec/hec_receiver.py) checks everything but
+ * The Python receiver (tests/forwarder/hec/hec_receiver.py) checks everything but
  * takes a whole core for less than 200,000 events/s; on a 2-core machine it
  * would measure itself.  This one keeps only what the benchmark must not
  * skip: the Authorization header, gzip bodies inflated, and every event

@@ -40,7 +40,7 @@ valgrind)
   # test_memory never, since it measures RSS, which valgrind changes.
   slow=" test_pe test_batch test_classify test_harvest "
   failed=0 n=0
-  for t in $(find "$build/tests" -maxdepth 2 -type f -name 'test_*' -perm -u+x | sort); do
+  for t in $(find "$build/tests" -maxdepth 4 -type f -name 'test_*' -perm -u+x | sort); do
     name=$(basename "$t")
     [ "$name" = test_memory ] && continue
     [ "${V6P_VALGRIND_ALL:-0}" != 1 ] && [[ $slow == *" $name "* ]] && continue
