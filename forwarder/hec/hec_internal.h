@@ -1,5 +1,6 @@
 /* Inside the HEC client: what its files share (see hec.c for how they fit
- * together).  Everything here runs on the client's one thread.
+ * together).  Everything here runs on the client's one thread (hec_probe.c
+ * on its caller's, with a client of its own).
  *
  *   hec.c        the loop, sending, event replies, dead letters, public calls
  *   hec_batch.c  batches: building them from the spool, gzip, the held list
@@ -34,6 +35,10 @@ enum { R_EVENT = 0, R_ACK, R_HEALTH };
 #define STAT_ADD(h, f, n) atomic_fetch_add_explicit(&(h)->st.f, (n), memory_order_relaxed)
 #define STAT_SET(h, f, n) atomic_store_explicit(&(h)->st.f, (n), memory_order_relaxed)
 
+/* A batch of HEC event objects that is the request body itself (records
+ * joined by '\n', maybe gzipped), with the spool sequence of each record.
+ * Not the queue's batch (queue.h), which carries log lines from the inputs
+ * to the worker: hec_batch_* and batch_* are two things. */
 typedef struct hbatch {
     uint64_t *seqs;
     size_t n, capn;
