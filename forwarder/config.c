@@ -709,7 +709,7 @@ static int set_indexed_fields(ctx *c, yaml_node_t *n, void *base)
         return -1;
     for (size_t i = 0; i < cfg->hec.n_indexed_fields; i++) {
         const char *f = cfg->hec.indexed_fields[i];
-        if (v6p_field_by_name(f, strlen(f)) == V6P_F_COUNT_)
+        if (v6p_field_by_name(f, strlen(f)) == V6P_F_NONE)
             return fail(c, yaml_document_get_node(c->doc, n->data.sequence.items.start[i]),
                         "\"%s\" is not an event field", f);
     }
@@ -895,11 +895,11 @@ void config_defaults(fwd_config *c)
     c->follow_poll_ms = 250;
     c->default_patterns = 1;
     c->dedupe_enabled = 1;
-    v6p_dedupe_config_init(&c->dedupe);
+    v6p_dedupe_config_init(&c->dedupe, sizeof(c->dedupe));
     c->max_line = 64 * 1024;
     c->unparsed = UNPARSED_STDERR;
-    v6p_pe_config_init(&c->pe);
-    v6p_taggers_config_init(&c->taggers);
+    v6p_pe_config_init(&c->pe, sizeof(c->pe));
+    v6p_taggers_config_init(&c->taggers, sizeof(c->taggers));
     c->classification.builtin = 1;
     c->out_stdout = -1;
     c->hec.tls.verify = 1;

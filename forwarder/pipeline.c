@@ -77,7 +77,7 @@ static int64_t host_boot_time(void)
 v6p_parser *pipeline_build_parser(const fwd_config *cfg, char *err, size_t errlen)
 {
     v6p_parser_options o;
-    memset(&o, 0, sizeof(o));
+    v6p_parser_options_init(&o, sizeof(o));
     o.local_utc_offset = (int32_t)cfg->utc_offset;
     o.boot_time = cfg->boot_time ? cfg->boot_time : host_boot_time();
     o.no_default_patterns = !cfg->default_patterns;

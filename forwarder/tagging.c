@@ -12,6 +12,7 @@
 #include "tagging.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,7 +100,7 @@ void tagging_tables_free(tagging_tables *tb)
 tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t errlen)
 {
     tagging_tables *tb = calloc(1, sizeof(*tb));
-    if (!tb || !(tb->classify = v6p_classify_new()) ||
+    if (!tb || !(tb->classify = v6p_classify_new(NULL)) ||
         !(tb->prefixes = calloc(cfg->n_internal_prefixes + 1, sizeof(char *)))) {
         snprintf(err, errlen, "out of memory");
         tagging_tables_free(tb);
@@ -154,12 +155,12 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
 static int add_prefixes(tagging *t, const tagging_tables *tb, char *err, size_t errlen)
 {
     size_t bad = 0;
-    v6p_pe_status st =
-        v6p_pe_set_prefixes(t->pe, (const char *const *)tb->prefixes, tb->n_prefixes, &bad);
-    if (st != V6P_PE_OK) {
+    v6p_error e = {0};
+    if (v6p_pe_set_prefixes(t->pe, (const char *const *)tb->prefixes, tb->n_prefixes, &bad, &e) !=
+        0) {
         snprintf(err, errlen, "internal_prefixes: \"%s\": %s",
                  bad < tb->n_prefixes ? tb->prefixes[bad] : "",
-                 st == V6P_PE_EFULL ? "too many prefixes" : "not an IPv6 prefix");
+                 e.code == ENOSPC ? "too many prefixes" : "not an IPv6 prefix");
         return -1;
     }
     return 0;
@@ -172,7 +173,7 @@ tagging *tagging_init(const fwd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (v6p_pe_create(&cfg->pe, &t->pe) != V6P_PE_OK) {
+    if (!(t->pe = v6p_pe_new(&cfg->pe, NULL))) {
         snprintf(err, errlen,
                  "pe: the temporary-address tracker cannot be made with these "
                  "settings (lifetimes, sizes)");
@@ -266,13 +267,13 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
                    void *arg)
 {
     v6p_pe_stats ps;
-    v6p_pe_get_stats(t->pe, &ps);
+    v6p_pe_get_stats(t->pe, &ps, sizeof(ps));
     emit(arg, "pe_addresses", ps.addresses);
     emit(arg, "pe_prefixes", ps.prefixes);
     emit(arg, "pe_address_evictions", ps.address_evictions);
     emit(arg, "pe_learned_prefixes", ps.learned_prefixes);
     v6p_taggers_stats ts;
-    v6p_taggers_get_stats(t->taggers, &ts);
+    v6p_taggers_get_stats(t->taggers, &ts, sizeof(ts));
     emit(arg, "ladders", ts.ladders);
     emit(arg, "ladder_evictions", ts.ladder_evictions);
     emit(arg, "ladder_summaries_dropped", ts.summaries_dropped);
@@ -282,13 +283,13 @@ void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigne
     emit(arg, "classification_asns", ts.classify_asns);
     emit(arg, "asn_lookup_errors", ts.asn_lookup_errors);
     v6p_harvest_stats hs;
-    v6p_harvest_get_stats(t->harvest, &hs);
+    v6p_harvest_get_stats(t->harvest, &hs, sizeof(hs));
     emit(arg, "harvest_first_probes", hs.first_probes);
     emit(arg, "harvest_suspects", hs.suspects_emitted);
     emit(arg, "harvest_evictions",
          hs.contact_evictions + hs.address_evictions + hs.remote_evictions);
     v6p_dedupe_stats ds;
-    v6p_dedupe_get_stats(t->dedupe, &ds);
+    v6p_dedupe_get_stats(t->dedupe, &ds, sizeof(ds));
     emit(arg, "duplicates", ds.duplicates);
     emit(arg, "dedupe_evictions", ds.evictions);
     emit(arg, "direction_forward", t->forward_events);

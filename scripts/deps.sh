@@ -9,7 +9,8 @@ build_pkgs=(meson ninja-build pkg-config gcc libc6-dev libyajl-dev libcurl4-open
   libpcre2-dev libyaml-dev zlib1g-dev libmaxminddb-dev python3)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 python3-scapy python3-yaml tcpdump
   iptables nftables iproute2 iputils-ping radvd ipv6toolkit syslog-ng-core procps
-  netcat-openbsd openssl libmaxmind-db-writer-perl build-essential dpkg-dev debhelper lintian)
+  netcat-openbsd openssl libmaxmind-db-writer-perl build-essential dpkg-dev debhelper lintian
+  abigail-tools)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --build-only ] || want+=("${test_pkgs[@]}")

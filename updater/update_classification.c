@@ -433,7 +433,7 @@ static int run_generator(const opts *o, const char *generator, const char *dir, 
 /* The new table must load as the forwarder would load it. */
 static int check_table(const char *path, size_t *entries)
 {
-    v6p_classify *c = v6p_classify_new();
+    v6p_classify *c = v6p_classify_new(NULL);
     v6p_error err;
     memset(&err, 0, sizeof(err));
     int rc = c ? v6p_classify_add_yaml(c, path, &err) : -1;

@@ -63,16 +63,15 @@ struct v6p_classify {
     size_t nas, ascap;
 };
 
-v6p_classify *v6p_classify_new(void)
+v6p_classify *v6p_classify_new(v6p_error *err)
 {
     v6p_classify *c = calloc(1, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->trie = v6pi_trie_new();
-    if (!c->trie) {
+    if (c && !(c->trie = v6pi_trie_new())) {
         free(c);
-        return NULL;
+        c = NULL;
     }
+    if (!c)
+        v6pi_error_set(err, ENOMEM, "out of memory");
     return c;
 }
 
@@ -220,7 +219,7 @@ static char *dup_or_null(const char *s)
 
 v6p_classify *v6pi_classify_clone(const v6p_classify *c)
 {
-    v6p_classify *n = v6p_classify_new();
+    v6p_classify *n = v6p_classify_new(NULL);
     if (!n || !c)
         return n;
     for (size_t i = 0; i < c->n; i++) {

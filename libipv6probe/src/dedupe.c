@@ -88,9 +88,10 @@ static void pack_fields(const v6p_dedupe *d, const v6p_event *ev, uint64_t w[8])
     }
 }
 
-void v6p_dedupe_config_init(v6p_dedupe_config *cfg)
+static void defaults(v6p_dedupe_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->size = sizeof(*cfg);
     /* Lines of one packet come together: a table that stays in cache is
      * enough, and much cheaper than a large one. */
     cfg->capacity = 4096;
@@ -99,13 +100,19 @@ void v6p_dedupe_config_init(v6p_dedupe_config *cfg)
     cfg->window_ms = 500;
 }
 
-v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err)
+void v6p_dedupe_config_init(v6p_dedupe_config *cfg, size_t size)
 {
     v6p_dedupe_config def;
-    if (!cfg) {
-        v6p_dedupe_config_init(&def);
-        cfg = &def;
-    }
+    defaults(&def);
+    v6pi_config_init(cfg, size, &def, sizeof(def));
+}
+
+v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *user, v6p_error *err)
+{
+    v6p_dedupe_config def, *cfg = &def;
+    defaults(cfg);
+    if (v6pi_config_take(cfg, sizeof(*cfg), user, "v6p_dedupe_config", err) != 0)
+        return NULL;
     if (cfg->capacity == 0 || cfg->capacity > V6PI_TABLE_CAPACITY_MAX || cfg->window_ms == 0 ||
         cfg->window_ms > 60000) {
         v6pi_error_set(err, EINVAL, "dedupe: capacity 1..%u and window 1..60000 ms",
@@ -233,13 +240,14 @@ bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev)
     return false;
 }
 
-void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st)
+void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *out, size_t size)
 {
-    memset(st, 0, sizeof(*st));
-    if (!d)
-        return;
-    st->packets = d->packets;
-    st->duplicates = d->duplicates;
-    st->evictions = v6pi_table_evictions(d->seen);
-    st->memory = sizeof(*d) + v6pi_table_memory(d->seen);
+    v6p_dedupe_stats s = {0}, *st = &s;
+    if (d) {
+        st->packets = d->packets;
+        st->duplicates = d->duplicates;
+        st->evictions = v6pi_table_evictions(d->seen);
+        st->memory = sizeof(*d) + v6pi_table_memory(d->seen);
+    }
+    v6pi_stats_give(out, size, &s, sizeof(s));
 }

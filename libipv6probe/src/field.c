@@ -1,5 +1,6 @@
 /* Field table, the checked field writer, and the names of enum values. */
 #include "field.h"
+#include "proto.h"
 
 #include <string.h>
 
@@ -99,6 +100,99 @@ const v6pi_field_info v6pi_field_rows[V6P_F_COUNT_] = {
     TYPED(V6P_F_TAGS, "tags", V6PI_T_FLAGS, tags),
 };
 
+/* The order of keys in JSON output (see field.h).  Splunk searches and the
+ * forwarder's tests read the records as text: a key moves only with the
+ * schema version. */
+const uint8_t v6pi_json_order[V6P_F_COUNT_] = {
+    V6P_F_TIME,
+    V6P_F_DVC,
+    V6P_F_VENDOR_PRODUCT,
+    V6P_F_RULE,
+    V6P_F_ACTION,
+    V6P_F_DIRECTION,
+    V6P_F_HOOK,
+    V6P_F_SRC_ZONE,
+    V6P_F_DEST_ZONE,
+    V6P_F_SRC_INTERFACE,
+    V6P_F_DEST_INTERFACE,
+    V6P_F_SRC_PHYS_INTERFACE,
+    V6P_F_DEST_PHYS_INTERFACE,
+    V6P_F_SRC_MAC,
+    V6P_F_DEST_MAC,
+    V6P_F_ETHER_TYPE,
+    V6P_F_VLAN_ID,
+    V6P_F_TUNNEL_SRC,
+    V6P_F_TUNNEL_DEST,
+    V6P_F_PROTOCOL_VERSION,
+    V6P_F_SRC,
+    V6P_F_DEST,
+    V6P_F_TRANSPORT,
+    V6P_F_PROTOCOL_NUMBER,
+    V6P_F_SRC_PORT,
+    V6P_F_DEST_PORT,
+    V6P_F_ICMP_TYPE,
+    V6P_F_ICMP_CODE,
+    V6P_F_ICMP_ID,
+    V6P_F_ICMP_SEQ,
+    V6P_F_ICMP_MTU,
+    V6P_F_ICMP_POINTER,
+    V6P_F_HOP_LIMIT,
+    V6P_F_FLOW_LABEL,
+    V6P_F_TRAFFIC_CLASS,
+    V6P_F_BYTES,
+    V6P_F_TRANSPORT_LENGTH,
+    V6P_F_IP_ID,
+    V6P_F_IP_FLAG,
+    V6P_F_FRAG_OFFSET,
+    V6P_F_FRAG_MORE,
+    V6P_F_FRAG_ID,
+    V6P_F_TCP_FLAG,
+    V6P_F_TCP_SEQ,
+    V6P_F_TCP_ACK,
+    V6P_F_TCP_WINDOW,
+    V6P_F_TCP_RES,
+    V6P_F_TCP_URGP,
+    V6P_F_TCP_OPTIONS,
+    V6P_F_UID,
+    V6P_F_GID,
+    V6P_F_MARK,
+    V6P_F_INNER_SRC,
+    V6P_F_INNER_DEST,
+    V6P_F_INNER_TRANSPORT,
+    V6P_F_INNER_PROTOCOL_NUMBER,
+    V6P_F_INNER_SRC_PORT,
+    V6P_F_INNER_DEST_PORT,
+    V6P_F_INNER_HOP_LIMIT,
+    V6P_F_INNER_ICMP_TYPE,
+    V6P_F_INNER_ICMP_ID,
+    V6P_F_INNER_ICMP_SEQ,
+    V6P_F_PF_REASON,
+    V6P_F_PF_ANCHOR,
+    V6P_F_PF_LABEL,
+    V6P_F_PF_SUBRULE,
+    V6P_F_PF_ACTION,
+    V6P_F_SRC_BLOCK,
+    V6P_F_DEST_BLOCK,
+    V6P_F_SRC_IID,
+    V6P_F_DEST_IID,
+    V6P_F_SRC_PE,
+    V6P_F_DEST_PE,
+    V6P_F_DEST_PE_CONFIDENCE,
+    V6P_F_DEST_AGE,
+    V6P_F_SRC_ORG,
+    V6P_F_SRC_CATEGORY,
+    V6P_F_SRC_ASN,
+    V6P_F_SRC_AS_ORG,
+    V6P_F_SRC_BEHAVIOR,
+    V6P_F_LADDER_ID,
+    V6P_F_LADDER_RUNG,
+    V6P_F_LADDER_RUNGS,
+    V6P_F_LADDER_REPEAT,
+    V6P_F_PACKET_ID,
+    V6P_F_DUPLICATE_OF,
+    V6P_F_TAGS,
+};
+
 const v6pi_field_info *v6pi_field_table(void)
 {
     return v6pi_field_rows;
@@ -116,12 +210,13 @@ v6p_field v6p_field_by_name(const char *name, size_t len)
         if (strlen(n) == len && memcmp(n, name, len) == 0)
             return (v6p_field)f;
     }
-    return V6P_F_COUNT_;
+    return V6P_F_NONE;
 }
 
 void v6p_event_reset(v6p_event *ev)
 {
-    memset(ev, 0, sizeof(*ev));
+    /* The reserved tail is never written: clearing it would only cost. */
+    memset(ev, 0, offsetof(v6p_event, reserved_));
 }
 
 static inline void *member(v6p_event *ev, v6p_field f)
@@ -139,7 +234,7 @@ static inline v6p_reason claim(v6p_event *ev, v6p_field f)
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n)
+v6p_reason v6pi_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     v6p_reason r = claim(ev, f);
     if (r != V6P_R_NONE)
@@ -150,7 +245,7 @@ v6p_reason v6p_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n)
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a)
+v6p_reason v6pi_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a)
 {
     v6p_reason r = claim(ev, f);
     if (r != V6P_R_NONE)
@@ -159,7 +254,7 @@ v6p_reason v6p_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a)
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6])
+v6p_reason v6pi_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6])
 {
     v6p_reason r = claim(ev, f);
     if (r != V6P_R_NONE)
@@ -168,7 +263,7 @@ v6p_reason v6p_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6])
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value)
+v6p_reason v6pi_set_bool(v6p_event *ev, v6p_field f, int value)
 {
     v6p_reason r = claim(ev, f);
     if (r != V6P_R_NONE)
@@ -177,7 +272,7 @@ v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value)
     return V6P_R_NONE;
 }
 
-v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
+v6p_reason v6pi_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
 {
     const v6pi_field_info *fi = &v6pi_field_rows[f];
     void *m = member(ev, f);
@@ -249,20 +344,69 @@ int v6pi_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out)
     return 0;
 }
 
-v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
+v6p_reason v6pi_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
     if (v6pi_parse_dec(p, n, v6pi_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
-    return v6p_set_num(ev, f, v);
+    return v6pi_set_num(ev, f, v);
 }
 
-v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n)
+v6p_reason v6pi_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     uint64_t v;
     if (v6pi_parse_hex(p, n, v6pi_field_rows[f].max, &v) != 0)
         return V6P_R_BAD_NUMBER;
-    return v6p_set_num(ev, f, v);
+    return v6pi_set_num(ev, f, v);
+}
+
+/* ---- the public writer: the same, for fields of the right kind only ---- */
+
+static int kind_is(v6p_field f, v6pi_field_type type)
+{
+    return (unsigned)f < V6P_F_COUNT_ && v6pi_field_rows[f].type == type;
+}
+
+v6p_reason v6p_event_set_num(v6p_event *ev, v6p_field f, uint64_t value)
+{
+    return kind_is(f, V6PI_T_NUM) ? v6pi_set_num(ev, f, value) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n)
+{
+    return kind_is(f, V6PI_T_NUM) ? v6pi_set_dec(ev, f, p, n) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n)
+{
+    return kind_is(f, V6PI_T_NUM) ? v6pi_set_hex(ev, f, p, n) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n)
+{
+    if (!kind_is(f, V6PI_T_SPAN) || n > UINT32_MAX)
+        return V6P_R_BAD_FIELD;
+    return v6pi_set_span(ev, f, p, n);
+}
+
+v6p_reason v6p_event_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a)
+{
+    return kind_is(f, V6PI_T_ADDR) ? v6pi_set_addr(ev, f, a) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6])
+{
+    return kind_is(f, V6PI_T_MAC) ? v6pi_set_mac(ev, f, mac) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_bool(v6p_event *ev, v6p_field f, int value)
+{
+    return kind_is(f, V6PI_T_BOOL) ? v6pi_set_bool(ev, f, value) : V6P_R_BAD_FIELD;
+}
+
+v6p_reason v6p_event_set_flag(v6p_event *ev, v6p_field f, unsigned bit)
+{
+    return kind_is(f, V6PI_T_FLAGS) ? v6pi_set_flag(ev, f, bit) : V6P_R_BAD_FIELD;
 }
 
 /* ---- names ---- */
@@ -296,37 +440,37 @@ const char *v6p_hook_name(v6p_hook h)
 const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version)
 {
     switch (protocol_number) {
-    case 1:
+    case IPPROTO_ICMP:
         return "icmp";
-    case 2:
+    case IPPROTO_IGMP:
         return "igmp";
-    case 4:
+    case IPPROTO_IPIP:
         return "ipip";
-    case 6:
+    case IPPROTO_TCP:
         return "tcp";
-    case 17:
+    case IPPROTO_UDP:
         return "udp";
-    case 41:
+    case IPPROTO_IPV6:
         return "ipv6";
-    case 47:
+    case IPPROTO_GRE:
         return "gre";
-    case 50:
+    case IPPROTO_ESP:
         return "esp";
-    case 51:
+    case IPPROTO_AH:
         return "ah";
-    case 58:
+    case IPPROTO_ICMPV6:
         return "icmpv6";
-    case 89:
+    case V6PI_IPPROTO_OSPF:
         return "ospf";
-    case 103:
+    case IPPROTO_PIM:
         return "pim";
-    case 112:
+    case V6PI_IPPROTO_VRRP:
         return "vrrp";
-    case 132:
+    case IPPROTO_SCTP:
         return "sctp";
-    case 136:
+    case IPPROTO_UDPLITE:
         return "udplite";
-    case 0:
+    case IPPROTO_HOPOPTS:
         return protocol_version == 6 ? "hopopt" : NULL;
     default:
         return NULL;
@@ -356,3 +500,11 @@ const char *v6p_tag_name(uint32_t bit)
         return NULL;
     }
 }
+
+_Static_assert(V6P_F_COUNT_ <= V6P_FIELD_WORDS * 64, "the presence bitmap is full");
+_Static_assert(V6P_F_COUNT_ <= 256, "json order and rank tables hold uint8_t field ids");
+#if UINTPTR_MAX == UINT64_MAX
+/* Callers allocate events: a new field must take its member from the
+ * reserved tail, never change the size. */
+_Static_assert(sizeof(v6p_event) == 768, "v6p_event changed size");
+#endif

@@ -42,15 +42,29 @@ const v6pi_field_info *v6pi_field_table(void);
  * a line's fields, and a call per number showed in profiles. */
 extern const v6pi_field_info v6pi_field_rows[V6P_F_COUNT_];
 
+/* The order of keys in JSON: field ids, first key first.  Field ids are
+ * fixed numbers that only grow, while a new key may belong anywhere in the
+ * output, so the order is this table, not the numbering.  Every field id
+ * appears once. */
+extern const uint8_t v6pi_json_order[V6P_F_COUNT_];
+
+/* Make a JSON writer move the presence bits to the JSON order even while
+ * that order is the numbering, so that tests run the path later fields
+ * will take. */
+struct v6p_json_writer;
+void v6pi_json_writer_reorder(struct v6p_json_writer *w);
+
 static inline int v6pi_field_taken(const v6p_event *ev, v6p_field f)
 {
     return v6p_event_has(ev, f);
 }
 
-/* Each returns V6P_R_NONE or the reason the value was refused.  A field
- * given twice means the line is not what the format says it is (or is
- * crafted), so it is refused rather than overwritten. */
-static inline v6p_reason v6p_set_num(v6p_event *ev, v6p_field f, uint64_t value)
+/* The field writer of every parser; the public v6p_event_set_* (parse.h)
+ * are these with a check that f is a field of the kind.  Each returns
+ * V6P_R_NONE or the reason the value was refused.  A field given twice
+ * means the line is not what the format says it is (or is crafted), so it
+ * is refused rather than overwritten. */
+static inline v6p_reason v6pi_set_num(v6p_event *ev, v6p_field f, uint64_t value)
 {
     const v6pi_field_info *fi = &v6pi_field_rows[f];
     if (value > fi->max)
@@ -75,12 +89,12 @@ static inline v6p_reason v6p_set_num(v6p_event *ev, v6p_field f, uint64_t value)
     }
     return V6P_R_NONE;
 }
-v6p_reason v6p_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n);
-v6p_reason v6p_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a);
-v6p_reason v6p_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6]);
-v6p_reason v6p_set_bool(v6p_event *ev, v6p_field f, int value);
+v6p_reason v6pi_set_span(v6p_event *ev, v6p_field f, const char *p, size_t n);
+v6p_reason v6pi_set_addr(v6p_event *ev, v6p_field f, const struct in6_addr *a);
+v6p_reason v6pi_set_mac(v6p_event *ev, v6p_field f, const uint8_t mac[6]);
+v6p_reason v6pi_set_bool(v6p_event *ev, v6p_field f, int value);
 /* Flags OR into the member; giving the same flag twice is a duplicate. */
-v6p_reason v6p_set_flag(v6p_event *ev, v6p_field f, unsigned bit);
+v6p_reason v6pi_set_flag(v6p_event *ev, v6p_field f, unsigned bit);
 
 /* Parse decimal digits [p, p+n) into *out; -1 if empty, not all digits, or
  * over max. */
@@ -88,7 +102,7 @@ int v6pi_parse_dec(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* The same for hex digits, with or without a 0x prefix. */
 int v6pi_parse_hex(const char *p, size_t n, uint64_t max, uint64_t *out);
 /* Parse decimal text and set field f (bounds from the table). */
-v6p_reason v6p_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n);
-v6p_reason v6p_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n);
+v6p_reason v6pi_set_dec(v6p_event *ev, v6p_field f, const char *p, size_t n);
+v6p_reason v6pi_set_hex(v6p_event *ev, v6p_field f, const char *p, size_t n);
 
 #endif

@@ -30,6 +30,7 @@
 #include "formats.h"
 #include "pf.h"
 #include "textaddr.h"
+#include "proto.h"
 
 #define MAX_FIELDS 64
 
@@ -98,7 +99,7 @@ static int split(const char *p, size_t len, fld *out)
 
 static v6p_reason dec(v6p_event *ev, v6p_field f, const fld *x)
 {
-    return v6p_set_dec(ev, f, x->p, x->n);
+    return v6pi_set_dec(ev, f, x->p, x->n);
 }
 
 static int all_digits(const fld *f)
@@ -119,18 +120,18 @@ static v6p_reason common(v6p_event *ev, const fld *f)
         uint64_t v;
         if (v6pi_parse_dec(f[0].p, f[0].n, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
-        if ((r = v6p_set_span(ev, V6P_F_RULE, f[0].p, f[0].n)))
+        if ((r = v6pi_set_span(ev, V6P_F_RULE, f[0].p, f[0].n)))
             return r;
     }
     if (f[1].n && (r = dec(ev, V6P_F_PF_SUBRULE, &f[1])))
         return r;
-    if (f[2].n && (r = v6p_set_span(ev, V6P_F_PF_ANCHOR, f[2].p, f[2].n)))
+    if (f[2].n && (r = v6pi_set_span(ev, V6P_F_PF_ANCHOR, f[2].p, f[2].n)))
         return r;
-    if (f[3].n && !fld_is(&f[3], "0") && (r = v6p_set_span(ev, V6P_F_PF_LABEL, f[3].p, f[3].n)))
+    if (f[3].n && !fld_is(&f[3], "0") && (r = v6pi_set_span(ev, V6P_F_PF_LABEL, f[3].p, f[3].n)))
         return r;
     if (f[4].n == 0 || f[5].n == 0 || f[6].n == 0 || f[7].n == 0)
         return V6P_R_MISSING_FIELD;
-    if ((r = v6p_set_span(ev, V6P_F_PF_REASON, f[5].p, f[5].n)))
+    if ((r = v6pi_set_span(ev, V6P_F_PF_REASON, f[5].p, f[5].n)))
         return r;
     return v6pi_pf_verdict(ev, f[6].p, f[6].n, f[7].p, f[7].n, f[4].p, f[4].n);
 }
@@ -141,7 +142,7 @@ static v6p_reason addr(v6p_event *ev, v6p_field fl, const fld *x, int family)
     int bad = family == 6 ? v6pi_parse_ip6(x->p, x->n, &a) : v6pi_parse_ip4_mapped(x->p, x->n, &a);
     if (bad)
         return V6P_R_BAD_ADDRESS;
-    return v6p_set_addr(ev, fl, &a);
+    return v6pi_set_addr(ev, fl, &a);
 }
 
 static v6p_reason tcp(v6p_event *ev, const fld *t)
@@ -158,7 +159,7 @@ static v6p_reason tcp(v6p_event *ev, const fld *t)
     if (t[4].n) {
         const char *colon = memchr(t[4].p, ':', t[4].n);
         size_t n1 = colon ? (size_t)(colon - t[4].p) : t[4].n;
-        if ((r = v6p_set_dec(ev, V6P_F_TCP_SEQ, t[4].p, n1)))
+        if ((r = v6pi_set_dec(ev, V6P_F_TCP_SEQ, t[4].p, n1)))
             return r;
         if (colon && v6pi_parse_dec(colon + 1, t[4].n - n1 - 1, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
@@ -169,7 +170,7 @@ static v6p_reason tcp(v6p_event *ev, const fld *t)
         return r;
     if (t[7].n && (r = dec(ev, V6P_F_TCP_URGP, &t[7])))
         return r;
-    if (t[8].n && (r = v6p_set_span(ev, V6P_F_TCP_OPTIONS, t[8].p, t[8].n)))
+    if (t[8].n && (r = v6pi_set_span(ev, V6P_F_TCP_OPTIONS, t[8].p, t[8].n)))
         return r;
     return V6P_R_NONE;
 }
@@ -275,7 +276,7 @@ static v6p_reason icmp_opnsense(v6p_event *ev, const fld *t, int n, int v6)
     }
     if (type < 0)
         return V6P_R_UNEXPECTED_TOKEN;
-    if ((r = v6p_set_num(ev, V6P_F_ICMP_TYPE, (uint64_t)type)))
+    if ((r = v6pi_set_num(ev, V6P_F_ICMP_TYPE, (uint64_t)type)))
         return r;
     if (all_digits(&t[2])) {
         if ((r = dec(ev, V6P_F_ICMP_CODE, &t[2])))
@@ -287,7 +288,7 @@ static v6p_reason icmp_opnsense(v6p_event *ev, const fld *t, int n, int v6)
                 code = icmp_codes[i].code;
         if (code < 0)
             return V6P_R_UNEXPECTED_TOKEN;
-        if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, (uint64_t)code)))
+        if ((r = v6pi_set_num(ev, V6P_F_ICMP_CODE, (uint64_t)code)))
             return r;
     }
     if (t[3].n && (r = dec(ev, V6P_F_ICMP_ID, &t[3])))
@@ -320,9 +321,9 @@ static v6p_reason icmp4_pfsense(v6p_event *ev, const fld *t, int n)
             continue;
         if (n < words[i].min || n > words[i].max)
             return V6P_R_FIELD_COUNT;
-        if ((r = v6p_set_num(ev, V6P_F_ICMP_TYPE, words[i].type)))
+        if ((r = v6pi_set_num(ev, V6P_F_ICMP_TYPE, words[i].type)))
             return r;
-        if (words[i].code >= 0 && (r = v6p_set_num(ev, V6P_F_ICMP_CODE, (uint64_t)words[i].code)))
+        if (words[i].code >= 0 && (r = v6pi_set_num(ev, V6P_F_ICMP_CODE, (uint64_t)words[i].code)))
             return r;
         if (words[i].type == 8 || words[i].type == 0) {
             /* seq and ICMP length run together: only check they are digits */
@@ -333,25 +334,27 @@ static v6p_reason icmp4_pfsense(v6p_event *ev, const fld *t, int n)
         }
         if (words[i].type == 11 && n == 2) {
             if (PREFIX(&t[1], "time exceeded in-transit"))
-                return v6p_set_num(ev, V6P_F_ICMP_CODE, 0);
+                return v6pi_set_num(ev, V6P_F_ICMP_CODE, 0);
             if (PREFIX(&t[1], "ip reassembly time exceeded"))
-                return v6p_set_num(ev, V6P_F_ICMP_CODE, 1);
+                return v6pi_set_num(ev, V6P_F_ICMP_CODE, 1);
         }
         return V6P_R_NONE;
     }
     if (PREFIX(&t[0], "paramprob"))
-        return n <= 2 ? v6p_set_num(ev, V6P_F_ICMP_TYPE, 12) : V6P_R_FIELD_COUNT;
+        return n <= 2 ? v6pi_set_num(ev, V6P_F_ICMP_TYPE, 12) : V6P_R_FIELD_COUNT;
     if (PREFIX(&t[0], "routeradv"))
-        return n <= 4 ? v6p_set_num(ev, V6P_F_ICMP_TYPE, 9) : V6P_R_FIELD_COUNT;
+        return n <= 4 ? v6pi_set_num(ev, V6P_F_ICMP_TYPE, 9) : V6P_R_FIELD_COUNT;
     if (PREFIX(&t[0], "maskreply"))
-        return n <= 2 ? v6p_set_num(ev, V6P_F_ICMP_TYPE, 18) : V6P_R_FIELD_COUNT;
+        return n <= 2 ? v6pi_set_num(ev, V6P_F_ICMP_TYPE, 18) : V6P_R_FIELD_COUNT;
     /* names without numbers ("source quench64", "type-??64"): keep the event, no type */
     return n <= 2 ? V6P_R_NONE : V6P_R_FIELD_COUNT;
 }
 
 static int is_ext6(unsigned p)
 {
-    return p == 0 || p == 43 || p == 44 || p == 60 || p == 135 || p == 139 || p == 140;
+    return p == IPPROTO_HOPOPTS || p == IPPROTO_ROUTING || p == IPPROTO_FRAGMENT ||
+           p == IPPROTO_DSTOPTS || p == IPPROTO_MH || p == V6PI_IPPROTO_HIP ||
+           p == V6PI_IPPROTO_SHIM6;
 }
 
 /* What follows the addresses. */
@@ -361,7 +364,7 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
     if (frag || (family == 6 && is_ext6(proto)))
         return V6P_R_NONE; /* pfSense walks headers here; nothing we decode */
     switch (proto) {
-    case 6:
+    case IPPROTO_TCP:
         if (n >= 1 && PREFIX(&t[0], "errormsg="))
             return V6P_R_NONE;
         if (n == 10 && t[9].n == 0)
@@ -369,8 +372,8 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
         if (n != 9)
             return V6P_R_FIELD_COUNT;
         return tcp(ev, t);
-    case 17:
-    case 132: {
+    case IPPROTO_UDP:
+    case IPPROTO_SCTP: {
         v6p_reason r;
         if (n == 4 && t[3].n == 0)
             n = 3;
@@ -381,18 +384,18 @@ static v6p_reason tail(v6p_event *ev, const fld *t, int n, unsigned proto, int f
         uint64_t v;
         if (v6pi_parse_dec(t[2].p, t[2].n, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
-        return proto == 17 ? v6p_set_num(ev, V6P_F_TRANSPORT_LENGTH, v) : V6P_R_NONE;
+        return proto == IPPROTO_UDP ? v6pi_set_num(ev, V6P_F_TRANSPORT_LENGTH, v) : V6P_R_NONE;
     }
-    case 1:
-    case 58:
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
         if (n >= 1 && PREFIX(&t[0], "datalength="))
-            return icmp_opnsense(ev, t, n, proto == 58);
+            return icmp_opnsense(ev, t, n, proto == IPPROTO_ICMPV6);
         if (empty)
             return V6P_R_NONE; /* pfSense prints no ICMPv6 details */
-        if (proto == 58)
+        if (proto == IPPROTO_ICMPV6)
             return V6P_R_FIELD_COUNT;
         return icmp4_pfsense(ev, t, n);
-    case 112:
+    case V6PI_IPPROTO_VRRP:
         if (empty)
             return V6P_R_NONE;
         if (n != 6 || !(fld_is(&t[0], "advertise") || fld_is(&t[0], "unkwn")))
@@ -425,7 +428,7 @@ static v6p_reason proto_num(v6p_event *ev, const fld *num, const fld *name, unsi
         return V6P_R_BAD_NUMBER;
     *out = (unsigned)v;
     v6p_event_mark(ev, V6P_F_TRANSPORT);
-    return v6p_set_num(ev, V6P_F_PROTOCOL_NUMBER, v);
+    return v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, v);
 }
 
 static v6p_reason ipv6(v6p_event *ev, const fld *f, int n)
@@ -435,20 +438,20 @@ static v6p_reason ipv6(v6p_event *ev, const fld *f, int n)
     unsigned proto;
     if (n < 17)
         return V6P_R_FIELD_COUNT;
-    if ((r = v6p_set_hex(ev, V6P_F_TRAFFIC_CLASS, f[9].p, f[9].n)) ||
-        (r = v6p_set_hex(ev, V6P_F_FLOW_LABEL, f[10].p, f[10].n)) ||
+    if ((r = v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, f[9].p, f[9].n)) ||
+        (r = v6pi_set_hex(ev, V6P_F_FLOW_LABEL, f[10].p, f[10].n)) ||
         (r = dec(ev, V6P_F_HOP_LIMIT, &f[11])) || (r = proto_num(ev, &f[13], &f[12], &proto)))
         return r;
     if (!PREFIX(&f[9], "0x") || !PREFIX(&f[10], "0x"))
         return V6P_R_BAD_NUMBER;
     if (v6pi_parse_dec(f[14].p, f[14].n, 0xffff, &v))
         return V6P_R_BAD_NUMBER;
-    if ((r = v6p_set_num(ev, V6P_F_BYTES, v + 40)) || (r = addr(ev, V6P_F_SRC, &f[15], 6)) ||
+    if ((r = v6pi_set_num(ev, V6P_F_BYTES, v + 40)) || (r = addr(ev, V6P_F_SRC, &f[15], 6)) ||
         (r = addr(ev, V6P_F_DEST, &f[16], 6)))
         return r;
     if ((r = tail(ev, f + 17, n - 17, proto, 6, 0)))
         return r;
-    return v6p_set_num(ev, V6P_F_PROTOCOL_VERSION, 6);
+    return v6pi_set_num(ev, V6P_F_PROTOCOL_VERSION, 6);
 }
 
 static v6p_reason ipv4(v6p_event *ev, const fld *f, int n)
@@ -458,19 +461,19 @@ static v6p_reason ipv4(v6p_event *ev, const fld *f, int n)
     unsigned proto;
     if (n < 20)
         return V6P_R_FIELD_COUNT;
-    if ((r = v6p_set_hex(ev, V6P_F_TRAFFIC_CLASS, f[9].p, f[9].n)) ||
+    if ((r = v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, f[9].p, f[9].n)) ||
         (r = dec(ev, V6P_F_HOP_LIMIT, &f[11])) || (r = dec(ev, V6P_F_IP_ID, &f[12])))
         return r;
     if (f[10].n && !fld_is(&f[10], "0") && !fld_is(&f[10], "1") && !fld_is(&f[10], "CE"))
         return V6P_R_UNEXPECTED_TOKEN;
     if (v6pi_parse_dec(f[13].p, f[13].n, 0xffff, &off))
         return V6P_R_BAD_NUMBER;
-    if (off && (r = v6p_set_num(ev, V6P_F_FRAG_OFFSET, off)))
+    if (off && (r = v6pi_set_num(ev, V6P_F_FRAG_OFFSET, off)))
         return r;
     if (fld_is(&f[14], "DF"))
-        r = v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_DF);
+        r = v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_DF);
     else if (fld_is(&f[14], "+") || fld_is(&f[14], "MF"))
-        r = v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_MF);
+        r = v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_MF);
     else if (!fld_is(&f[14], "none") && !fld_is(&f[14], "rsvd"))
         r = V6P_R_UNEXPECTED_TOKEN;
     if (r || (r = proto_num(ev, &f[15], &f[16], &proto)) || (r = dec(ev, V6P_F_BYTES, &f[17])) ||
@@ -478,7 +481,7 @@ static v6p_reason ipv4(v6p_event *ev, const fld *f, int n)
         return r;
     if ((r = tail(ev, f + 20, n - 20, proto, 4, off != 0)))
         return r;
-    return v6p_set_num(ev, V6P_F_PROTOCOL_VERSION, 4);
+    return v6pi_set_num(ev, V6P_F_PROTOCOL_VERSION, 4);
 }
 
 /* `truncated-ip6=N`, `error='truncated-ip6 - …'`, `[|ip]`: filterlog could

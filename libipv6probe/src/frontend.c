@@ -20,7 +20,7 @@ static int word(const char *p, size_t n, const char *lit)
 static void set_zone(v6p_event *ev, v6p_field f, const char *p, size_t n)
 {
     if (n > 0 && n <= 64)
-        v6p_set_span(ev, f, p, n);
+        v6pi_set_span(ev, f, p, n);
 }
 
 /* Shorewall:<chain>:<disposition>, the chain being <src>-<dst> (or

@@ -67,14 +67,22 @@ struct v6p_harvest {
     yajl_gen g;
 };
 
-void v6p_harvest_config_init(v6p_harvest_config *cfg)
+static void defaults(v6p_harvest_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->size = sizeof(*cfg);
     cfg->contact_capacity = 1u << 18;
     cfg->address_capacity = 1u << 16;
     cfg->remote_capacity = 1u << 16;
     cfg->lookback_sec = 14 * 86400;
     cfg->summary_queue = 1024;
+}
+
+void v6p_harvest_config_init(v6p_harvest_config *cfg, size_t size)
+{
+    v6p_harvest_config def;
+    defaults(&def);
+    v6pi_config_init(cfg, size, &def, sizeof(def));
 }
 
 static v6pi_table *make_table(size_t cap, size_t ks, size_t vs, const uint64_t seed[2], int *bad)
@@ -95,10 +103,9 @@ static v6pi_table *make_table(size_t cap, size_t ks, size_t vs, const uint64_t s
 v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err)
 {
     v6p_harvest_config c;
-    if (cfg)
-        c = *cfg;
-    else
-        v6p_harvest_config_init(&c);
+    defaults(&c);
+    if (v6pi_config_take(&c, sizeof(c), cfg, "v6p_harvest_config", err) != 0)
+        return NULL;
     if (!c.contact_capacity || !c.address_capacity || !c.remote_capacity || !c.summary_queue) {
         v6pi_error_set(err, EINVAL, "harvest: every capacity must be at least 1");
         return NULL;
@@ -343,12 +350,13 @@ size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud)
     return n;
 }
 
-void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st)
+void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *out, size_t size)
 {
-    *st = h->st;
+    v6p_harvest_stats s = h->st, *st = &s;
     st->contact_evictions = v6pi_table_evictions(h->pairs);
     st->address_evictions = v6pi_table_evictions(h->addresses);
     st->remote_evictions = v6pi_table_evictions(h->remotes);
     st->memory = sizeof(*h) + v6pi_table_memory(h->pairs) + v6pi_table_memory(h->addresses) +
                  v6pi_table_memory(h->remotes) + h->cfg.summary_queue * sizeof(suspect_rec);
+    v6pi_stats_give(out, size, &s, sizeof(s));
 }

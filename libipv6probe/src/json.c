@@ -38,6 +38,10 @@ struct v6p_json_writer {
      * with nothing to write: one test per word instead of a look at the
      * table for every field. */
     uint64_t cstr[V6P_FIELD_WORDS];
+    /* The place of each field id in the JSON order (v6pi_json_order), and
+     * whether that order is the numbering itself. */
+    uint8_t rank[V6P_F_COUNT_];
+    int in_id_order;
 };
 
 v6p_json_writer *v6p_json_writer_new(void)
@@ -57,8 +61,17 @@ v6p_json_writer *v6p_json_writer_new(void)
         w->key_len[f] = (uint8_t)(n > 0 && (size_t)n < sizeof(w->keys[f]) ? n : 0);
         if (table[f].type == V6PI_T_CSTR)
             w->cstr[f / 64] |= (uint64_t)1 << (f % 64);
+        w->rank[v6pi_json_order[f]] = (uint8_t)f;
     }
+    w->in_id_order = 1;
+    for (int i = 0; i < V6P_F_COUNT_; i++)
+        w->in_id_order &= v6pi_json_order[i] == i;
     return w;
+}
+
+void v6pi_json_writer_reorder(v6p_json_writer *w)
+{
+    w->in_id_order = 0;
 }
 
 void v6p_json_writer_free(v6p_json_writer *w)
@@ -569,14 +582,31 @@ int v6p_json_write_event(v6p_json_writer *w, const v6p_event *ev, const char **o
     w->failed = 0;
     put(w, "{\"schema\":1", 11);
     /* Only the set bits of the presence map are visited: an event has a
-     * score of fields out of the eighty or so the table knows. */
+     * score of fields out of the eighty or so the table knows.  While the
+     * JSON order is the numbering (new fields placed last), they are walked
+     * as they are; otherwise they are first moved to their places in the
+     * order, which costs a pass over them. */
+    uint64_t ordered[V6P_FIELD_WORDS] = {0};
+    const uint64_t *walk = ev->present;
+    if (!w->in_id_order) {
+        for (int word = 0; word < V6P_FIELD_WORDS; word++)
+            for (uint64_t bits = ev->present[word]; bits; bits &= bits - 1) {
+                int f = word * 64 + __builtin_ctzll(bits);
+                if (f >= V6P_F_COUNT_)
+                    break;
+                unsigned r = w->rank[f];
+                ordered[r / 64] |= (uint64_t)1 << (r % 64);
+            }
+        walk = ordered;
+    }
     for (int word = 0; word < V6P_FIELD_WORDS; word++)
-        for (uint64_t bits = ev->present[word]; bits; bits &= bits - 1) {
-            int f = word * 64 + __builtin_ctzll(bits);
-            if (f >= V6P_F_COUNT_)
+        for (uint64_t bits = walk[word]; bits; bits &= bits - 1) {
+            int pos = word * 64 + __builtin_ctzll(bits);
+            if (pos >= V6P_F_COUNT_)
                 break;
+            int f = w->in_id_order ? pos : v6pi_json_order[pos];
             /* A C string field with no string behind it has nothing to say. */
-            if ((w->cstr[word] & bits & -bits) &&
+            if (((w->cstr[f / 64] >> (f % 64)) & 1) &&
                 !*(const char *const *)((const char *)ev + table[f].offset))
                 continue;
             /* The key, a comma and room for any fixed-size value (the longest is

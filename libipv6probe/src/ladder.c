@@ -250,15 +250,15 @@ static int probe_class(const v6pi_ladder *l, const v6p_event *ev)
         return 0;
     int v4 = ev->protocol_version == 4;
     switch (ev->protocol_number) {
-    case 58:
+    case IPPROTO_ICMPV6:
         return !v4 && v6p_event_has(ev, V6P_F_ICMP_TYPE) && ev->icmp_type == 128 ? CLS_ECHO : 0;
-    case 1:
+    case IPPROTO_ICMP:
         return v4 && v6p_event_has(ev, V6P_F_ICMP_TYPE) && ev->icmp_type == 8 ? CLS_ECHO : 0;
-    case 6:
+    case IPPROTO_TCP:
         return l->tcp_udp && (ev->tcp_flags & V6P_TCP_SYN) && !(ev->tcp_flags & V6P_TCP_ACK)
                    ? CLS_TCP
                    : 0;
-    case 17:
+    case IPPROTO_UDP:
         return l->tcp_udp ? CLS_UDP : 0;
     default:
         return 0;
@@ -274,8 +274,8 @@ static int is_time_exceeded(const v6p_event *ev)
         !v6p_event_has(ev, V6P_F_HOP_LIMIT))
         return 0;
     if (ev->protocol_version == 4)
-        return ev->protocol_number == 1 && ev->icmp_type == 11 && ev->icmp_code == 0;
-    return ev->protocol_number == 58 && ev->icmp_type == 3 && ev->icmp_code == 0;
+        return ev->protocol_number == IPPROTO_ICMP && ev->icmp_type == 11 && ev->icmp_code == 0;
+    return ev->protocol_number == IPPROTO_ICMPV6 && ev->icmp_type == 3 && ev->icmp_code == 0;
 }
 
 static void start(lad *s, const v6p_event *ev, int64_t t, uint8_t hop)

@@ -12,6 +12,7 @@
 #include "field.h"
 #include "formats.h"
 #include "textaddr.h"
+#include "proto.h"
 
 enum section { SEC_IP, SEC_L4 };
 
@@ -59,10 +60,10 @@ static inline int key_is(const char *k, size_t kn, const char *lit, size_t litn)
 }
 #define KEY(lit) key_is(k, kn, lit, sizeof(lit) - 1)
 
-/* v6p_set_dec with the digits read here: numbers are most of a line's
+/* v6pi_set_dec with the digits read here: numbers are most of a line's
  * values, and three calls into the field writer for each showed in
  * profiles.  The result is the same: not digits or over the field's bound
- * is a bad number (v6p_set_num checks the bound), then the duplicate test. */
+ * is a bad number (v6pi_set_num checks the bound), then the duplicate test. */
 static inline v6p_reason nf_set_dec(v6p_event *ev, v6p_field f, const char *v, size_t n)
 {
     if (n == 0 || n > 19)
@@ -74,7 +75,7 @@ static inline v6p_reason nf_set_dec(v6p_event *ev, v6p_field f, const char *v, s
             return V6P_R_BAD_NUMBER;
         x = x * 10 + d;
     }
-    return v6p_set_num(ev, f, x);
+    return v6pi_set_num(ev, f, x);
 }
 
 /* The names the kernel prints after PROTO=; anything else is a number. */
@@ -82,8 +83,9 @@ static const struct {
     const char *name;
     uint8_t len, number;
 } proto_names[] = {
-    {"TCP", 3, 6},  {"UDP", 3, 17}, {"ICMPv6", 6, 58}, {"ICMP", 4, 1},  {"UDPLITE", 7, 136},
-    {"ESP", 3, 50}, {"AH", 2, 51},  {"SCTP", 4, 132},  {"DCCP", 4, 33},
+    {"TCP", 3, IPPROTO_TCP},   {"UDP", 3, IPPROTO_UDP},         {"ICMPv6", 6, IPPROTO_ICMPV6},
+    {"ICMP", 4, IPPROTO_ICMP}, {"UDPLITE", 7, IPPROTO_UDPLITE}, {"ESP", 3, IPPROTO_ESP},
+    {"AH", 2, IPPROTO_AH},     {"SCTP", 4, IPPROTO_SCTP},       {"DCCP", 4, IPPROTO_DCCP},
 };
 
 static int proto_from_name(const char *v, size_t n)
@@ -109,7 +111,7 @@ static v6p_reason set_address(nf_state *s, v6p_field f, const char *v, size_t n)
             return V6P_R_FAMILY_MISMATCH;
         s->family = fam;
     }
-    return v6p_set_addr(s->ev, f, &a);
+    return v6pi_set_addr(s->ev, f, &a);
 }
 
 /* MAC= holds the raw link-layer header as hex pairs.  Ethernet gives
@@ -133,17 +135,17 @@ static v6p_reason set_raw_mac(nf_state *s, const char *v, size_t n)
     if (nb < 14)
         return V6P_R_NONE; /* not Ethernet: nothing we can name */
     v6p_reason r;
-    if ((r = v6p_set_mac(s->ev, V6P_F_DEST_MAC, hdr)) ||
-        (r = v6p_set_mac(s->ev, V6P_F_SRC_MAC, hdr + 6)))
+    if ((r = v6pi_set_mac(s->ev, V6P_F_DEST_MAC, hdr)) ||
+        (r = v6pi_set_mac(s->ev, V6P_F_SRC_MAC, hdr + 6)))
         return r;
     unsigned type = (unsigned)hdr[12] << 8 | hdr[13];
     if (type == 0x8100 && nb >= 18) {
-        if ((r = v6p_set_num(s->ev, V6P_F_VLAN_ID, ((unsigned)hdr[14] << 8 | hdr[15]) & 0xfff)))
+        if ((r = v6pi_set_num(s->ev, V6P_F_VLAN_ID, ((unsigned)hdr[14] << 8 | hdr[15]) & 0xfff)))
             return r;
         type = (unsigned)hdr[16] << 8 | hdr[17];
     }
     if (nb == 14 || nb == 18)
-        return v6p_set_num(s->ev, V6P_F_ETHER_TYPE, type);
+        return v6pi_set_num(s->ev, V6P_F_ETHER_TYPE, type);
     return V6P_R_NONE;
 }
 
@@ -153,7 +155,7 @@ static v6p_reason set_mac_field(nf_state *s, v6p_field f, const char *v, size_t 
     if (v6pi_parse_mac(v, n, mac) != 0)
         return V6P_R_BAD_MAC;
     s->is_nft = 1;
-    return v6p_set_mac(s->ev, f, mac);
+    return v6pi_set_mac(s->ev, f, mac);
 }
 
 static v6p_reason tunnel(nf_state *s, const char *v, size_t n)
@@ -195,17 +197,18 @@ static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v
             return V6P_R_UNEXPECTED_TOKEN;
         s->inner_proto = p;
         v6p_event_mark(ev, V6P_F_INNER_TRANSPORT);
-        return v6p_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)p);
+        return v6pi_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)p);
     }
     if (KEY("HOPLIMIT") || KEY("TTL"))
         return nf_set_dec(ev, V6P_F_INNER_HOP_LIMIT, v, n);
-    if (s->inner_proto == 6 || s->inner_proto == 17 || s->inner_proto == 136) {
+    if (s->inner_proto == IPPROTO_TCP || s->inner_proto == IPPROTO_UDP ||
+        s->inner_proto == IPPROTO_UDPLITE) {
         if (KEY("SPT"))
             return nf_set_dec(ev, V6P_F_INNER_SRC_PORT, v, n);
         if (KEY("DPT"))
             return nf_set_dec(ev, V6P_F_INNER_DEST_PORT, v, n);
     }
-    if (s->inner_proto == 58 || s->inner_proto == 1) {
+    if (s->inner_proto == IPPROTO_ICMPV6 || s->inner_proto == IPPROTO_ICMP) {
         if (KEY("TYPE"))
             return nf_set_dec(ev, V6P_F_INNER_ICMP_TYPE, v, n);
         if (KEY("ID"))
@@ -231,7 +234,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
                 return V6P_R_DUPLICATE_FIELD;
             s->seen |= SEEN_IN;
             s->has_in = n > 0;
-            return n ? v6p_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
+            return n ? v6pi_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
         }
         if (KEY("TC"))
             return s->family == 6 ? nf_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n)
@@ -249,7 +252,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
                 return V6P_R_DUPLICATE_FIELD;
             s->seen |= SEEN_OUT;
             s->has_out = n > 0;
-            return n ? v6p_set_span(ev, V6P_F_DEST_INTERFACE, v, n) : V6P_R_NONE;
+            return n ? v6pi_set_span(ev, V6P_F_DEST_INTERFACE, v, n) : V6P_R_NONE;
         }
         if (KEY("MAC"))
             return set_raw_mac(s, v, n);
@@ -268,7 +271,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
         if (KEY("TOS")) {
             if (s->family != 4)
                 return V6P_R_FAMILY_MISMATCH;
-            return v6p_set_hex(ev, V6P_F_TRAFFIC_CLASS, v, n);
+            return v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, v, n);
         }
         if (KEY("TTL")) {
             if (s->family != 4)
@@ -295,12 +298,12 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             s->proto = p;
             s->sec = SEC_L4;
             v6p_event_mark(ev, V6P_F_TRANSPORT);
-            return v6p_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)p);
+            return v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)p);
         }
         break;
     case 6:
         if (KEY("PHYSIN"))
-            return v6p_set_span(ev, V6P_F_SRC_PHYS_INTERFACE, v, n);
+            return v6pi_set_span(ev, V6P_F_SRC_PHYS_INTERFACE, v, n);
         if (KEY("MACSRC"))
             return set_mac_field(s, V6P_F_SRC_MAC, v, n);
         if (KEY("MACDST"))
@@ -314,7 +317,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
         break;
     case 7:
         if (KEY("PHYSOUT"))
-            return v6p_set_span(ev, V6P_F_DEST_PHYS_INTERFACE, v, n);
+            return v6pi_set_span(ev, V6P_F_DEST_PHYS_INTERFACE, v, n);
         if (KEY("FLOWLBL"))
             return s->family == 6 ? nf_set_dec(ev, V6P_F_FLOW_LABEL, v, n) : V6P_R_FAMILY_MISMATCH;
         break;
@@ -326,7 +329,7 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return nf_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
         }
         if (KEY("MACPROTO"))
-            return v6p_set_hex(ev, V6P_F_ETHER_TYPE, v, n);
+            return v6pi_set_hex(ev, V6P_F_ETHER_TYPE, v, n);
         break;
     }
     return V6P_R_UNEXPECTED_TOKEN;
@@ -335,8 +338,9 @@ static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, s
 static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, size_t n)
 {
     v6p_event *ev = s->ev;
-    int tcp = s->proto == 6, udp = s->proto == 17 || s->proto == 136;
-    int icmp = s->proto == 58 || s->proto == 1;
+    int tcp = s->proto == IPPROTO_TCP;
+    int udp = s->proto == IPPROTO_UDP || s->proto == IPPROTO_UDPLITE;
+    int icmp = s->proto == IPPROTO_ICMPV6 || s->proto == IPPROTO_ICMP;
     if (tcp || udp) {
         if (KEY("SPT")) {
             s->seen |= SEEN_SPT;
@@ -357,7 +361,7 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return nf_set_dec(ev, V6P_F_TCP_WINDOW, v, n);
         }
         if (KEY("RES"))
-            return v6p_set_hex(ev, V6P_F_TCP_RES, v, n);
+            return v6pi_set_hex(ev, V6P_F_TCP_RES, v, n);
         if (KEY("URGP"))
             return nf_set_dec(ev, V6P_F_TCP_URGP, v, n);
     }
@@ -385,7 +389,7 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
         if (KEY("MTU"))
             return nf_set_dec(ev, V6P_F_ICMP_MTU, v, n);
         if (KEY("POINTER"))
-            return v6p_set_hex(ev, V6P_F_ICMP_POINTER, v, n);
+            return v6pi_set_hex(ev, V6P_F_ICMP_POINTER, v, n);
         if (KEY("PARAMETER"))
             return nf_set_dec(ev, V6P_F_ICMP_POINTER, v, n);
         if (KEY("GATEWAY")) {
@@ -393,7 +397,7 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
             return v6pi_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
         }
     }
-    if (s->proto == 50 || s->proto == 51) {
+    if (s->proto == IPPROTO_ESP || s->proto == IPPROTO_AH) {
         if (KEY("SPI")) {
             uint64_t x;
             return v6pi_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
@@ -405,7 +409,7 @@ static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, s
     if (KEY("GID"))
         return nf_set_dec(ev, V6P_F_GID, v, n);
     if (KEY("MARK"))
-        return v6p_set_hex(ev, V6P_F_MARK, v, n);
+        return v6pi_set_hex(ev, V6P_F_MARK, v, n);
     return V6P_R_UNEXPECTED_TOKEN;
 }
 
@@ -427,8 +431,8 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
         s->opt_pending = 0;
         /* `OPT (HEX)`: TCP options after the TCP fields, IP options before. */
         if (n >= 2 && t[0] == '(' && t[n - 1] == ')') {
-            if (s->sec == SEC_L4 && s->proto == 6 && !s->nested)
-                return v6p_set_span(ev, V6P_F_TCP_OPTIONS, t + 1, n - 2);
+            if (s->sec == SEC_L4 && s->proto == IPPROTO_TCP && !s->nested)
+                return v6pi_set_span(ev, V6P_F_TCP_OPTIONS, t + 1, n - 2);
             return V6P_R_NONE;
         }
     }
@@ -440,18 +444,18 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
         return V6P_R_NONE;
     if (s->nested)
         return V6P_R_NONE; /* flags of the quoted packet are not ours */
-    if (s->sec == SEC_L4 && s->proto == 6) {
+    if (s->sec == SEC_L4 && s->proto == IPPROTO_TCP) {
         for (size_t i = 0; i < sizeof(tcp_words) / sizeof(tcp_words[0]); i++)
             if (n == tcp_words[i].len && memcmp(t, tcp_words[i].word, n) == 0)
-                return v6p_set_flag(ev, V6P_F_TCP_FLAG, tcp_words[i].bit);
+                return v6pi_set_flag(ev, V6P_F_TCP_FLAG, tcp_words[i].bit);
     }
     if (s->sec == SEC_IP && s->family == 4 && n == 2) {
         if (memcmp(t, "DF", 2) == 0)
-            return v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_DF);
+            return v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_DF);
         if (memcmp(t, "MF", 2) == 0)
-            return v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_MF);
+            return v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_MF);
         if (memcmp(t, "CE", 2) == 0)
-            return v6p_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_CE);
+            return v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_CE);
     }
     if (n > 5 && memcmp(t, "FRAG:", 5) == 0) {
         v6p_reason r = nf_set_dec(ev, V6P_F_FRAG_OFFSET, t + 5, n - 5);
@@ -462,10 +466,10 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
         return r;
     }
     if (n > 3 && memcmp(t, "ID:", 3) == 0)
-        return v6p_set_hex(ev, V6P_F_FRAG_ID, t + 3, n - 3);
+        return v6pi_set_hex(ev, V6P_F_FRAG_ID, t + 3, n - 3);
     if (n == 10 && memcmp(t, "INCOMPLETE", 10) == 0) {
         if (s->sec == SEC_IP)
-            return v6p_set_bool(ev, V6P_F_FRAG_MORE, 1);
+            return v6pi_set_bool(ev, V6P_F_FRAG_MORE, 1);
         s->seen |= SEEN_INCOMPLETE; /* transport header cut short */
         return V6P_R_NONE;
     }
@@ -665,21 +669,21 @@ static v6p_reason check_complete(const nf_state *s)
     if (s->frag_nonfirst || (s->seen & SEEN_INCOMPLETE))
         return V6P_R_NONE; /* no transport header to expect */
     switch (s->proto) {
-    case 6:
+    case IPPROTO_TCP:
         if ((s->seen & (SEEN_SPT | SEEN_DPT | SEEN_WINDOW)) != (SEEN_SPT | SEEN_DPT | SEEN_WINDOW))
             return V6P_R_TRUNCATED;
         break;
-    case 17:
-    case 136:
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
         if ((s->seen & (SEEN_SPT | SEEN_DPT | SEEN_L4LEN)) != (SEEN_SPT | SEEN_DPT | SEEN_L4LEN))
             return V6P_R_TRUNCATED;
         break;
-    case 1:
-    case 58: {
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6: {
         if ((s->seen & (SEEN_TYPE | SEEN_CODE)) != (SEEN_TYPE | SEEN_CODE))
             return V6P_R_TRUNCATED;
         unsigned t = s->ev->icmp_type;
-        int echo = s->proto == 58 ? (t == 128 || t == 129) : (t == 0 || t == 8);
+        int echo = s->proto == IPPROTO_ICMPV6 ? (t == 128 || t == 129) : (t == 0 || t == 8);
         if (echo && (s->seen & (SEEN_ID | SEEN_SEQ)) != (SEEN_ID | SEEN_SEQ))
             return V6P_R_TRUNCATED;
         break;
@@ -708,7 +712,7 @@ v6pi_body_result v6pi_parse_netfilter(const char *body, size_t len, v6p_event *e
     while (pe > ps && pe[-1] == ' ')
         pe--;
     if (pe > ps)
-        v6p_set_span(ev, V6P_F_RULE, ps, (size_t)(pe - ps));
+        v6pi_set_span(ev, V6P_F_RULE, ps, (size_t)(pe - ps));
 
     nf_state s;
     memset(&s, 0, sizeof(s));
@@ -748,8 +752,8 @@ v6pi_body_result v6pi_parse_netfilter(const char *body, size_t len, v6p_event *e
     /* The kernel prints INCOMPLETE only when more fragments follow; a
      * fragment header without it is the last fragment. */
     if (v6p_event_has(ev, V6P_F_FRAG_OFFSET) && !v6p_event_has(ev, V6P_F_FRAG_MORE))
-        v6p_set_bool(ev, V6P_F_FRAG_MORE, 0);
-    if (v6p_set_num(ev, V6P_F_PROTOCOL_VERSION, (uint64_t)s.family) != V6P_R_NONE)
+        v6pi_set_bool(ev, V6P_F_FRAG_MORE, 0);
+    if (v6pi_set_num(ev, V6P_F_PROTOCOL_VERSION, (uint64_t)s.family) != V6P_R_NONE)
         return fail(V6P_R_DUPLICATE_FIELD, body, end);
     /* The text of ip6tables and nftables is the same; MACSRC= (nft's `flags
      * ether`) and prefixes longer than iptables allows (29) tell nft apart. */

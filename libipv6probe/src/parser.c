@@ -1,8 +1,10 @@
 /* The parser object and the parse call: framing, then the body format, then
  * action and direction. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "field.h"
 #include "formats.h"
 #include "framing.h"
@@ -70,13 +72,21 @@ static int install_defaults(v6p_parser *p, v6p_error *err)
     return 0;
 }
 
+void v6p_parser_options_init(v6p_parser_options *opts, size_t size)
+{
+    v6p_parser_options def = {.size = sizeof(def)};
+    v6pi_config_init(opts, size, &def, sizeof(def));
+}
+
 v6p_parser *v6p_parser_new(const v6p_parser_options *opts, v6p_error *err)
 {
+    v6p_parser_options o = {.size = sizeof(o)};
+    if (v6pi_config_take(&o, sizeof(o), opts, "v6p_parser_options", err) != 0)
+        return NULL;
     v6p_parser *p = calloc(1, sizeof(*p));
     if (!p)
         goto oom;
-    if (opts)
-        p->opts = *opts;
+    p->opts = o;
     p->patterns = v6pi_patterns_new();
     if (!p->patterns)
         goto oom;
@@ -87,10 +97,7 @@ v6p_parser *v6p_parser_new(const v6p_parser_options *opts, v6p_error *err)
     return p;
 oom:
     free(p);
-    if (err) {
-        err->code = 12;
-        strcpy(err->message, "out of memory");
-    }
+    v6pi_error_set(err, ENOMEM, "out of memory");
     return NULL;
 }
 
@@ -210,7 +217,7 @@ v6p_status v6p_parse(v6p_parser *p, const char *line, size_t len, int64_t fallba
     }
     v6p_event_mark(ev, V6P_F_TIME);
     if (fr.host.len)
-        v6p_set_span(ev, V6P_F_DVC, fr.host.ptr, fr.host.len);
+        v6pi_set_span(ev, V6P_F_DVC, fr.host.ptr, fr.host.len);
 
     const char *body = line + fr.body;
     size_t blen = (fr.body_end ? fr.body_end : len) - fr.body;
@@ -272,6 +279,7 @@ const char *v6p_reason_text(v6p_reason r)
         [V6P_R_FIELD_COUNT] = "field count fits no known variant",
         [V6P_R_FAMILY_MISMATCH] = "IPv4 and IPv6 fields mixed",
         [V6P_R_TOO_LONG] = "line too long",
+        [V6P_R_BAD_FIELD] = "no such field, or not a field of that kind",
     };
     return (unsigned)r < V6P_R_COUNT_ ? text[r] : "unknown reason";
 }

@@ -6,9 +6,11 @@
 #include "ipv6probe/pe.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "ipv6probe/addr.h"
 #include "table.h"
 
@@ -43,9 +45,10 @@ struct v6p_pe_tracker {
     uint64_t learned;
 };
 
-void v6p_pe_config_init(v6p_pe_config *cfg)
+static void defaults(v6p_pe_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->size = sizeof(*cfg);
     cfg->max_addresses = 65536;
     cfg->max_prefixes = 8192;
     cfg->preferred_lifetime = 86400;
@@ -53,17 +56,31 @@ void v6p_pe_config_init(v6p_pe_config *cfg)
     cfg->learn_prefixes = true;
 }
 
-v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out)
+void v6p_pe_config_init(v6p_pe_config *cfg, size_t size)
 {
-    if (!out)
-        return V6P_PE_EINVAL;
-    *out = NULL;
-    if (!cfg || cfg->max_addresses == 0 || cfg->max_prefixes == 0 || cfg->preferred_lifetime <= 0 ||
-        cfg->valid_lifetime < cfg->preferred_lifetime)
-        return V6P_PE_EINVAL;
+    v6p_pe_config d;
+    defaults(&d);
+    v6pi_config_init(cfg, size, &d, sizeof(d));
+}
+
+v6p_pe_tracker *v6p_pe_new(const v6p_pe_config *user, v6p_error *err)
+{
+    v6p_pe_config c, *cfg = &c;
+    defaults(cfg);
+    if (v6pi_config_take(cfg, sizeof(*cfg), user, "v6p_pe_config", err) != 0)
+        return NULL;
+    if (cfg->max_addresses == 0 || cfg->max_prefixes == 0 || cfg->preferred_lifetime <= 0 ||
+        cfg->valid_lifetime < cfg->preferred_lifetime) {
+        v6pi_error_set(err, EINVAL,
+                       "v6p_pe_config: capacities must be above 0 and 0 < preferred_lifetime "
+                       "<= valid_lifetime");
+        return NULL;
+    }
     v6p_pe_tracker *t = calloc(1, sizeof(*t));
-    if (!t)
-        return V6P_PE_ENOMEM;
+    if (!t) {
+        v6pi_error_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
     t->cfg = *cfg;
     v6pi_table_config ac = {
         .capacity = cfg->max_addresses, .key_size = 16, .value_size = sizeof(pe_addr)};
@@ -76,10 +93,13 @@ v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out)
     v6pi_table_status n = a == V6PI_TABLE_OK ? v6pi_table_create(&nc, &t->nets) : a;
     if (a != V6PI_TABLE_OK || n != V6PI_TABLE_OK) {
         v6p_pe_free(t);
-        return (a == V6PI_TABLE_ENOMEM || n == V6PI_TABLE_ENOMEM) ? V6P_PE_ENOMEM : V6P_PE_EINVAL;
+        if (a == V6PI_TABLE_ENOMEM || n == V6PI_TABLE_ENOMEM)
+            v6pi_error_set(err, ENOMEM, "out of memory for the address tables");
+        else
+            v6pi_error_set(err, EINVAL, "v6p_pe_config: a capacity the tables cannot hold");
+        return NULL;
     }
-    *out = t;
-    return V6P_PE_OK;
+    return t;
 }
 
 void v6p_pe_free(v6p_pe_tracker *t)
@@ -93,26 +113,33 @@ void v6p_pe_free(v6p_pe_tracker *t)
 
 /* ---- internal prefixes ---- */
 
-v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len)
+int v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len,
+                      v6p_error *err)
 {
-    if (!t || !prefix || len > 128)
-        return V6P_PE_EINVAL;
-    if (t->nprefixes == V6P_PE_MAX_PREFIXES)
-        return V6P_PE_EFULL;
+    if (!t || !prefix || len > 128) {
+        v6pi_error_set(err, EINVAL, "prefix length %u: not 0 to 128", len);
+        return -1;
+    }
+    if (t->nprefixes == V6P_PE_MAX_PREFIXES) {
+        v6pi_error_set(err, ENOSPC, "more than %d internal prefixes", V6P_PE_MAX_PREFIXES);
+        return -1;
+    }
     pe_prefix *p = &t->prefixes[t->nprefixes++];
     memset(p->bytes, 0, sizeof(p->bytes));
     memcpy(p->bytes, prefix->s6_addr, (len + 7) / 8);
     if (len % 8)
         p->bytes[len / 8] &= (uint8_t)(0xff00u >> (len % 8));
     p->len = len;
-    return V6P_PE_OK;
+    return 0;
 }
 
-v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
-                                  size_t *bad)
+int v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n, size_t *bad,
+                        v6p_error *err)
 {
-    if (!t || (n && !texts))
-        return V6P_PE_EINVAL;
+    if (!t || (n && !texts)) {
+        v6pi_error_set(err, EINVAL, "no tracker or no prefix texts");
+        return -1;
+    }
     /* Built aside and copied over: a reload replaces the set as a whole,
      * and a bad text leaves the old set in force. */
     pe_prefix old[V6P_PE_MAX_PREFIXES];
@@ -120,27 +147,34 @@ v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, s
     memcpy(old, t->prefixes, sizeof(old));
     t->nprefixes = 0;
     for (size_t i = 0; i < n; i++) {
-        v6p_pe_status st = v6p_pe_add_prefix_str(t, texts[i]);
-        if (st != V6P_PE_OK) {
+        if (v6p_pe_add_prefix_str(t, texts[i], err) != 0) {
             memcpy(t->prefixes, old, sizeof(old));
             t->nprefixes = nold;
             if (bad)
                 *bad = i;
-            return st;
+            return -1;
         }
     }
-    return V6P_PE_OK;
+    return 0;
 }
 
-v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text)
+static int not_prefix(const char *text, v6p_error *err)
+{
+    v6pi_error_set(err, EINVAL, "%.200s: not an IPv6 prefix (address/length)", text);
+    return -1;
+}
+
+int v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text, v6p_error *err)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     unsigned len = 64;
-    if (!t || !text)
-        return V6P_PE_EINVAL;
+    if (!t || !text) {
+        v6pi_error_set(err, EINVAL, "no tracker or no prefix text");
+        return -1;
+    }
     size_t n = strlen(text);
     if (n >= sizeof(buf))
-        return V6P_PE_EPARSE;
+        return not_prefix(text, err);
     memcpy(buf, text, n + 1);
     char *slash = strchr(buf, '/');
     if (slash) {
@@ -148,13 +182,13 @@ v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text)
         *slash = '\0';
         unsigned long l = strtoul(slash + 1, &end, 10);
         if (end == slash + 1 || *end != '\0' || l > 128)
-            return V6P_PE_EPARSE;
+            return not_prefix(text, err);
         len = (unsigned)l;
     }
     struct in6_addr a;
     if (inet_pton(AF_INET6, buf, &a) != 1)
-        return V6P_PE_EPARSE;
-    return v6p_pe_add_prefix(t, &a, len);
+        return not_prefix(text, err);
+    return v6p_pe_add_prefix(t, &a, len, err);
 }
 
 static bool in_prefix(const pe_prefix *p, const uint8_t *a)
@@ -270,15 +304,15 @@ static void probed(v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind, int64
         r->last_in = now;
 }
 
-v6p_pe_status v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now)
+int v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now)
 {
     if (!t || !addr)
-        return V6P_PE_EINVAL;
+        return -1;
     v6p_addr_info info;
     v6p_addr_analyze(addr, &info);
     if (trackable(info.block))
         active(t, addr->s6_addr, info.iid, now, false);
-    return V6P_PE_OK;
+    return 0;
 }
 
 /* ---- verdicts ---- */
@@ -363,30 +397,30 @@ static void verdict(const v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind
     v->temporary = v->state == V6P_PE_TEMPORARY;
 }
 
-v6p_pe_status v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
-                              v6p_pe_verdict *out)
+int v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
+                    v6p_pe_verdict *out)
 {
     if (!t || !addr || !out)
-        return V6P_PE_EINVAL;
+        return -1;
     v6p_addr_info info;
     v6p_addr_analyze(addr, &info);
     if (!trackable(info.block)) {
         memset(out, 0, sizeof(*out));
-        return V6P_PE_OK;
+        return 0;
     }
     verdict(t, addr->s6_addr, info.iid, now, out);
-    return V6P_PE_OK;
+    return 0;
 }
 
 /* ---- the event tagger ---- */
 
-v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev)
+int v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev)
 {
     if (!t || !ev)
-        return V6P_PE_EINVAL;
+        return -1;
     v6p_addr_tag(ev);
     if (ev->protocol_version == 4 || !v6p_event_has(ev, V6P_F_TIME))
-        return V6P_PE_OK;
+        return 0;
     const int64_t now = ev->time_sec;
     const bool has_src = v6p_event_has(ev, V6P_F_SRC), has_dest = v6p_event_has(ev, V6P_F_DEST);
     const bool src_ok = has_src && trackable((v6p_block)ev->src_block);
@@ -424,14 +458,16 @@ v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev)
         if (v.temporary && !src_in)
             ev->tags |= V6P_TAG_PE_TARGET, v6p_event_mark(ev, V6P_F_TAGS);
     }
-    return V6P_PE_OK;
+    return 0;
 }
 
-void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out)
+void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *user, size_t size)
 {
-    memset(out, 0, sizeof(*out));
-    if (!t)
+    v6p_pe_stats st = {0}, *out = &st;
+    if (!t) {
+        v6pi_stats_give(user, size, &st, sizeof(st));
         return;
+    }
     out->addresses = v6pi_table_count(t->addrs);
     out->max_addresses = v6pi_table_capacity(t->addrs);
     out->prefixes = v6pi_table_count(t->nets);
@@ -440,4 +476,5 @@ void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out)
     out->prefix_evictions = v6pi_table_evictions(t->nets);
     out->learned_prefixes = t->learned;
     out->memory = sizeof(*t) + v6pi_table_memory(t->addrs) + v6pi_table_memory(t->nets);
+    v6pi_stats_give(user, size, &st, sizeof(st));
 }

@@ -52,7 +52,7 @@ static inline v6p_reason v6pi_pf_verdict(v6p_event *ev, const char *act, size_t 
 {
     v6p_reason r;
     v6p_direction d = v6pi_pf_direction(dir, dirn);
-    if ((r = v6p_set_span(ev, V6P_F_PF_ACTION, act, actn)))
+    if ((r = v6pi_set_span(ev, V6P_F_PF_ACTION, act, actn)))
         return r;
     ev->action = v6pi_pf_action(act, actn);
     v6p_event_mark(ev, V6P_F_ACTION);
@@ -64,8 +64,8 @@ static inline v6p_reason v6pi_pf_verdict(v6p_event *ev, const char *act, size_t 
                                        : V6P_HOOK_UNKNOWN;
     if (ev->hook != V6P_HOOK_UNKNOWN)
         v6p_event_mark(ev, V6P_F_HOOK);
-    return v6p_set_span(ev, d == V6P_DIR_OUTBOUND ? V6P_F_DEST_INTERFACE : V6P_F_SRC_INTERFACE, ifp,
-                        ifn);
+    return v6pi_set_span(ev, d == V6P_DIR_OUTBOUND ? V6P_F_DEST_INTERFACE : V6P_F_SRC_INTERFACE,
+                         ifp, ifn);
 }
 
 /* TCP flags written as letters, one per flag: filterlog writes
@@ -116,7 +116,7 @@ static inline v6p_reason v6pi_pf_tcp_flags(v6p_event *ev, const char *p, size_t 
         }
         if (!bit)
             return V6P_R_UNEXPECTED_TOKEN;
-        v6p_reason r = v6p_set_flag(ev, V6P_F_TCP_FLAG, bit);
+        v6p_reason r = v6pi_set_flag(ev, V6P_F_TCP_FLAG, bit);
         if (r)
             return r;
     }

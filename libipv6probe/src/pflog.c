@@ -28,6 +28,7 @@
 #include "framing.h"
 #include "pf.h"
 #include "textaddr.h"
+#include "proto.h"
 
 typedef struct cur {
     const char *p, *end;
@@ -243,7 +244,7 @@ static v6p_reason rule_spec(v6p_event *ev, const char *s, const char *e)
         if (v6pi_parse_dec(s, nn, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
         /* 4294967295 is pf's -1: no rule (tcpdump 4.99 prints it). */
-        if (v != 0xffffffffu && (r = v6p_set_span(ev, V6P_F_RULE, s, nn)))
+        if (v != 0xffffffffu && (r = v6pi_set_span(ev, V6P_F_RULE, s, nn)))
             return r;
     }
     if (!d1)
@@ -266,13 +267,13 @@ static v6p_reason rule_spec(v6p_event *ev, const char *s, const char *e)
         if (last_num) {
             if (v6pi_parse_dec(last, ln, 0xffffffffu, &v))
                 return V6P_R_BAD_NUMBER;
-            if (v != 0xffffffffu && (r = v6p_set_num(ev, V6P_F_PF_SUBRULE, v)))
+            if (v != 0xffffffffu && (r = v6pi_set_num(ev, V6P_F_PF_SUBRULE, v)))
                 return r;
         }
         ae = d2 > d1 ? d2 : d1;
     }
     if (ae > as)
-        return v6p_set_span(ev, V6P_F_PF_ANCHOR, as, (size_t)(ae - as));
+        return v6pi_set_span(ev, V6P_F_PF_ANCHOR, as, (size_t)(ae - as));
     return V6P_R_NONE;
 }
 
@@ -288,7 +289,7 @@ static v6p_reason bracket_group(cur *c, v6p_event *ev)
         if (read_num(&in, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
         if (!v6p_event_has(ev, V6P_F_UID))
-            v6p_set_num(ev, V6P_F_UID, v);
+            v6pi_set_num(ev, V6P_F_UID, v);
     }
     c->p = close + 1;
     skip_sp(c);
@@ -330,7 +331,7 @@ static v6p_reason pf_header(cur *c, v6p_event *ev)
     const char *re = unkn ? close + 1 : close;
     if (re <= rs)
         return V6P_R_MISSING_FIELD;
-    if ((r = v6p_set_span(ev, V6P_F_PF_REASON, rs, (size_t)(re - rs))))
+    if ((r = v6pi_set_span(ev, V6P_F_PF_REASON, rs, (size_t)(re - rs))))
         return r;
     c->p = close + 1;
     EAT(c, ":");
@@ -427,16 +428,16 @@ static v6p_reason ip_header(cur *c, pkt *k)
             const char *s = in.p;
             while (in.p < in.end && *in.p != ',' && *in.p != ' ')
                 in.p++;
-            r = v6p_set_hex(ev, V6P_F_TRAFFIC_CLASS, s, (size_t)(in.p - s));
+            r = v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, s, (size_t)(in.p - s));
         } else if (EAT(&in, "flowlabel ")) {
             const char *s = in.p;
             while (in.p < in.end && *in.p != ',' && *in.p != ' ')
                 in.p++;
-            r = v6p_set_hex(ev, V6P_F_FLOW_LABEL, s, (size_t)(in.p - s));
+            r = v6pi_set_hex(ev, V6P_F_FLOW_LABEL, s, (size_t)(in.p - s));
         } else if (EAT(&in, "hlim ") || EAT(&in, "ttl ")) {
-            r = read_num(&in, 255, &v) ? V6P_R_BAD_NUMBER : v6p_set_num(ev, V6P_F_HOP_LIMIT, v);
+            r = read_num(&in, 255, &v) ? V6P_R_BAD_NUMBER : v6pi_set_num(ev, V6P_F_HOP_LIMIT, v);
         } else if (EAT(&in, "id ")) {
-            r = read_num(&in, 0xffff, &v) ? V6P_R_BAD_NUMBER : v6p_set_num(ev, V6P_F_IP_ID, v);
+            r = read_num(&in, 0xffff, &v) ? V6P_R_BAD_NUMBER : v6pi_set_num(ev, V6P_F_IP_ID, v);
         } else if (EAT(&in, "next-header ") || EAT(&in, "proto ")) {
             const char *lp = memchr(in.p, '(', (size_t)(in.end - in.p));
             if (!lp)
@@ -448,10 +449,10 @@ static v6p_reason ip_header(cur *c, pkt *k)
         } else if (EAT(&in, "payload length: ") || EAT(&in, "payload length ")) {
             if (read_num(&in, 0xffff, &v))
                 return V6P_R_BAD_NUMBER;
-            r = v6p_set_num(ev, V6P_F_BYTES, v + 40);
+            r = v6pi_set_num(ev, V6P_F_BYTES, v + 40);
             k->family = 6;
         } else if (EAT(&in, "length ")) {
-            r = read_num(&in, 0xffff, &v) ? V6P_R_BAD_NUMBER : v6p_set_num(ev, V6P_F_BYTES, v);
+            r = read_num(&in, 0xffff, &v) ? V6P_R_BAD_NUMBER : v6pi_set_num(ev, V6P_F_BYTES, v);
             k->family = 4;
         } else if (EAT(&in, "flags [")) {
             const char *q = memchr(in.p, ']', (size_t)(in.end - in.p));
@@ -471,9 +472,9 @@ static v6p_reason ip_header(cur *c, pkt *k)
     if (k->family == 6) {
         /* tcpdump prints class and flow label only when they are not zero */
         if (!v6p_event_has(ev, V6P_F_TRAFFIC_CLASS))
-            v6p_set_num(ev, V6P_F_TRAFFIC_CLASS, 0);
+            v6pi_set_num(ev, V6P_F_TRAFFIC_CLASS, 0);
         if (!v6p_event_has(ev, V6P_F_FLOW_LABEL))
-            v6p_set_num(ev, V6P_F_FLOW_LABEL, 0);
+            v6pi_set_num(ev, V6P_F_FLOW_LABEL, 0);
     }
     c->p = close + 1;
     skip_sp(c);
@@ -543,12 +544,12 @@ static v6p_reason addresses(cur *c, pkt *k)
         return V6P_R_FAMILY_MISMATCH;
     k->family = fs;
     v6p_reason r;
-    if ((r = v6p_set_addr(k->ev, V6P_F_SRC, &s)) || (r = v6p_set_addr(k->ev, V6P_F_DEST, &d)))
+    if ((r = v6pi_set_addr(k->ev, V6P_F_SRC, &s)) || (r = v6pi_set_addr(k->ev, V6P_F_DEST, &d)))
         return r;
     if (ps == 1) {
         k->ported = 1;
-        if ((r = v6p_set_num(k->ev, V6P_F_SRC_PORT, sp)) ||
-            (r = v6p_set_num(k->ev, V6P_F_DEST_PORT, dp)))
+        if ((r = v6pi_set_num(k->ev, V6P_F_SRC_PORT, sp)) ||
+            (r = v6pi_set_num(k->ev, V6P_F_DEST_PORT, dp)))
             return r;
     }
     c->p = de + 2;
@@ -608,7 +609,7 @@ static v6p_reason text_addr(cur *c, v6p_event *ev, v6p_field f)
     struct in6_addr a;
     if (v6pi_parse_ip6(s, (size_t)(c->p - s), &a))
         return c->p == c->end ? V6P_R_TRUNCATED : V6P_R_BAD_ADDRESS;
-    return v6p_set_addr(ev, f, &a);
+    return v6pi_set_addr(ev, f, &a);
 }
 
 /* `... (N)` : a number in parentheses, as in `unknown code (5)`. */
@@ -619,7 +620,7 @@ static v6p_reason paren_num(cur *c, v6p_event *ev, v6p_field f)
         return V6P_R_TRUNCATED;
     if (read_num(c, 255, &v) || !EAT(c, ")"))
         return V6P_R_BAD_NUMBER;
-    return v6p_set_num(ev, f, v);
+    return v6pi_set_num(ev, f, v);
 }
 
 static v6p_reason icmp6_unreach(cur *c, v6p_event *ev)
@@ -638,21 +639,21 @@ static v6p_reason icmp6_unreach(cur *c, v6p_event *ev)
         if (!at(c, codes[i].t, codes[i].n))
             continue;
         c->p += codes[i].n;
-        if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, codes[i].code)) ||
+        if ((r = v6pi_set_num(ev, V6P_F_ICMP_CODE, codes[i].code)) ||
             (r = text_addr(c, ev, V6P_F_INNER_DEST)))
             return r;
         if (codes[i].code == 2 && EAT(c, ", source address "))
             return text_addr(c, ev, V6P_F_INNER_SRC);
         if (codes[i].code == 4) {
-            int proto = EAT(c, " tcp port ") ? 6 : EAT(c, " udp port ") ? 17 : 0;
+            int proto = EAT(c, " tcp port ") ? IPPROTO_TCP : EAT(c, " udp port ") ? IPPROTO_UDP : 0;
             uint64_t v;
             if (proto) {
                 v6p_event_mark(ev, V6P_F_INNER_TRANSPORT);
-                if ((r = v6p_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)proto)))
+                if ((r = v6pi_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)proto)))
                     return r;
                 /* a port may be printed by name only without -n */
                 if (read_num(c, 65535, &v) == 0)
-                    return v6p_set_num(ev, V6P_F_INNER_DEST_PORT, v);
+                    return v6pi_set_num(ev, V6P_F_INNER_DEST_PORT, v);
             }
         }
         return V6P_R_NONE;
@@ -673,15 +674,15 @@ static v6p_reason icmp6_param(cur *c, v6p_event *ev)
     uint64_t v;
     v6p_reason r;
     if (EAT(c, "code-#"))
-        return read_num(c, 255, &v) ? V6P_R_BAD_NUMBER : v6p_set_num(ev, V6P_F_ICMP_CODE, v);
+        return read_num(c, 255, &v) ? V6P_R_BAD_NUMBER : v6pi_set_num(ev, V6P_F_ICMP_CODE, v);
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
         if (!at(c, codes[i].t, codes[i].n))
             continue;
         c->p += codes[i].n;
-        if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, codes[i].code)))
+        if ((r = v6pi_set_num(ev, V6P_F_ICMP_CODE, codes[i].code)))
             return r;
         return read_num(c, 0xffffffffu, &v) ? V6P_R_TRUNCATED
-                                            : v6p_set_num(ev, V6P_F_ICMP_POINTER, v);
+                                            : v6pi_set_num(ev, V6P_F_ICMP_POINTER, v);
     }
     return V6P_R_NONE;
 }
@@ -691,7 +692,7 @@ static v6p_reason icmp6(cur *c, pkt *k)
     v6p_event *ev = k->ev;
     v6p_reason r;
     uint64_t v;
-    k->proto = 58;
+    k->proto = IPPROTO_ICMPV6;
     if (EAT(c, "unknown icmp6 type "))
         return paren_num(c, ev, V6P_F_ICMP_TYPE);
     size_t i, n = sizeof(icmp6_names) / sizeof(icmp6_names[0]);
@@ -702,20 +703,20 @@ static v6p_reason icmp6(cur *c, pkt *k)
         return c->p == c->end ? V6P_R_TRUNCATED : V6P_R_NONE;
     c->p += icmp6_names[i].len;
     unsigned t = icmp6_names[i].type;
-    if ((r = v6p_set_num(ev, V6P_F_ICMP_TYPE, t)))
+    if ((r = v6pi_set_num(ev, V6P_F_ICMP_TYPE, t)))
         return r;
     switch (t) {
     case 128:
     case 129:
         if (!EAT(c, ", id "))
             return V6P_R_TRUNCATED;
-        if (read_num(c, 65535, &v) || (r = v6p_set_num(ev, V6P_F_ICMP_ID, v)))
+        if (read_num(c, 65535, &v) || (r = v6pi_set_num(ev, V6P_F_ICMP_ID, v)))
             return r ? r : V6P_R_BAD_NUMBER;
         if (!EAT(c, ", seq "))
             return V6P_R_TRUNCATED;
         if (read_num(c, 65535, &v))
             return V6P_R_BAD_NUMBER;
-        return v6p_set_num(ev, V6P_F_ICMP_SEQ, v);
+        return v6pi_set_num(ev, V6P_F_ICMP_SEQ, v);
     case 1:
         if (!EAT(c, ","))
             return V6P_R_TRUNCATED;
@@ -725,17 +726,17 @@ static v6p_reason icmp6(cur *c, pkt *k)
             return V6P_R_TRUNCATED;
         if (read_num(c, 0xffffffffu, &v))
             return V6P_R_BAD_NUMBER;
-        return v6p_set_num(ev, V6P_F_ICMP_MTU, v);
+        return v6pi_set_num(ev, V6P_F_ICMP_MTU, v);
     case 3:
         if (!EAT(c, " in-transit"))
             return V6P_R_TRUNCATED;
         if (EAT(c, " for ")) {
-            if ((r = v6p_set_num(ev, V6P_F_ICMP_CODE, 0)))
+            if ((r = v6pi_set_num(ev, V6P_F_ICMP_CODE, 0)))
                 return r;
             return text_addr(c, ev, V6P_F_INNER_DEST);
         }
         if (EAT(c, " (reassembly)"))
-            return v6p_set_num(ev, V6P_F_ICMP_CODE, 1);
+            return v6pi_set_num(ev, V6P_F_ICMP_CODE, 1);
         if (EAT(c, ", unknown code "))
             return paren_num(c, ev, V6P_F_ICMP_CODE);
         return V6P_R_NONE;
@@ -773,7 +774,7 @@ static v6p_reason tcp(cur *c, pkt *k)
     v6p_reason r;
     uint64_t v;
     int win = 0, cut = 0;
-    k->proto = 6;
+    k->proto = IPPROTO_TCP;
     if ((r = tcp_flags(c, ev)))
         return r;
     while (c->p < c->end) {
@@ -784,25 +785,25 @@ static v6p_reason tcp(cur *c, pkt *k)
         if (!EAT(c, ", "))
             break;
         if (EAT(c, "seq ")) {
-            if (read_num(c, 0xffffffffu, &v) || (r = v6p_set_num(ev, V6P_F_TCP_SEQ, v)))
+            if (read_num(c, 0xffffffffu, &v) || (r = v6pi_set_num(ev, V6P_F_TCP_SEQ, v)))
                 return r ? r : V6P_R_BAD_NUMBER;
             if (EAT(c, ":") && read_num(c, 0xffffffffu, &v))
                 return V6P_R_BAD_NUMBER;
         } else if (EAT(c, "ack ")) {
-            if (read_num(c, 0xffffffffu, &v) || (r = v6p_set_num(ev, V6P_F_TCP_ACK, v)))
+            if (read_num(c, 0xffffffffu, &v) || (r = v6pi_set_num(ev, V6P_F_TCP_ACK, v)))
                 return r ? r : V6P_R_BAD_NUMBER;
         } else if (EAT(c, "win ")) {
-            if (read_num(c, 0xffffffffu, &v) || (r = v6p_set_num(ev, V6P_F_TCP_WINDOW, v)))
+            if (read_num(c, 0xffffffffu, &v) || (r = v6pi_set_num(ev, V6P_F_TCP_WINDOW, v)))
                 return r ? r : V6P_R_BAD_NUMBER;
             win = 1;
         } else if (EAT(c, "urg ")) {
-            if (read_num(c, 0xffff, &v) || (r = v6p_set_num(ev, V6P_F_TCP_URGP, v)))
+            if (read_num(c, 0xffff, &v) || (r = v6pi_set_num(ev, V6P_F_TCP_URGP, v)))
                 return r ? r : V6P_R_BAD_NUMBER;
         } else if (EAT(c, "options [")) {
             const char *close = memchr(c->p, ']', (size_t)(c->end - c->p));
             if (!close)
                 return V6P_R_TRUNCATED;
-            if ((r = v6p_set_span(ev, V6P_F_TCP_OPTIONS, c->p, (size_t)(close - c->p))))
+            if ((r = v6pi_set_span(ev, V6P_F_TCP_OPTIONS, c->p, (size_t)(close - c->p))))
                 return r;
             c->p = close + 1;
         } else {
@@ -837,18 +838,18 @@ static int old_tcp(cur *c, v6p_event *ev)
                        : c->p[i] == 'U' ? V6P_TCP_URG
                                         : 0;
         if (bit)
-            v6p_set_flag(ev, V6P_F_TCP_FLAG, bit);
+            v6pi_set_flag(ev, V6P_F_TCP_FLAG, bit);
     }
     uint64_t v;
     if (read_num(&t, 0xffffffffu, &v) == 0)
-        v6p_set_num(ev, V6P_F_TCP_SEQ, v);
+        v6pi_set_num(ev, V6P_F_TCP_SEQ, v);
     while (t.p < t.end) {
         skip_sp(&t);
         if (EAT(&t, "ack ") && read_num(&t, 0xffffffffu, &v) == 0) {
-            v6p_set_num(ev, V6P_F_TCP_ACK, v);
-            v6p_set_flag(ev, V6P_F_TCP_FLAG, V6P_TCP_ACK);
+            v6pi_set_num(ev, V6P_F_TCP_ACK, v);
+            v6pi_set_flag(ev, V6P_F_TCP_FLAG, V6P_TCP_ACK);
         } else if (EAT(&t, "win ") && read_num(&t, 0xffffffffu, &v) == 0) {
-            v6p_set_num(ev, V6P_F_TCP_WINDOW, v);
+            v6pi_set_num(ev, V6P_F_TCP_WINDOW, v);
         } else {
             t.p += word_len(&t);
         }
@@ -859,11 +860,11 @@ static int old_tcp(cur *c, v6p_event *ev)
 static v6p_reason udp(cur *c, pkt *k)
 {
     uint64_t v;
-    k->proto = 17;
+    k->proto = IPPROTO_UDP;
     if (read_num(c, 65535 - 8, &v))
         return V6P_R_TRUNCATED;
     /* tcpdump prints the payload; transport_length is the UDP length */
-    return v6p_set_num(k->ev, V6P_F_TRANSPORT_LENGTH, v + 8);
+    return v6pi_set_num(k->ev, V6P_F_TRANSPORT_LENGTH, v + 8);
 }
 
 /* Extension headers printed before the transport: `HBH (padn) `,
@@ -889,12 +890,12 @@ static v6p_reason ext_headers(cur *c, pkt *k, int *nonfirst)
                 uint64_t off, id;
                 if (colon) {
                     if (v6pi_parse_hex(in.p, (size_t)(colon - in.p), 0xffffffffu, &id) == 0)
-                        v6p_set_num(k->ev, V6P_F_FRAG_ID, id);
+                        v6pi_set_num(k->ev, V6P_F_FRAG_ID, id);
                     in.p = colon + 1;
                 }
                 if (read_num(&in, 0xffff, &off))
                     return V6P_R_BAD_NUMBER;
-                v6p_set_num(k->ev, V6P_F_FRAG_OFFSET, off);
+                v6pi_set_num(k->ev, V6P_F_FRAG_OFFSET, off);
                 *nonfirst = off != 0;
             }
             c->p = close + 1;
@@ -906,8 +907,8 @@ static v6p_reason ext_headers(cur *c, pkt *k, int *nonfirst)
             uint64_t sp, dp;
             if (read_num(&t, 65535, &sp) == 0 && EAT(&t, " > ") && read_num(&t, 65535, &dp) == 0 &&
                 EAT(&t, ": ")) {
-                v6p_set_num(k->ev, V6P_F_SRC_PORT, sp);
-                v6p_set_num(k->ev, V6P_F_DEST_PORT, dp);
+                v6pi_set_num(k->ev, V6P_F_SRC_PORT, sp);
+                v6pi_set_num(k->ev, V6P_F_DEST_PORT, dp);
                 k->ported = 1;
                 *c = t;
             }
@@ -924,17 +925,22 @@ static const struct {
     {                                                                                              \
         s, sizeof(s) - 1, n                                                                        \
     }
-    P("[|tcp]", 6), P("[|udp]", 17), P("[|icmp6]", 58), P("[|icmp]", 1),
-    P("ICMP ", 1),  P("GREv", 47),   P("ESP(", 50),     P("AH(", 51),
-    P("OSPFv", 89), P("PIMv", 103),  P("VRRPv", 112),   P("CARPv", 112),
-    P("sctp", 132), P("DCCP", 33),   P("IGMP", 2),      P("no next header", 59),
+    P("[|tcp]", IPPROTO_TCP),      P("[|udp]", IPPROTO_UDP),
+    P("[|icmp6]", IPPROTO_ICMPV6), P("[|icmp]", IPPROTO_ICMP),
+    P("ICMP ", IPPROTO_ICMP),      P("GREv", IPPROTO_GRE),
+    P("ESP(", IPPROTO_ESP),        P("AH(", IPPROTO_AH),
+    P("OSPFv", V6PI_IPPROTO_OSPF), P("PIMv", IPPROTO_PIM),
+    P("VRRPv", V6PI_IPPROTO_VRRP), P("CARPv", V6PI_IPPROTO_VRRP),
+    P("sctp", IPPROTO_SCTP),       P("DCCP", IPPROTO_DCCP),
+    P("IGMP", IPPROTO_IGMP),       P("no next header", IPPROTO_NONE),
 #undef P
 };
 
 static int is_ext_header(int nh)
 {
-    return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135 || nh == 139 ||
-           nh == 140;
+    return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
+           nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH || nh == IPPROTO_MH ||
+           nh == V6PI_IPPROTO_HIP || nh == V6PI_IPPROTO_SHIM6;
 }
 
 static v6p_reason transport(cur *c, pkt *k)
@@ -972,11 +978,11 @@ static v6p_reason transport(cur *c, pkt *k)
             }
         if (k->proto < 0 && k->ported) {
             if (old_tcp(c, k->ev))
-                k->proto = 6;
+                k->proto = IPPROTO_TCP;
             else if (k->nh >= 0 && !is_ext_header(k->nh))
                 k->proto = k->nh;
             else
-                k->proto = 17; /* an application decode: tcpdump names only UDP's so */
+                k->proto = IPPROTO_UDP; /* an application decode: tcpdump names only UDP's so */
         }
     }
     if (k->proto < 0 && c->p == c->end && !k->verbose)
@@ -999,14 +1005,15 @@ static v6p_reason packet(cur *c, v6p_event *ev)
     if ((r = addresses(c, &k)) || (r = transport(c, &k)))
         return r;
     int proto = k.proto >= 0 ? k.proto : k.nh >= 0 && !is_ext_header(k.nh) ? k.nh : -1;
-    if (k.ported && proto != 6 && proto != 17 && proto != 132 && proto != 33)
+    if (k.ported && proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP &&
+        proto != IPPROTO_DCCP)
         return V6P_R_UNEXPECTED_TOKEN;
     if (proto >= 0) {
-        if ((r = v6p_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)proto)))
+        if ((r = v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)proto)))
             return r;
         v6p_event_mark(ev, V6P_F_TRANSPORT);
     }
-    return v6p_set_num(ev, V6P_F_PROTOCOL_VERSION, (uint64_t)k.family);
+    return v6pi_set_num(ev, V6P_F_PROTOCOL_VERSION, (uint64_t)k.family);
 }
 
 /* ---- entry points ---- */

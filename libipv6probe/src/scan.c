@@ -312,11 +312,11 @@ static int is_probe(const v6p_event *ev)
     if (!v6p_event_has(ev, V6P_F_PROTOCOL_NUMBER))
         return 1;
     switch (ev->protocol_number) {
-    case 58:
+    case IPPROTO_ICMPV6:
         return ev->protocol_version != 4 && ev->icmp_type == 128;
-    case 1:
+    case IPPROTO_ICMP:
         return ev->protocol_version == 4 && ev->icmp_type == 8;
-    case 6:
+    case IPPROTO_TCP:
         return !(ev->tcp_flags & V6P_TCP_ACK);
     default:
         return 1;
@@ -452,7 +452,7 @@ void v6pi_scan_apply_prep(v6pi_scan *s, v6p_event *ev, const v6pi_scan_prep *pr)
         p->last_seen = now;
     }
     int ports = 0;
-    if ((ev->protocol_number == 6 || ev->protocol_number == 17) &&
+    if ((ev->protocol_number == IPPROTO_TCP || ev->protocol_number == IPPROTO_UDP) &&
         v6p_event_has(ev, V6P_F_DEST_PORT)) {
         uint32_t n = p->n;
         ports = capped_add(p->p, &n, s->port_threshold, ev->dest_port, now, s->port_window) >=

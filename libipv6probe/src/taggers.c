@@ -28,9 +28,10 @@ struct v6p_taggers {
 
 #define JSON_MAX 8192
 
-void v6p_taggers_config_init(v6p_taggers_config *c)
+static void defaults(v6p_taggers_config *c)
 {
     memset(c, 0, sizeof(*c));
+    c->size = sizeof(*c);
     /* 16384 open ladders is far more than the path finders seen at once at
      * one site (638 Akamai hosts in 3 minutes at a busy tunnel endpoint);
      * each costs about 120 bytes. */
@@ -72,6 +73,13 @@ void v6p_taggers_config_init(v6p_taggers_config *c)
     c->pe_window_sec = 3600;
     c->repeat_gap_sec = 86400;
     c->visit_gap_sec = 1800;
+}
+
+void v6p_taggers_config_init(v6p_taggers_config *cfg, size_t size)
+{
+    v6p_taggers_config def;
+    defaults(&def);
+    v6pi_config_init(cfg, size, &def, sizeof(def));
 }
 
 static int check_config(const v6p_taggers_config *c, v6p_error *err)
@@ -125,14 +133,12 @@ static void queue_summary(const v6pi_ladder_summary *s, void *arg)
     t->qlen++;
 }
 
-v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err)
+v6p_taggers *v6p_taggers_new(const v6p_taggers_config *user, v6p_error *err)
 {
-    v6p_taggers_config def;
-    if (!cfg) {
-        v6p_taggers_config_init(&def);
-        cfg = &def;
-    }
-    if (check_config(cfg, err) != 0)
+    v6p_taggers_config def, *cfg = &def;
+    defaults(cfg);
+    if (v6pi_config_take(cfg, sizeof(*cfg), user, "v6p_taggers_config", err) != 0 ||
+        check_config(cfg, err) != 0)
         return NULL;
     v6p_taggers *t = calloc(1, sizeof(*t));
     if (!t) {
@@ -429,9 +435,9 @@ size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud)
     return n;
 }
 
-void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st)
+void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *out, size_t size)
 {
-    memset(st, 0, sizeof(*st));
+    v6p_taggers_stats s = {0}, *st = &s;
     st->ladders = v6pi_ladder_declared(t->ladder);
     st->summaries_dropped = t->dropped;
     st->ladder_evictions = v6pi_ladder_evictions(t->ladder);
@@ -445,6 +451,7 @@ void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st)
     st->classify_entries = v6p_classify_count(t->classify);
     st->classify_asns = v6p_classify_asn_count(t->classify);
     st->asn_lookup_errors = v6pi_asn_errors(t->asn);
+    v6pi_stats_give(out, size, &s, sizeof(s));
 }
 
 /* ---- classification and AS tables ---- */
@@ -455,7 +462,7 @@ void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c)
     t->classify = c;
 }
 
-int v6p_classify_load_yaml(v6p_taggers *t, const char *path, v6p_error *err)
+int v6p_taggers_load_classify_yaml(v6p_taggers *t, const char *path, v6p_error *err)
 {
     v6p_classify *next = v6pi_classify_clone(t->classify);
     if (!next) {

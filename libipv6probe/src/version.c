@@ -6,3 +6,8 @@ const char *v6p_version(void)
 {
     return V6P_VERSION_STRING;
 }
+
+int v6p_version_number(void)
+{
+    return V6P_VERSION_NUM;
+}

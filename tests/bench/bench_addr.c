@@ -131,11 +131,11 @@ int main(int argc, char **argv)
         addr_ns[r] = (cpu_now() - t0) * 1e9 / (double)n;
 
         v6p_pe_config cfg;
-        v6p_pe_config_init(&cfg);
+        v6p_pe_config_init(&cfg, sizeof(cfg));
         v6p_pe_tracker *pe = NULL;
-        if (v6p_pe_create(&cfg, &pe) != V6P_PE_OK)
+        if (!(pe = v6p_pe_new(&cfg, NULL)))
             return 2;
-        v6p_pe_add_prefix_str(pe, "2001:db8:1::/48");
+        v6p_pe_add_prefix_str(pe, "2001:db8:1::/48", NULL);
         t0 = cpu_now();
         for (size_t i = 0; i < n; i++) {
             v6p_pe_tag(pe, &evs[i]);

@@ -101,7 +101,7 @@ static double run(enum mode m, const line *lines, size_t n, int64_t ref, const c
     v6p_harvest *hv = NULL;
     if (m != PARSE) {
         tg = v6p_taggers_new(NULL, NULL);
-        if (table && v6p_classify_load_yaml(tg, table, NULL) != 0)
+        if (table && v6p_taggers_load_classify_yaml(tg, table, NULL) != 0)
             fprintf(stderr, "bench_pipeline: %s does not load\n", table);
     }
     v6p_json_writer *jw = m >= FULL ? v6p_json_writer_new() : NULL;
@@ -116,9 +116,9 @@ static double run(enum mode m, const line *lines, size_t n, int64_t ref, const c
         dd = v6p_dedupe_new(NULL, NULL);
     if (m >= ALL) {
         v6p_pe_config pc;
-        v6p_pe_config_init(&pc);
-        v6p_pe_create(&pc, &pe);
-        v6p_pe_add_prefix_str(pe, "2001:db8::/32");
+        v6p_pe_config_init(&pc, sizeof(pc));
+        pe = v6p_pe_new(&pc, NULL);
+        v6p_pe_add_prefix_str(pe, "2001:db8::/32", NULL);
         hv = v6p_harvest_new(NULL, NULL);
     }
     size_t sink = 0, ok = 0;

@@ -61,7 +61,7 @@ static void put64(uint8_t *p, uint64_t v)
 /* 100,000 prefixes /20../64 in 2000::/3, some IPv4. */
 static v6p_classify *make_table(int n, struct in6_addr *samples, int nsamples)
 {
-    v6p_classify *c = v6p_classify_new();
+    v6p_classify *c = v6p_classify_new(NULL);
     char text[80], buf[INET6_ADDRSTRLEN];
     for (int i = 0; i < n; i++) {
         struct in6_addr a;
@@ -274,7 +274,7 @@ static int table_prefixes(const char *path, struct in6_addr *out, int cap)
 static double bench_tables(char **paths, int npaths, int n, int runs, int batch)
 {
     enum { NQ = 1000000, CAP = 400000 };
-    v6p_classify *real = v6p_classify_new();
+    v6p_classify *real = v6p_classify_new(NULL);
     struct in6_addr *inside = calloc(CAP, sizeof(*inside));
     struct in6_addr *q = malloc(NQ * sizeof(*q));
     int ninside = 0;

@@ -153,8 +153,9 @@ def test_file_modes():
         modes[name] = stat_mode(os.path.join(d, name))
     paths["pid"] = 0o640
     if modes != paths:
-        F.die("file modes under umask 0: %s, want %s" % (
-            {k: oct(v) for k, v in modes.items()}, {k: oct(v) for k, v in paths.items()}))
+        F.die("file modes under umask 0 (None: no such file): %s, want %s; stderr: %s" % (
+            {k: v if v is None else oct(v) for k, v in modes.items()},
+            {k: oct(v) for k, v in paths.items()}, fw.stderr()))
 
 
 def stat_mode(p):

@@ -2,6 +2,8 @@
  * lines through (lines, datagrams written in place, pushes that wait and
  * pushes that do not), and the input_ops tables: which table each input of
  * a configuration gets, one thread per table, open() and close(). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +34,19 @@ static const char *write_tmp(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return p;
+}
+
+/* A UDP port the kernel says is free now (the test runs beside others). */
+static int free_udp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
 }
 
 /* The records of a batch, "|"-joined, with "!" after a cut one. */
@@ -134,7 +150,7 @@ static void inputs_from_config(void **state)
     cfg.listeners = calloc(1, sizeof(cfg_listener));
     assert_non_null(cfg.listeners);
     char url[64], err[256];
-    snprintf(url, sizeof(url), "udp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+    snprintf(url, sizeof(url), "udp://127.0.0.1:%d", free_udp_port());
     assert_int_equal(config_parse_listen(url, &cfg.listeners[0], err, sizeof(err)), 0);
     cfg.n_listeners = 1;
     cfg.follow_poll_ms = 20;

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -204,7 +205,7 @@ finally:
 with open(conf, "w") as f:
     f.write("metrics: {listen: \"0.0.0.0:%d\"}\n" % mport)
 for extra in ([], ["--check-config"]):
-    r = F.subprocess.run([EXE, "--config", conf, "/dev/null"] + extra, capture_output=True,
+    r = subprocess.run([EXE, "--config", conf, "/dev/null"] + extra, capture_output=True,
                          text=True, timeout=60)
     if r.returncode not in (1, 3) or "not a loopback address" not in r.stdout + r.stderr:
         F.die("a non-loopback metrics address %s: exit %d: %s%s"
@@ -227,7 +228,7 @@ for args, want_warning in (([], True), (["--log-level=error"], False)):
 errf = os.path.join(W, "journal.err")
 with open(errf, "wb") as ef:
     st = os.fstat(ef.fileno())
-    p = F.subprocess.Popen([EXE, "--follow", gone, "--stdout"], stdout=F.subprocess.DEVNULL,
+    p = subprocess.Popen([EXE, "--follow", gone, "--stdout"], stdout=subprocess.DEVNULL,
                            stderr=ef, env=dict(os.environ, JOURNAL_STREAM="%d:%d" % (
                                st.st_dev, st.st_ino)))
     time.sleep(0.5)

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser) {
         v6p_parser_options o;
-        memset(&o, 0, sizeof(o));
+        v6p_parser_options_init(&o, sizeof(o));
         o.boot_time = 1795790000;
         parser = v6p_parser_new(&o, NULL);
         writer = v6p_json_writer_new();

@@ -51,6 +51,17 @@ def run(cmd, check=True, **kw):
     return r
 
 
+def report(problems):
+    """The exit status of a test that collected its problems: each one
+    printed, then FAIL or PASS."""
+    for p in problems:
+        log("FAIL: " + p)
+    if problems:
+        return 1
+    log("PASS")
+    return 0
+
+
 def need_root(why):
     if os.geteuid() != 0:
         skip("needs root (%s)" % why)

@@ -20,7 +20,7 @@ static void emit(void *ud, const char *st, const char *json, size_t len, int64_t
 int main(int argc, char **argv)
 {
     v6p_parser_options po;
-    memset(&po, 0, sizeof(po));
+    v6p_parser_options_init(&po, sizeof(po));
     v6p_error err = {0};
     int first_table = 1;
     if (argc > 2 && strcmp(argv[1], "--boot-time") == 0) {
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (int i = first_table; i < argc; i++) {
-        if (v6p_classify_load_yaml(t, argv[i], &err) != 0) {
+        if (v6p_taggers_load_classify_yaml(t, argv[i], &err) != 0) {
             fprintf(stderr, "ladder_driver: %s\n", err.message);
             return 2;
         }

@@ -22,9 +22,9 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     v6p_pe_config cfg;
-    v6p_pe_config_init(&cfg);
+    v6p_pe_config_init(&cfg, sizeof(cfg));
     v6p_parser_options po;
-    memset(&po, 0, sizeof(po));
+    v6p_parser_options_init(&po, sizeof(po));
     const char *prefixes[V6P_PE_MAX_PREFIXES];
     int nprefixes = 0;
 
@@ -44,12 +44,12 @@ int main(int argc, char **argv)
     }
 
     v6p_pe_tracker *pe = NULL;
-    if (v6p_pe_create(&cfg, &pe) != V6P_PE_OK) {
+    if (!(pe = v6p_pe_new(&cfg, NULL))) {
         fprintf(stderr, "pe_driver: bad tracker configuration\n");
         return 2;
     }
     for (int i = 0; i < nprefixes; i++) {
-        if (v6p_pe_add_prefix_str(pe, prefixes[i]) != V6P_PE_OK) {
+        if (v6p_pe_add_prefix_str(pe, prefixes[i], NULL) != 0) {
             fprintf(stderr, "pe_driver: bad prefix %s\n", prefixes[i]);
             return 2;
         }
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         }
     }
     v6p_pe_stats st;
-    v6p_pe_get_stats(pe, &st);
+    v6p_pe_get_stats(pe, &st, sizeof(st));
     fprintf(stderr, "pe_driver: %zu addresses, %zu /64s, %llu evictions\n", st.addresses,
             st.prefixes, (unsigned long long)st.address_evictions);
     free(line);

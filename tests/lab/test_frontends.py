@@ -2,7 +2,8 @@
 """Real UFW and Shorewall in network namespaces, their log lines through the forwarder.
 
 Two namespaces per front-end, a host and a peer on one link
-(2001:db8:7::1 and ::2).  The front-end runs in the host's namespace with its
+(2001:db8:7:N::1 and ::2, N from the pid, so that two runs at once tell
+their kernel lines apart).  The front-end runs in the host's namespace with its
 configuration in a private copy (a mount namespace binds the copy over
 /etc/ufw and /etc/default/ufw, or /etc/shorewall6 and /var/lib/shorewall6):
 the machine's own files and firewall are never touched.
@@ -24,6 +25,7 @@ Usage (as root): test_frontends.py IPV6PROBE_FORWARD
 Exit 77 (skip) without root, namespaces, /dev/kmsg or the packages
 (scripts/deps-frontends.sh installs them).
 """
+import ipaddress
 import os
 import shutil
 import sys
@@ -32,8 +34,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lablib as L  # noqa: E402
 from lablib import log, skip  # noqa: E402
 
-HOST, PEER = "2001:db8:7::1", "2001:db8:7::2"
-LAN_GW, LAN_HOST = "2001:db8:8::1", "2001:db8:8::10"
+# The front-ends' prefixes are fixed ([UFW BLOCK]): this run's kernel lines
+# are the ones with its own /64s (the kernel writes every group in full).
+NET = "2001:db8:7:%x::" % (L.PID & 0xFFFF)
+LAN = "2001:db8:8:%x::" % (L.PID & 0xFFFF)
+HOST, PEER = NET + "1", NET + "2"
+LAN_GW, LAN_HOST = LAN + "1", LAN + "10"
+
+
+def ours(net, text):
+    """Whether a kernel line names an address in net's /64."""
+    return ipaddress.IPv6Address(net).exploded[:20] in text
 PORTS = (22, 23, 8080)
 
 PY_CONNECT = r"""
@@ -56,6 +67,7 @@ class Pair(L.Lab):
         super().__init__((name + "h", name + "p"), tmp_prefix="v6p-frontends-")
         self.host, self.peer = name + "h", name + "p"
         self.create()
+        self.log_all_netns()
         self.veth(self.host, "e0", self.peer, "e0")
         for who, addr in ((self.host, HOST), (self.peer, PEER)):
             self.sysctl(who, "net.ipv6.conf.e0.accept_dad", 0)
@@ -90,8 +102,7 @@ def ufw_case(exe, tmp, problems):
         binds = [(os.path.join(priv, "etc-ufw"), "/etc/ufw"),
                  (os.path.join(priv, "default-ufw"), "/etc/default/ufw")]
         pair.in_private(binds, "ufw --force enable >/dev/null && ufw logging full >/dev/null")
-        lines = pair.probe(lambda t: "[UFW " in t and (HOST.replace("::", ":0000:") in t
-                                                       or "0007:" in t))
+        lines = pair.probe(lambda t: "[UFW " in t and ours(NET, t))
     finally:
         pair.close()
     if not lines:
@@ -129,6 +140,7 @@ class Routed(Pair):
         L.Lab.__init__(self, (name + "l", name + "g", name + "w"), tmp_prefix="v6p-frontends-")
         self.lan, self.host, self.peer = name + "l", name + "g", name + "w"
         self.create()
+        self.log_all_netns()
         links = [(self.lan, "h0", LAN_HOST + "/64", self.host, "lan0", LAN_GW + "/64"),
                  (self.host, "wan0", HOST + "/64", self.peer, "o0", PEER + "/64")]
         for na, da, aa, nb, db, ab in links:
@@ -153,7 +165,7 @@ def ufw_routed_case(exe, tmp, problems):
                  (os.path.join(priv, "default-ufw"), "/etc/default/ufw")]
         gw.in_private(binds, "ufw default deny routed >/dev/null && ufw --force enable "
                              ">/dev/null && ufw logging full >/dev/null")
-        lines = gw.probe(lambda t: "[UFW " in t and "OUT=lan0" in t)
+        lines = gw.probe(lambda t: "[UFW " in t and "OUT=lan0" in t and ours(LAN, t))
     finally:
         gw.close()
     if not lines:
@@ -195,7 +207,7 @@ def shorewall_case(exe, tmp, problems):
         os.makedirs("/var/lib/shorewall6", exist_ok=True)
         pair.in_private([(etc, "/etc/shorewall6"), (var, "/var/lib/shorewall6")],
                         "shorewall6 start >/dev/null")
-        lines = pair.probe(lambda t: "net-fw" in t and "0007:" in t)
+        lines = pair.probe(lambda t: "net-fw" in t and ours(NET, t))
     finally:
         pair.close()
     if not lines:
@@ -220,9 +232,6 @@ def main():
     L.need_tools("ip", "unshare", "ufw", "shorewall6", "ip6tables",
                  hint=" (scripts/deps-frontends.sh)")
     L.exit_on_signals()
-    r = L.run(["sysctl", "-n", "net.netfilter.nf_log_all_netns"], check=False)
-    if r.returncode != 0 or r.stdout.strip() != "1":
-        skip("net.netfilter.nf_log_all_netns is not 1: namespaces' LOG lines are not written")
     tmp = L.workdir("v6p-frontends-")
     problems = []
     try:
@@ -231,12 +240,7 @@ def main():
         shorewall_case(exe, tmp, problems)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for p in problems:
-        log("FAIL: " + p)
-    if problems:
-        return 1
-    log("PASS")
-    return 0
+    return L.report(problems)
 
 
 if __name__ == "__main__":

@@ -279,12 +279,7 @@ def main():
         if kmsg:
             kmsg.close()
         lab.close()
-    for p in problems:
-        log("FAIL: " + p)
-    if problems:
-        return 1
-    log("PASS")
-    return 0
+    return L.report(problems)
 
 
 if __name__ == "__main__":

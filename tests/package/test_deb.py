@@ -27,21 +27,13 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+from lablib import die, skip  # noqa: E402
+
 SRC = os.path.abspath(sys.argv[1])
 PKGS = ["libipv6probe0", "libipv6probe-dev", "ipv6probe-forward", "ipv6probe-splunk-app"]
 UNIT = "/lib/systemd/system/ipv6probe-forward.service"
 N = 200
-
-
-def die(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def skip(msg):
-    print("SKIP: " + msg)
-    sys.exit(SKIP)
 
 
 def run(cmd, **kw):

@@ -1,5 +1,8 @@
 /* Address analysis: which registry block an IPv6 address is in, and what kind
- * of interface identifier (IID) it carries. */
+ * of interface identifier (IID) it carries.
+ *
+ * Threads: no handle and no state; every function here is safe from any
+ * thread. */
 #ifndef IPV6PROBE_ADDR_H
 #define IPV6PROBE_ADDR_H
 
@@ -72,8 +75,8 @@ typedef enum v6p_iid_kind {
     V6P_IID_COUNT_
 } v6p_iid_kind;
 
-const char *v6p_block_name(v6p_block b);
-const char *v6p_iid_kind_name(v6p_iid_kind k);
+V6P_API const char *v6p_block_name(v6p_block b);
+V6P_API const char *v6p_iid_kind_name(v6p_iid_kind k);
 
 /* Scope values of RFC 4007 / RFC 7346 (the multicast scope field).  Unicast
  * addresses get the scope of their block: loopback 1, link-local 2, site-local
@@ -90,7 +93,7 @@ enum {
 };
 /* "link_local", "global", … ; "scope_N" names do not exist: NULL for
  * unassigned values. */
-const char *v6p_scope_name(unsigned scope);
+V6P_API const char *v6p_scope_name(unsigned scope);
 
 /* Teredo flag formats (RFC 4380 section 4, RFC 5991 section 2). */
 typedef enum v6p_teredo_kind {
@@ -142,19 +145,22 @@ typedef struct v6p_addr_info {
     uint8_t mac[6];        /* EUI-64 kinds: the MAC (OUI = mac[0..2]) */
     uint16_t port;         /* V6P_IID_PORT_EMBEDDED: the service port */
     uint8_t port_reversed; /* port in the upper word (addr6 "port-rev") */
+    /* Room for later members without changing the size (callers allocate
+     * it); zero. */
+    uint64_t reserved_[4];
 } v6p_addr_info;
 
 /* Analyse an IPv6 address.  Returns 0, or -1 when an argument is NULL.  No
  * allocation, no state: safe from any thread. */
-int v6p_addr_analyze(const struct in6_addr *a, v6p_addr_info *info);
+V6P_API int v6p_addr_analyze(const struct in6_addr *a, v6p_addr_info *info);
 
 /* Only the block (cheaper; no IID work). */
-v6p_block v6p_addr_block(const struct in6_addr *a);
+V6P_API v6p_block v6p_addr_block(const struct in6_addr *a);
 
 /* Set src_block/dest_block and src_iid/dest_iid on an event from its
  * addresses (the tagger to use when no temporary-address tracker is set up).
  * IPv4 events get block "ipv4" and no IID.  Returns 0, -1 on NULL. */
-int v6p_addr_tag(v6p_event *ev);
+V6P_API int v6p_addr_tag(v6p_event *ev);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,31 @@
 /* What every part of the library shares: the export marker, the text span,
- * the error detail and the record callback. */
+ * the error detail and the record callback; and the rules every header
+ * follows.
+ *
+ * Errors.  A call that can fail returns int 0 / -1, or a handle / NULL, and
+ * fills the v6p_error it is given (NULL allowed) with an errno code and a
+ * message.  A call whose only failure is a NULL handle or argument (a
+ * programming error, as in the tagging calls on the hot path) returns -1
+ * without detail.  v6p_parse returns a v6p_status: what the line was, a
+ * result, not a failure of the call.
+ *
+ * Names.  Handles are made by v6p_X_new and freed by v6p_X_free (NULL is
+ * accepted); a function is named after the handle it takes first.
+ *
+ * Growth.  Structs the caller allocates and the library may extend are
+ * size-tagged, so that a program built against older headers keeps working
+ * with a newer library:
+ *   - a config starts with `size_t size`, set by
+ *     v6p_X_config_init(&cfg, sizeof cfg), which fills the defaults; the
+ *     library reads only the members within that size (the others keep their
+ *     defaults);
+ *   - stats are filled by v6p_X_get_stats(handle, &st, sizeof st), which
+ *     writes only what fits in that size.
+ * Members are only ever appended.  An event (event.h) has a fixed size with
+ * a reserved tail for the same reason.
+ *
+ * Threads.  Each header says, for each handle, which calls may run at once.
+ * Functions that take no handle keep no state and are safe from any thread. */
 #ifndef IPV6PROBE_COMMON_H
 #define IPV6PROBE_COMMON_H
 

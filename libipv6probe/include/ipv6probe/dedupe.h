@@ -18,7 +18,9 @@
  * A line that carries no identifier (an IPv6 UDP packet, say) and repeats
  * the first line's rule is another packet too: one rule logs a packet once.
  * State is one bounded table (least recently seen evicted), keyed by a
- * keyed hash, so memory is fixed at creation.  One instance per thread. */
+ * keyed hash, so memory is fixed at creation.
+ *
+ * Threads: a v6p_dedupe serves one thread at a time. */
 #ifndef IPV6PROBE_DEDUPE_H
 #define IPV6PROBE_DEDUPE_H
 
@@ -32,25 +34,27 @@
 extern "C" {
 #endif
 
+/* Size-tagged (common.h): fill with v6p_dedupe_config_init(&c, sizeof c). */
 typedef struct v6p_dedupe_config {
+    size_t size;        /* set by v6p_dedupe_config_init */
     size_t capacity;    /* packets remembered at once (default 4096) */
     uint32_t window_ms; /* a repeat further apart than this is a new packet
                            (default 500; stamps of whole seconds allow 1 s) */
     uint64_t seed[2];   /* hash seed; all zero = random */
 } v6p_dedupe_config;
 
-void v6p_dedupe_config_init(v6p_dedupe_config *cfg);
+V6P_API void v6p_dedupe_config_init(v6p_dedupe_config *cfg, size_t size);
 
 typedef struct v6p_dedupe v6p_dedupe;
 
 /* cfg NULL = defaults.  NULL with err on a bad setting or no memory. */
-v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err);
-void v6p_dedupe_free(v6p_dedupe *d);
+V6P_API v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *cfg, v6p_error *err);
+V6P_API void v6p_dedupe_free(v6p_dedupe *d);
 
 /* Set ev->packet_id, and ev->duplicate_of when the event repeats a packet
  * already seen; returns true for a repeat.  Events without both addresses
  * are left alone (false). */
-bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev);
+V6P_API bool v6p_dedupe_mark(v6p_dedupe *d, v6p_event *ev);
 
 typedef struct v6p_dedupe_stats {
     uint64_t packets;    /* first sightings */
@@ -58,7 +62,8 @@ typedef struct v6p_dedupe_stats {
     uint64_t evictions;  /* packets forgotten because the table was full */
     size_t memory;       /* bytes, fixed at creation */
 } v6p_dedupe_stats;
-void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st);
+/* Fill the caller's stats of `size` bytes (sizeof its struct): common.h. */
+V6P_API void v6p_dedupe_get_stats(const v6p_dedupe *d, v6p_dedupe_stats *st, size_t size);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,9 @@
  * into the line that was parsed (no copies), so an event is valid only while
  * that line's buffer is.  Which fields are set is recorded in a presence
  * bitmap; a field that is not present is omitted from JSON, never null.
+ *
+ * Threads: an event belongs to its caller; the functions here keep no
+ * state and are safe from any thread.
  */
 #ifndef IPV6PROBE_EVENT_H
 #define IPV6PROBE_EVENT_H
@@ -87,102 +90,108 @@ enum {
 };
 /* src_behavior bits share the V6P_TAG_ values of the behaviours. */
 
-/* Field identifiers: one per JSON key.  The order here is the order of keys in
- * JSON output.  Adding a field means adding it here, to the struct below and to
- * the table in field.c; nothing else. */
+/* Field identifiers: one per JSON key.  The numbers are fixed: a program
+ * built against these headers keeps them, so a new field takes the next
+ * number (after the last one, before V6P_F_COUNT_) and no number is ever
+ * reused.  The order of keys in JSON output is a separate table (field.c).
+ * Adding a field means adding it here, to the struct below (from its
+ * reserved tail) and to the tables in field.c; nothing else. */
 typedef enum v6p_field {
-    V6P_F_TIME,
-    V6P_F_DVC,
-    V6P_F_VENDOR_PRODUCT,
-    V6P_F_RULE,
-    V6P_F_ACTION,
-    V6P_F_DIRECTION,
-    V6P_F_HOOK,
-    V6P_F_SRC_ZONE, /* from a front-end's log prefix (Shorewall, firewalld, OpenWrt) */
-    V6P_F_DEST_ZONE,
-    V6P_F_SRC_INTERFACE,
-    V6P_F_DEST_INTERFACE,
-    V6P_F_SRC_PHYS_INTERFACE,
-    V6P_F_DEST_PHYS_INTERFACE,
-    V6P_F_SRC_MAC,
-    V6P_F_DEST_MAC,
-    V6P_F_ETHER_TYPE,
-    V6P_F_VLAN_ID,
-    V6P_F_TUNNEL_SRC,
-    V6P_F_TUNNEL_DEST,
-    V6P_F_PROTOCOL_VERSION,
-    V6P_F_SRC,
-    V6P_F_DEST,
-    V6P_F_TRANSPORT, /* derived from protocol_number; presence = number known */
-    V6P_F_PROTOCOL_NUMBER,
-    V6P_F_SRC_PORT,
-    V6P_F_DEST_PORT,
-    V6P_F_ICMP_TYPE,
-    V6P_F_ICMP_CODE,
-    V6P_F_ICMP_ID,
-    V6P_F_ICMP_SEQ,
-    V6P_F_ICMP_MTU,
-    V6P_F_ICMP_POINTER,
-    V6P_F_HOP_LIMIT,
-    V6P_F_FLOW_LABEL,
-    V6P_F_TRAFFIC_CLASS,
-    V6P_F_BYTES,
-    V6P_F_TRANSPORT_LENGTH,
-    V6P_F_IP_ID,
-    V6P_F_IP_FLAG,
-    V6P_F_FRAG_OFFSET,
-    V6P_F_FRAG_MORE,
-    V6P_F_FRAG_ID,
-    V6P_F_TCP_FLAG,
-    V6P_F_TCP_SEQ,
-    V6P_F_TCP_ACK,
-    V6P_F_TCP_WINDOW,
-    V6P_F_TCP_RES,
-    V6P_F_TCP_URGP,
-    V6P_F_TCP_OPTIONS,
-    V6P_F_UID,
-    V6P_F_GID,
-    V6P_F_MARK,
-    V6P_F_INNER_SRC,
-    V6P_F_INNER_DEST,
-    V6P_F_INNER_TRANSPORT,
-    V6P_F_INNER_PROTOCOL_NUMBER,
-    V6P_F_INNER_SRC_PORT,
-    V6P_F_INNER_DEST_PORT,
-    V6P_F_INNER_HOP_LIMIT,
-    V6P_F_INNER_ICMP_TYPE,
-    V6P_F_INNER_ICMP_ID,
-    V6P_F_INNER_ICMP_SEQ,
-    V6P_F_PF_REASON,
-    V6P_F_PF_ANCHOR,
-    V6P_F_PF_LABEL,
-    V6P_F_PF_SUBRULE,
-    V6P_F_PF_ACTION, /* pf's own action word (pass, block, match, rdr…) */
+    V6P_F_TIME = 0,
+    V6P_F_DVC = 1,
+    V6P_F_VENDOR_PRODUCT = 2,
+    V6P_F_RULE = 3,
+    V6P_F_ACTION = 4,
+    V6P_F_DIRECTION = 5,
+    V6P_F_HOOK = 6,
+    V6P_F_SRC_ZONE = 7, /* from a front-end's log prefix (Shorewall, firewalld, OpenWrt) */
+    V6P_F_DEST_ZONE = 8,
+    V6P_F_SRC_INTERFACE = 9,
+    V6P_F_DEST_INTERFACE = 10,
+    V6P_F_SRC_PHYS_INTERFACE = 11,
+    V6P_F_DEST_PHYS_INTERFACE = 12,
+    V6P_F_SRC_MAC = 13,
+    V6P_F_DEST_MAC = 14,
+    V6P_F_ETHER_TYPE = 15,
+    V6P_F_VLAN_ID = 16,
+    V6P_F_TUNNEL_SRC = 17,
+    V6P_F_TUNNEL_DEST = 18,
+    V6P_F_PROTOCOL_VERSION = 19,
+    V6P_F_SRC = 20,
+    V6P_F_DEST = 21,
+    V6P_F_TRANSPORT = 22, /* derived from protocol_number; presence = number known */
+    V6P_F_PROTOCOL_NUMBER = 23,
+    V6P_F_SRC_PORT = 24,
+    V6P_F_DEST_PORT = 25,
+    V6P_F_ICMP_TYPE = 26,
+    V6P_F_ICMP_CODE = 27,
+    V6P_F_ICMP_ID = 28,
+    V6P_F_ICMP_SEQ = 29,
+    V6P_F_ICMP_MTU = 30,
+    V6P_F_ICMP_POINTER = 31,
+    V6P_F_HOP_LIMIT = 32,
+    V6P_F_FLOW_LABEL = 33,
+    V6P_F_TRAFFIC_CLASS = 34,
+    V6P_F_BYTES = 35,
+    V6P_F_TRANSPORT_LENGTH = 36,
+    V6P_F_IP_ID = 37,
+    V6P_F_IP_FLAG = 38,
+    V6P_F_FRAG_OFFSET = 39,
+    V6P_F_FRAG_MORE = 40,
+    V6P_F_FRAG_ID = 41,
+    V6P_F_TCP_FLAG = 42,
+    V6P_F_TCP_SEQ = 43,
+    V6P_F_TCP_ACK = 44,
+    V6P_F_TCP_WINDOW = 45,
+    V6P_F_TCP_RES = 46,
+    V6P_F_TCP_URGP = 47,
+    V6P_F_TCP_OPTIONS = 48,
+    V6P_F_UID = 49,
+    V6P_F_GID = 50,
+    V6P_F_MARK = 51,
+    V6P_F_INNER_SRC = 52,
+    V6P_F_INNER_DEST = 53,
+    V6P_F_INNER_TRANSPORT = 54,
+    V6P_F_INNER_PROTOCOL_NUMBER = 55,
+    V6P_F_INNER_SRC_PORT = 56,
+    V6P_F_INNER_DEST_PORT = 57,
+    V6P_F_INNER_HOP_LIMIT = 58,
+    V6P_F_INNER_ICMP_TYPE = 59,
+    V6P_F_INNER_ICMP_ID = 60,
+    V6P_F_INNER_ICMP_SEQ = 61,
+    V6P_F_PF_REASON = 62,
+    V6P_F_PF_ANCHOR = 63,
+    V6P_F_PF_LABEL = 64,
+    V6P_F_PF_SUBRULE = 65,
+    V6P_F_PF_ACTION = 66, /* pf's own action word (pass, block, match, rdr…) */
     /* Tag fields, filled by taggers after parsing. */
-    V6P_F_SRC_BLOCK,
-    V6P_F_DEST_BLOCK,
-    V6P_F_SRC_IID,
-    V6P_F_DEST_IID,
-    V6P_F_SRC_PE,
-    V6P_F_DEST_PE,
-    V6P_F_DEST_PE_CONFIDENCE,
-    V6P_F_DEST_AGE,
-    V6P_F_SRC_ORG,
-    V6P_F_SRC_CATEGORY,
-    V6P_F_SRC_ASN,
-    V6P_F_SRC_AS_ORG,
-    V6P_F_SRC_BEHAVIOR,
-    V6P_F_LADDER_ID,
-    V6P_F_LADDER_RUNG,
-    V6P_F_LADDER_RUNGS,
-    V6P_F_LADDER_REPEAT,
-    V6P_F_PACKET_ID,    /* one packet, however many lines logged it (dedupe.h) */
-    V6P_F_DUPLICATE_OF, /* on a repeat: the packet_id of the first line */
-    V6P_F_TAGS,
-    V6P_F_COUNT_
+    V6P_F_SRC_BLOCK = 67,
+    V6P_F_DEST_BLOCK = 68,
+    V6P_F_SRC_IID = 69,
+    V6P_F_DEST_IID = 70,
+    V6P_F_SRC_PE = 71,
+    V6P_F_DEST_PE = 72,
+    V6P_F_DEST_PE_CONFIDENCE = 73,
+    V6P_F_DEST_AGE = 74,
+    V6P_F_SRC_ORG = 75,
+    V6P_F_SRC_CATEGORY = 76,
+    V6P_F_SRC_ASN = 77,
+    V6P_F_SRC_AS_ORG = 78,
+    V6P_F_SRC_BEHAVIOR = 79,
+    V6P_F_LADDER_ID = 80,
+    V6P_F_LADDER_RUNG = 81,
+    V6P_F_LADDER_RUNGS = 82,
+    V6P_F_LADDER_REPEAT = 83,
+    V6P_F_PACKET_ID = 84,    /* one packet, however many lines logged it (dedupe.h) */
+    V6P_F_DUPLICATE_OF = 85, /* on a repeat: the packet_id of the first line */
+    V6P_F_TAGS = 86,
+    V6P_F_COUNT_ = 87, /* fields these headers know; grows */
+    V6P_F_NONE = -1    /* no such field */
 } v6p_field;
 
-#define V6P_FIELD_WORDS ((V6P_F_COUNT_ + 63) / 64)
+/* Words of the presence bitmap: fixed, room for 256 fields, so that adding
+ * fields changes neither the event's size nor v6p_event_has(). */
+#define V6P_FIELD_WORDS 4
 
 /* The IP header part, shared by the event and the packet quoted inside an
  * ICMPv6 error (the `inner_*` fields). */
@@ -257,17 +266,23 @@ typedef struct v6p_event {
     uint32_t ladder_rung, ladder_rungs, ladder_repeat;
     uint64_t packet_id, duplicate_of; /* below 2^53: exact as a JSON number */
     uint32_t tags;                    /* V6P_TAG_* */
+
+    /* Room for members of fields added later: a new member is taken from
+     * here, so that the size of the event and the place of every member
+     * stay as they are.  Zero; never read it. */
+    uint64_t reserved_[22];
 } v6p_event;
 
 /* Clear an event for reuse. */
-void v6p_event_reset(v6p_event *ev);
+V6P_API void v6p_event_reset(v6p_event *ev);
 
 static inline bool v6p_event_has(const v6p_event *ev, v6p_field f)
 {
     return (ev->present[f / 64] >> (f % 64)) & 1u;
 }
 
-/* Mark a field set by a tagger (parsers use the checked writer instead). */
+/* Mark a field set by a tagger (parsers use the checked writer instead:
+ * v6p_event_set_* in parse.h). */
 static inline void v6p_event_mark(v6p_event *ev, v6p_field f)
 {
     ev->present[f / 64] |= (uint64_t)1 << (f % 64);
@@ -279,14 +294,14 @@ static inline void v6p_event_unmark(v6p_event *ev, v6p_field f)
 }
 
 /* JSON key of a field, e.g. "hop_limit". */
-const char *v6p_field_name(v6p_field f);
-/* Look a field up by its JSON key; returns V6P_F_COUNT_ when unknown. */
-v6p_field v6p_field_by_name(const char *name, size_t len);
+V6P_API const char *v6p_field_name(v6p_field f);
+/* Look a field up by its JSON key; returns V6P_F_NONE when unknown. */
+V6P_API v6p_field v6p_field_by_name(const char *name, size_t len);
 
-const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
-const char *v6p_action_name(v6p_action a); /* "blocked" … */
-const char *v6p_direction_name(v6p_direction d);
-const char *v6p_hook_name(v6p_hook h); /* "input" … */
+V6P_API const char *v6p_format_name(v6p_format f); /* "linux:iptables" … */
+V6P_API const char *v6p_action_name(v6p_action a); /* "blocked" … */
+V6P_API const char *v6p_direction_name(v6p_direction d);
+V6P_API const char *v6p_hook_name(v6p_hook h); /* "input" … */
 
 /* True when the event repeats a packet already seen (v6p_dedupe_mark set
  * duplicate_of): trackers, ladder rungs and the correlator skip it. */
@@ -295,9 +310,9 @@ static inline bool v6p_event_is_duplicate(const v6p_event *ev)
     return v6p_event_has(ev, V6P_F_DUPLICATE_OF);
 }
 /* "tcp", "udp", "icmpv6", … or NULL when the number has no name here. */
-const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
+V6P_API const char *v6p_transport_name(uint8_t protocol_number, uint8_t protocol_version);
 /* Name of a single tag bit, e.g. "hop_ladder". */
-const char *v6p_tag_name(uint32_t tag_bit);
+V6P_API const char *v6p_tag_name(uint32_t tag_bit);
 
 #ifdef __cplusplus
 }

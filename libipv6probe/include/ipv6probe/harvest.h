@@ -25,7 +25,9 @@
  * internal addresses with src_pe / dest_pe.  An event whose source is
  * internal and destination is not is a contact; one whose destination is an
  * internal temporary address (dest_pe true) and source is not is a probe.
- * Time comes only from the events.  Memory is fixed at creation. */
+ * Time comes only from the events.  Memory is fixed at creation.
+ *
+ * Threads: a v6p_harvest serves one thread at a time. */
 #ifndef IPV6PROBE_HARVEST_H
 #define IPV6PROBE_HARVEST_H
 
@@ -38,7 +40,9 @@
 extern "C" {
 #endif
 
+/* Size-tagged (common.h): fill with v6p_harvest_config_init(&c, sizeof c). */
 typedef struct v6p_harvest_config {
+    size_t size;               /* set by v6p_harvest_config_init */
     uint32_t contact_capacity; /* (internal address, remote /64) pairs kept */
     uint32_t address_capacity; /* internal addresses kept */
     uint32_t remote_capacity;  /* remote /64s kept */
@@ -49,19 +53,19 @@ typedef struct v6p_harvest_config {
     uint64_t seed[2];       /* table hash seed; all zero = random */
 } v6p_harvest_config;
 
-void v6p_harvest_config_init(v6p_harvest_config *cfg);
+V6P_API void v6p_harvest_config_init(v6p_harvest_config *cfg, size_t size);
 
 typedef struct v6p_harvest v6p_harvest;
 
-v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err);
-void v6p_harvest_free(v6p_harvest *h);
+V6P_API v6p_harvest *v6p_harvest_new(const v6p_harvest_config *cfg, v6p_error *err);
+V6P_API void v6p_harvest_free(v6p_harvest *h);
 
 /* Feed one tagged event.  Returns 1 when it was a contact or a probe, else 0. */
-int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev);
+V6P_API int v6p_harvest_observe(v6p_harvest *h, const v6p_event *ev);
 
 /* Hand pending suspect records to emit (sourcetype "ipv6probe:suspect"),
  * oldest first.  Returns how many. */
-size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud);
+V6P_API size_t v6p_harvest_drain(v6p_harvest *h, v6p_emit_fn emit, void *ud);
 
 typedef struct v6p_harvest_stats {
     uint64_t contacts, probes, first_probes, suspects_emitted, records_dropped;
@@ -69,7 +73,8 @@ typedef struct v6p_harvest_stats {
     size_t memory; /* bytes held, fixed at creation */
 } v6p_harvest_stats;
 
-void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st);
+/* Fill the caller's stats of `size` bytes (sizeof its struct): common.h. */
+V6P_API void v6p_harvest_get_stats(const v6p_harvest *h, v6p_harvest_stats *st, size_t size);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,10 @@
  *
  * All time comes from the events, so a replayed log gives the same tags.
  * Memory is fixed at creation (v6p_pe_stats.memory); a flood of new
- * addresses evicts the least recently seen, and evictions are counted. */
+ * addresses evicts the least recently seen, and evictions are counted.
+ *
+ * Threads: a tracker serves one thread at a time (tagging changes it, and
+ * even v6p_pe_classify reads tables another call may be changing). */
 #ifndef IPV6PROBE_PE_H
 #define IPV6PROBE_PE_H
 
@@ -34,17 +37,11 @@ extern "C" {
 
 typedef struct v6p_pe_tracker v6p_pe_tracker;
 
-typedef enum v6p_pe_status {
-    V6P_PE_OK = 0,
-    V6P_PE_EINVAL, /* bad argument or configuration */
-    V6P_PE_ENOMEM, /* allocation at creation failed */
-    V6P_PE_EFULL,  /* more than V6P_PE_MAX_PREFIXES configured prefixes */
-    V6P_PE_EPARSE  /* prefix text that is not addr/len */
-} v6p_pe_status;
-
 #define V6P_PE_MAX_PREFIXES 64
 
+/* Size-tagged (common.h): fill with v6p_pe_config_init(&cfg, sizeof cfg). */
 typedef struct v6p_pe_config {
+    size_t size;          /* set by v6p_pe_config_init */
     size_t max_addresses; /* addresses tracked (default 65536) */
     size_t max_prefixes;  /* /64s tracked, learned ones included (default 8192) */
     /* Temporary-address lifetimes of the hosts watched, in seconds.  Defaults
@@ -59,25 +56,32 @@ typedef struct v6p_pe_config {
     uint64_t seed[2];
 } v6p_pe_config;
 
-/* Fill a config with the defaults above. */
-void v6p_pe_config_init(v6p_pe_config *cfg);
+/* Fill a config of `size` bytes (sizeof the caller's struct) with the
+ * defaults above. */
+V6P_API void v6p_pe_config_init(v6p_pe_config *cfg, size_t size);
 
-v6p_pe_status v6p_pe_create(const v6p_pe_config *cfg, v6p_pe_tracker **out);
-void v6p_pe_free(v6p_pe_tracker *t);
+/* Make a tracker; cfg NULL = defaults.  All its memory is allocated here.
+ * NULL with err on a bad setting (EINVAL) or no memory (ENOMEM). */
+V6P_API v6p_pe_tracker *v6p_pe_new(const v6p_pe_config *cfg, v6p_error *err);
+V6P_API void v6p_pe_free(v6p_pe_tracker *t);
 
-/* Declare an internal prefix (length 0..128). */
-v6p_pe_status v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len);
-/* The same from text, "2001:db8:1::/48" (no length = /64). */
-v6p_pe_status v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text);
+/* Declare an internal prefix (length 0..128).  Returns 0, or -1 with err:
+ * EINVAL for a bad length, ENOSPC past V6P_PE_MAX_PREFIXES. */
+V6P_API int v6p_pe_add_prefix(v6p_pe_tracker *t, const struct in6_addr *prefix, unsigned len,
+                              v6p_error *err);
+/* The same from text, "2001:db8:1::/48" (no length = /64); EINVAL also for
+ * text that is not a prefix. */
+V6P_API int v6p_pe_add_prefix_str(v6p_pe_tracker *t, const char *text, v6p_error *err);
 
 /* Replace every declared prefix by texts[0..n) (as v6p_pe_add_prefix_str
- * reads them), all or nothing: on an error (*bad is the index of the text
- * at fault) the set in force is left as it was.  Learned /64s stay. */
-v6p_pe_status v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n,
-                                  size_t *bad);
+ * reads them), all or nothing: on an error (-1 with err; *bad, when not
+ * NULL, is the index of the text at fault) the set in force is left as it
+ * was.  Learned /64s stay. */
+V6P_API int v6p_pe_set_prefixes(v6p_pe_tracker *t, const char *const *texts, size_t n, size_t *bad,
+                                v6p_error *err);
 
 /* Whether addr is internal: in a declared prefix, or in a learned /64. */
-bool v6p_pe_is_internal(const v6p_pe_tracker *t, const struct in6_addr *addr);
+V6P_API bool v6p_pe_is_internal(const v6p_pe_tracker *t, const struct in6_addr *addr);
 
 typedef enum v6p_pe_state {
     V6P_PE_EXTERNAL = 0, /* not one of ours: no verdict */
@@ -109,20 +113,23 @@ typedef struct v6p_pe_verdict {
 } v6p_pe_verdict;
 
 /* Record addr as active (sending) at time now, as v6p_pe_tag does for the
- * source of a non-inbound event.  Not needed when tagging events. */
-v6p_pe_status v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now);
+ * source of a non-inbound event.  Not needed when tagging events.  Returns
+ * 0 (-1 only for a NULL argument). */
+V6P_API int v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now);
 
-/* The verdict on addr at time now (no state change). */
-v6p_pe_status v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
-                              v6p_pe_verdict *out);
+/* The verdict on addr at time now (no state change).  Returns 0 (-1 only
+ * for a NULL argument). */
+V6P_API int v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
+                            v6p_pe_verdict *out);
 
 /* Tag an event: src/dest block and IID (as v6p_addr_tag), then, with the
  * event's time, record internal sources as active and internal destinations
  * as probed, and set for internal addresses
  *   src_pe, dest_pe, dest_pe_confidence, dest_age,
  * and the pe_target tag when a non-internal source probes a temporary
- * destination.  Events without a time get block and IID only. */
-v6p_pe_status v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev);
+ * destination.  Events without a time get block and IID only.  Returns 0
+ * (-1 only for a NULL argument). */
+V6P_API int v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev);
 
 typedef struct v6p_pe_stats {
     size_t addresses, max_addresses;
@@ -132,7 +139,8 @@ typedef struct v6p_pe_stats {
     size_t memory;             /* bytes held, fixed at creation */
 } v6p_pe_stats;
 
-void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out);
+/* Fill the caller's stats of `size` bytes (sizeof its struct): common.h. */
+V6P_API void v6p_pe_get_stats(const v6p_pe_tracker *t, v6p_pe_stats *out, size_t size);
 
 #ifdef __cplusplus
 }

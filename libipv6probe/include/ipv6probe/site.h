@@ -21,7 +21,8 @@
  * placed takes the side that makes sense of the other (a packet from
  * outside is taken as coming in).  The rule in full: docs/taggers.md.
  *
- * One site serves one thread (it keeps a small cache of interface names). */
+ * Threads: a site serves one thread at a time, lookups included (it keeps
+ * a small cache of interface names). */
 #ifndef IPV6PROBE_SITE_H
 #define IPV6PROBE_SITE_H
 
@@ -35,23 +36,23 @@ extern "C" {
 
 typedef struct v6p_site v6p_site;
 
-v6p_site *v6p_site_new(v6p_error *err);
-void v6p_site_free(v6p_site *s);
+V6P_API v6p_site *v6p_site_new(v6p_error *err);
+V6P_API void v6p_site_free(v6p_site *s);
 
 /* "2001:db8:1::/48" (a bare address is a /128).  Returns 0, or -1 with
  * err (EINVAL: not an IPv6 prefix; ENOMEM). */
-int v6p_site_add_prefix(v6p_site *s, const char *text, v6p_error *err);
+V6P_API int v6p_site_add_prefix(v6p_site *s, const char *text, v6p_error *err);
 /* An interface name or glob ("lan0", "br-*", "igb1.*").  Returns 0, or -1
  * with err (EINVAL: empty or longer than 63 bytes; ENOMEM). */
-int v6p_site_add_interface(v6p_site *s, const char *glob, v6p_error *err);
+V6P_API int v6p_site_add_interface(v6p_site *s, const char *glob, v6p_error *err);
 
 /* Whether any prefix or interface was added: without either, direction is
  * left as the parser set it (the device's view). */
-bool v6p_site_known(const v6p_site *s);
+V6P_API bool v6p_site_known(const v6p_site *s);
 
 /* Set ev->direction relative to the site (when v6p_site_known) and return
  * it; otherwise return ev->direction unchanged. */
-v6p_direction v6p_site_direction(v6p_site *s, v6p_event *ev);
+V6P_API v6p_direction v6p_site_direction(v6p_site *s, v6p_event *ev);
 
 #ifdef __cplusplus
 }

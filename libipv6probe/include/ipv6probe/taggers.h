@@ -3,10 +3,15 @@
  *
  * A tagger set holds bounded state (fixed-capacity tables with LRU eviction)
  * and takes time only from the events, so a replayed file is tagged exactly as
- * the live stream was.  One set serves one thread.
+ * the live stream was.
+ *
+ * Threads: a tagger set serves one thread at a time; so does a
+ * v6p_classify while entries are added to it.  A v6p_classify that is no
+ * longer changed may be looked up (v6p_classify_lookup*, _count) from
+ * several threads at once.
  *
  *     v6p_taggers *t = v6p_taggers_new(NULL, &err);        defaults
- *     v6p_classify_load_yaml(t, "classification.yaml", &err);
+ *     v6p_taggers_load_classify_yaml(t, "classification.yaml", &err);
  *     for each parsed event ev:
  *         v6p_taggers_apply(t, &ev);                        tags ev in place
  *         ... write ev ...
@@ -31,7 +36,9 @@ extern "C" {
 /* Every threshold of the three taggers.  Fill with v6p_taggers_config_init()
  * and change what you need; the defaults and their reasons are in
  * v6p_taggers_config_init (taggers.c). */
+/* Size-tagged (common.h): fill with v6p_taggers_config_init(&c, sizeof c). */
 typedef struct v6p_taggers_config {
+    size_t size; /* set by v6p_taggers_config_init */
     /* Hop-limit ladders, probe (target) side: keyed by (source /64, dest,
      * probe kind). */
     uint32_t ladder_capacity;      /* ladders tracked at once */
@@ -63,21 +70,21 @@ typedef struct v6p_taggers_config {
     uint64_t seed[2];
 } v6p_taggers_config;
 
-void v6p_taggers_config_init(v6p_taggers_config *cfg);
+V6P_API void v6p_taggers_config_init(v6p_taggers_config *cfg, size_t size);
 
 typedef struct v6p_taggers v6p_taggers;
 
 /* Create a tagger set; cfg NULL = defaults.  All state memory is allocated
  * here.  NULL on error (err->code EINVAL for a bad threshold, ENOMEM). */
-v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err);
-void v6p_taggers_free(v6p_taggers *t);
+V6P_API v6p_taggers *v6p_taggers_new(const v6p_taggers_config *cfg, v6p_error *err);
+V6P_API void v6p_taggers_free(v6p_taggers *t);
 
 /* Tag one event: ladder, scan behaviour, then classification.  Sets
  * ladder_*, src_behavior, tags, src_org, src_category, src_asn, src_as_org
  * where they apply.  The strings it sets stay valid until the next call of
- * apply, flush, v6p_classify_load_yaml or v6p_taggers_set_classify.
+ * apply, flush, v6p_taggers_load_classify_yaml or v6p_taggers_set_classify.
  * Returns 0. */
-int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev);
+V6P_API int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev);
 
 /* Tag evs[0], evs[1], ... evs[n-1], in that order: the same tags, the same
  * summaries in the same order as v6p_taggers_apply on each in turn, but
@@ -85,16 +92,16 @@ int v6p_taggers_apply(v6p_taggers *t, v6p_event *ev);
  * earlier one is worked on (a batch of 32 or more gets most of the gain).
  * The events must be distinct.  The strings set stay valid as with apply.
  * Returns n. */
-size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n);
+V6P_API size_t v6p_taggers_apply_batch(v6p_taggers *t, v6p_event *const *evs, size_t n);
 
 /* End every open ladder (end of input) so that drain reports them. */
-void v6p_taggers_flush(v6p_taggers *t);
+V6P_API void v6p_taggers_flush(v6p_taggers *t);
 
 /* Hand every pending summary record to emit, oldest first, and forget them.
  * `sourcetype` is "ipv6probe:ladder"; `json` is one JSON object (len bytes,
  * NUL-terminated), valid during the call; time_sec is the record's start.
  * Returns the number of records emitted. */
-size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud);
+V6P_API size_t v6p_taggers_drain(v6p_taggers *t, v6p_emit_fn emit, void *ud);
 
 /* Counters, for the forwarder's stats and for tests. */
 typedef struct v6p_taggers_stats {
@@ -109,7 +116,8 @@ typedef struct v6p_taggers_stats {
     size_t classify_asns;       /* organisations by AS */
     uint64_t asn_lookup_errors; /* ASN database lookups that failed (damaged file) */
 } v6p_taggers_stats;
-void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st);
+/* Fill the caller's stats of `size` bytes (sizeof its struct): common.h. */
+V6P_API void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st, size_t size);
 
 /* ---- classification tables ---- */
 
@@ -119,19 +127,20 @@ void v6p_taggers_get_stats(const v6p_taggers *t, v6p_taggers_stats *st);
  * leaves the old set in force.  On error returns -1 and err->message is
  * "file:line:column: message" (err->code EINVAL, or the errno of the
  * open). */
-int v6p_classify_load_yaml(v6p_taggers *t, const char *path, v6p_error *err);
+V6P_API int v6p_taggers_load_classify_yaml(v6p_taggers *t, const char *path, v6p_error *err);
 
 /* A classification set built on its own, for reloading: make one, load the
  * tables into it in order, then swap it in. */
 typedef struct v6p_classify v6p_classify;
-v6p_classify *v6p_classify_new(void);
-void v6p_classify_free(v6p_classify *c);
-int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err);
+/* NULL with err (ENOMEM) when memory runs out. */
+V6P_API v6p_classify *v6p_classify_new(v6p_error *err);
+V6P_API void v6p_classify_free(v6p_classify *c);
+V6P_API int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err);
 /* Add one entry (text prefix such as "2001:db8::/32" or "192.0.2.0/24").
  * Strings are copied.  Returns 0, or -1 (EINVAL, ENOMEM). */
-int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org, const char *category,
-                     const char *source, v6p_error *err);
-size_t v6p_classify_count(const v6p_classify *c);
+V6P_API int v6p_classify_add(v6p_classify *c, const char *prefix, const char *org,
+                             const char *category, const char *source, v6p_error *err);
+V6P_API size_t v6p_classify_count(const v6p_classify *c);
 
 typedef struct v6p_classify_entry {
     const char *org, *category, *source, *note; /* note may be NULL */
@@ -139,7 +148,8 @@ typedef struct v6p_classify_entry {
 } v6p_classify_entry;
 /* Longest-prefix match; IPv4 addresses are given IPv4-mapped.  NULL when no
  * entry covers the address. */
-const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c, const struct in6_addr *a);
+V6P_API const v6p_classify_entry *v6p_classify_lookup(const v6p_classify *c,
+                                                      const struct in6_addr *a);
 
 /* Organisations by origin AS, for sources no prefix entry covers (loaded
  * from the `asns:` list of a table, or added one by one). */
@@ -149,14 +159,14 @@ typedef struct v6p_classify_asn_entry {
 } v6p_classify_asn_entry;
 /* Add or replace the entry for asn (strings are copied).  Returns 0, or -1
  * (EINVAL, ENOMEM). */
-int v6p_classify_add_asn(v6p_classify *c, uint32_t asn, const char *org, const char *category,
-                         const char *source, v6p_error *err);
-const v6p_classify_asn_entry *v6p_classify_lookup_asn(const v6p_classify *c, uint32_t asn);
-size_t v6p_classify_asn_count(const v6p_classify *c);
+V6P_API int v6p_classify_add_asn(v6p_classify *c, uint32_t asn, const char *org,
+                                 const char *category, const char *source, v6p_error *err);
+V6P_API const v6p_classify_asn_entry *v6p_classify_lookup_asn(const v6p_classify *c, uint32_t asn);
+V6P_API size_t v6p_classify_asn_count(const v6p_classify *c);
 
 /* Replace the tagger set's classification with c (ownership passes to t;
  * the old set is freed).  c may be NULL to drop classification. */
-void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c);
+V6P_API void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c);
 
 /* ---- origin AS (optional) ---- */
 
@@ -164,7 +174,7 @@ void v6p_taggers_set_classify(v6p_taggers *t, v6p_classify *c);
  * libmaxminddb, to fill src_asn and src_as_org, and src_org / src_category
  * from the classification's AS table when no prefix entry covers the source.  Returns -1 with
  * err->code ENOTSUP when the library was built without libmaxminddb. */
-int v6p_taggers_open_asn(v6p_taggers *t, const char *path, v6p_error *err);
+V6P_API int v6p_taggers_open_asn(v6p_taggers *t, const char *path, v6p_error *err);
 
 #ifdef __cplusplus
 }

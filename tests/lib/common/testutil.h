@@ -22,7 +22,7 @@ static inline v6p_parser *test_parser(void)
     v6p_error err;
     memset(&err, 0, sizeof(err));
     v6p_parser_options o;
-    memset(&o, 0, sizeof(o));
+    v6p_parser_options_init(&o, sizeof(o));
     o.boot_time = 1795790000LL;
     v6p_parser *p = v6p_parser_new(&o, &err);
     assert_non_null(p);
@@ -50,6 +50,28 @@ static inline int parser_teardown(void **state)
 static inline v6p_status parse_str(v6p_parser *p, const char *line, v6p_event *ev, v6p_result *r)
 {
     return v6p_parse(p, line, strlen(line), TEST_NOW, 0, ev, r);
+}
+
+/* line parses, as format. */
+static inline void expect_parsed(v6p_parser *p, const char *line, v6p_event *ev, v6p_format format)
+{
+    v6p_result r;
+    v6p_status st = parse_str(p, line, ev, &r);
+    if (st != V6P_OK)
+        fail_msg("%s: %s (%s) at %u", line, v6p_status_name(st), v6p_reason_text(r.reason),
+                 r.offset);
+    assert_int_equal(ev->format, format);
+}
+
+/* line is refused as malformed, for the reason want. */
+static inline void expect_malformed(v6p_parser *p, const char *line, v6p_reason want)
+{
+    v6p_event ev;
+    v6p_result r;
+    v6p_status st = parse_str(p, line, &ev, &r);
+    if (st != V6P_MALFORMED || r.reason != want)
+        fail_msg("%s: expected malformed (%s), got %s (%s)", line, v6p_reason_text(want),
+                 v6p_status_name(st), v6p_reason_text(r.reason));
 }
 
 /* The JSON of an event, into a static buffer for assertions. */

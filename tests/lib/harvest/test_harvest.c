@@ -94,7 +94,7 @@ static void collect(void *ud, const char *sourcetype, const char *json, size_t l
 static v6p_harvest *make(void)
 {
     v6p_harvest_config c;
-    v6p_harvest_config_init(&c);
+    v6p_harvest_config_init(&c, sizeof(c));
     c.seed[0] = 1;
     c.seed[1] = 2;
     v6p_harvest *h = v6p_harvest_new(&c, NULL);
@@ -155,7 +155,7 @@ static void harvester_outranks_popular_site(void **state)
     assert_int_equal(ntp->first_contact, t0 + 1);
     assert_int_equal(ntp->first_probe, t0 + DAY + 5);
     v6p_harvest_stats st;
-    v6p_harvest_get_stats(h, &st);
+    v6p_harvest_get_stats(h, &st, sizeof(st));
     assert_int_equal(st.first_probes, 5);
     assert_int_equal(st.probes, 10);
     assert_int_equal(st.suspects_emitted, 10);
@@ -204,14 +204,14 @@ static void memory_stays_fixed_under_a_flood(void **state)
 {
     (void)state;
     v6p_harvest_config c;
-    v6p_harvest_config_init(&c);
+    v6p_harvest_config_init(&c, sizeof(c));
     c.contact_capacity = 4096;
     c.address_capacity = 1024;
     c.remote_capacity = 1024;
     c.summary_queue = 64;
     v6p_harvest *h = v6p_harvest_new(&c, NULL);
     v6p_harvest_stats before, after;
-    v6p_harvest_get_stats(h, &before);
+    v6p_harvest_get_stats(h, &before, sizeof(before));
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 1000000; i++) {
         v6p_event ev = event("2001:db8::1", 1, "3fff::1", 0, 0, 1795798800 + i);
@@ -231,7 +231,7 @@ static void memory_stays_fixed_under_a_flood(void **state)
                 s.n = 0;
         }
     }
-    v6p_harvest_get_stats(h, &after);
+    v6p_harvest_get_stats(h, &after, sizeof(after));
     assert_int_equal(before.memory, after.memory);
     assert_true(after.contact_evictions > 900000);
     assert_true(after.address_evictions > 0);

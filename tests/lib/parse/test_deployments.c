@@ -267,7 +267,7 @@ static void duplicates(void **state)
     (void)state;
     v6p_error e;
     v6p_dedupe_config c;
-    v6p_dedupe_config_init(&c);
+    v6p_dedupe_config_init(&c, sizeof(c));
     c.capacity = 16;
     v6p_dedupe *d = v6p_dedupe_new(&c, &e);
     assert_non_null(d);
@@ -318,7 +318,7 @@ static void duplicates(void **state)
         mark(d, line, &a);
     }
     v6p_dedupe_stats st;
-    v6p_dedupe_get_stats(d, &st);
+    v6p_dedupe_get_stats(d, &st, sizeof(st));
     assert_int_equal(st.duplicates, 3);
     assert_true(st.evictions >= 100 - 16);
     v6p_dedupe_free(d);

@@ -112,7 +112,7 @@ static void local_zone_offset(void **state)
     (void)state;
     v6p_error err;
     v6p_parser_options o;
-    memset(&o, 0, sizeof(o));
+    v6p_parser_options_init(&o, sizeof(o));
     o.local_utc_offset = 3600; /* the logging host is at UTC+1 */
     v6p_parser *p = v6p_parser_new(&o, &err);
     v6p_event ev;

@@ -6,22 +6,12 @@
 
 static void ok(const char *line, v6p_event *ev)
 {
-    v6p_result r;
-    v6p_status st = parse_str(P, line, ev, &r);
-    if (st != V6P_OK)
-        fail_msg("%s: %s (%s) at %u", line, v6p_status_name(st), v6p_reason_text(r.reason),
-                 r.offset);
-    assert_int_equal(ev->format, V6P_FORMAT_PFLOG);
+    expect_parsed(P, line, ev, V6P_FORMAT_PFLOG);
 }
 
 static void bad(const char *line, v6p_reason want)
 {
-    v6p_event ev;
-    v6p_result r;
-    v6p_status st = parse_str(P, line, &ev, &r);
-    if (st != V6P_MALFORMED || r.reason != want)
-        fail_msg("%s: expected malformed (%s), got %s (%s)", line, v6p_reason_text(want),
-                 v6p_status_name(st), v6p_reason_text(r.reason));
+    expect_malformed(P, line, want);
 }
 
 static void stamps(void **state)

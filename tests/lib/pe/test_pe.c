@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,18 +51,18 @@ static v6p_event make_event(const char *src, const char *dest, int64_t t, v6p_di
 static v6p_pe_tracker *tracker(int64_t valid)
 {
     v6p_pe_config c;
-    v6p_pe_config_init(&c);
+    v6p_pe_config_init(&c, sizeof(c));
     c.valid_lifetime = valid;
     c.seed[0] = 7;
     v6p_pe_tracker *t = NULL;
-    assert_int_equal(v6p_pe_create(&c, &t), V6P_PE_OK);
+    assert_non_null(t = v6p_pe_new(&c, NULL));
     return t;
 }
 
 static void send_out(v6p_pe_tracker *t, const char *src, int64_t t_sec)
 {
     v6p_event ev = make_event(src, REMOTE, t_sec, V6P_DIR_OUTBOUND);
-    assert_int_equal(v6p_pe_tag(t, &ev), V6P_PE_OK);
+    assert_int_equal(v6p_pe_tag(t, &ev), 0);
 }
 
 /* Outbound traffic, every 10 minutes, from `src` over [from, to]. */
@@ -74,7 +75,7 @@ static void active_span(v6p_pe_tracker *t, const char *src, int64_t from, int64_
 static v6p_event probe(v6p_pe_tracker *t, const char *dest, int64_t t_sec)
 {
     v6p_event ev = make_event(PROBER, dest, t_sec, V6P_DIR_INBOUND);
-    assert_int_equal(v6p_pe_tag(t, &ev), V6P_PE_OK);
+    assert_int_equal(v6p_pe_tag(t, &ev), 0);
     return ev;
 }
 
@@ -83,7 +84,7 @@ static v6p_pe_verdict classify(v6p_pe_tracker *t, const char *addr, int64_t now)
     struct in6_addr a;
     v6p_pe_verdict v;
     inet_pton(AF_INET6, addr, &a);
-    assert_int_equal(v6p_pe_classify(t, &a, now, &v), V6P_PE_OK);
+    assert_int_equal(v6p_pe_classify(t, &a, now, &v), 0);
     return v;
 }
 
@@ -107,7 +108,7 @@ static void test_linux_rotation(void **state)
 {
     (void)state;
     v6p_pe_tracker *t = tracker(7 * DAY);
-    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8:1::/48"), V6P_PE_OK);
+    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8:1::/48", NULL), 0);
     linux_host_days(t);
     const int64_t now = T0 + 51 * HOUR;
 
@@ -166,7 +167,7 @@ static void test_probe_tags(void **state)
 {
     (void)state;
     v6p_pe_tracker *t = tracker(7 * DAY);
-    v6p_pe_add_prefix_str(t, "2001:db8:1::/48");
+    v6p_pe_add_prefix_str(t, "2001:db8:1::/48", NULL);
     linux_host_days(t);
     const int64_t now = T0 + 51 * HOUR;
 
@@ -223,7 +224,7 @@ static void test_probes_do_not_extend_life(void **state)
 {
     (void)state;
     v6p_pe_tracker *t = tracker(7 * DAY);
-    v6p_pe_add_prefix_str(t, "2001:db8:1::/48");
+    v6p_pe_add_prefix_str(t, "2001:db8:1::/48", NULL);
     linux_host_days(t);
     for (int d = 3; d < 30; d++)
         probe(t, T1, T0 + d * DAY);
@@ -239,8 +240,8 @@ static void test_lifetimes_configurable(void **state)
 {
     (void)state;
     v6p_pe_tracker *lin = tracker(2 * DAY), *win = tracker(7 * DAY);
-    v6p_pe_add_prefix_str(lin, "2001:db8:1::/48");
-    v6p_pe_add_prefix_str(win, "2001:db8:1::/48");
+    v6p_pe_add_prefix_str(lin, "2001:db8:1::/48", NULL);
+    v6p_pe_add_prefix_str(win, "2001:db8:1::/48", NULL);
     active_span(lin, T1, T0, T0 + 3 * DAY);
     active_span(win, T1, T0, T0 + 3 * DAY);
     assert_int_equal(classify(lin, T1, T0 + 3 * DAY).state, V6P_PE_STABLE);
@@ -251,12 +252,12 @@ static void test_lifetimes_configurable(void **state)
     v6p_pe_free(win);
 
     v6p_pe_config c;
-    v6p_pe_config_init(&c);
+    v6p_pe_config_init(&c, sizeof(c));
     assert_int_equal(c.preferred_lifetime, DAY);
     assert_int_equal(c.valid_lifetime, 7 * DAY);
     c.valid_lifetime = c.preferred_lifetime - 1;
     v6p_pe_tracker *bad = NULL;
-    assert_int_equal(v6p_pe_create(&c, &bad), V6P_PE_EINVAL);
+    assert_null(bad = v6p_pe_new(&c, NULL));
     assert_null(bad);
 }
 
@@ -278,7 +279,7 @@ static void test_learning(void **state)
     inet_pton(AF_INET6, "2001:db8:1:3::1", &a);
     assert_false(v6p_pe_is_internal(t, &a));
     v6p_pe_stats st;
-    v6p_pe_get_stats(t, &st);
+    v6p_pe_get_stats(t, &st, sizeof(st));
     assert_int_equal(st.learned_prefixes, 1);
     v6p_event ev = probe(t, T2, T0 + 2);
     assert_true(v6p_event_has(&ev, V6P_F_DEST_PE));
@@ -286,10 +287,10 @@ static void test_learning(void **state)
     assert_false(v6p_event_has(&ev, V6P_F_DEST_PE));
     /* Learning can be turned off. */
     v6p_pe_config c;
-    v6p_pe_config_init(&c);
+    v6p_pe_config_init(&c, sizeof(c));
     c.learn_prefixes = false;
     v6p_pe_tracker *quiet = NULL;
-    assert_int_equal(v6p_pe_create(&c, &quiet), V6P_PE_OK);
+    assert_non_null(quiet = v6p_pe_new(&c, NULL));
     send_out(quiet, T1, T0);
     inet_pton(AF_INET6, T1, &a);
     assert_false(v6p_pe_is_internal(quiet, &a));
@@ -301,11 +302,11 @@ static void test_prefixes(void **state)
 {
     (void)state;
     v6p_pe_tracker *t = tracker(7 * DAY);
-    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8:1::/45"), V6P_PE_OK);
-    assert_int_equal(v6p_pe_add_prefix_str(t, "fd00:1:2:3::"), V6P_PE_OK); /* /64 */
-    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8::/129"), V6P_PE_EPARSE);
-    assert_int_equal(v6p_pe_add_prefix_str(t, "nonsense/48"), V6P_PE_EPARSE);
-    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8::/"), V6P_PE_EPARSE);
+    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8:1::/45", NULL), 0);
+    assert_int_equal(v6p_pe_add_prefix_str(t, "fd00:1:2:3::", NULL), 0); /* /64 */
+    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8::/129", NULL), -1);
+    assert_int_equal(v6p_pe_add_prefix_str(t, "nonsense/48", NULL), -1);
+    assert_int_equal(v6p_pe_add_prefix_str(t, "2001:db8::/", NULL), -1);
     struct in6_addr a;
     inet_pton(AF_INET6, "2001:db8:7:ffff::1", &a); /* inside /45 */
     assert_true(v6p_pe_is_internal(t, &a));
@@ -316,8 +317,9 @@ static void test_prefixes(void **state)
     inet_pton(AF_INET6, "fd00:1:2:4::1", &a);
     assert_false(v6p_pe_is_internal(t, &a));
     int full = 0;
+    v6p_error err = {0};
     for (int i = 0; i < 100; i++)
-        full |= v6p_pe_add_prefix_str(t, "fd00::/16") == V6P_PE_EFULL;
+        full |= v6p_pe_add_prefix_str(t, "fd00::/16", &err) == -1 && err.code == ENOSPC;
     assert_true(full);
     v6p_pe_free(t);
 }
@@ -332,17 +334,17 @@ static void test_set_prefixes(void **state)
     const char *one[] = {"2001:db8:2::/48"};
     const char *bad[] = {"2001:db8:3::/48", "nonsense"};
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(v6p_pe_set_prefixes(t, both, 2, NULL), V6P_PE_OK);
+        assert_int_equal(v6p_pe_set_prefixes(t, both, 2, NULL, NULL), 0);
     struct in6_addr a1, a2, a3;
     inet_pton(AF_INET6, "2001:db8:1::1", &a1);
     inet_pton(AF_INET6, "2001:db8:2::1", &a2);
     inet_pton(AF_INET6, "2001:db8:3::1", &a3);
     assert_true(v6p_pe_is_internal(t, &a1));
-    assert_int_equal(v6p_pe_set_prefixes(t, one, 1, NULL), V6P_PE_OK);
+    assert_int_equal(v6p_pe_set_prefixes(t, one, 1, NULL, NULL), 0);
     assert_false(v6p_pe_is_internal(t, &a1));
     assert_true(v6p_pe_is_internal(t, &a2));
     size_t at = 99;
-    assert_int_equal(v6p_pe_set_prefixes(t, bad, 2, &at), V6P_PE_EPARSE);
+    assert_int_equal(v6p_pe_set_prefixes(t, bad, 2, &at, NULL), -1);
     assert_int_equal(at, 1);
     assert_false(v6p_pe_is_internal(t, &a3));
     assert_true(v6p_pe_is_internal(t, &a2));
@@ -356,7 +358,7 @@ static void test_replay_deterministic(void **state)
     char *first = NULL;
     for (int run = 0; run < 2; run++) {
         v6p_pe_tracker *t = tracker(7 * DAY);
-        v6p_pe_add_prefix_str(t, "2001:db8:1::/48");
+        v6p_pe_add_prefix_str(t, "2001:db8:1::/48", NULL);
         linux_host_days(t);
         size_t len = 0;
         char *all = NULL;
@@ -386,14 +388,14 @@ static void test_flood_bounded(void **state)
 {
     (void)state;
     v6p_pe_config c;
-    v6p_pe_config_init(&c);
+    v6p_pe_config_init(&c, sizeof(c));
     c.max_addresses = 10000;
     c.max_prefixes = 1000;
     v6p_pe_tracker *t = NULL;
-    assert_int_equal(v6p_pe_create(&c, &t), V6P_PE_OK);
-    v6p_pe_add_prefix_str(t, "2001:db8:1::/48");
+    assert_non_null(t = v6p_pe_new(&c, NULL));
+    v6p_pe_add_prefix_str(t, "2001:db8:1::/48", NULL);
     v6p_pe_stats before;
-    v6p_pe_get_stats(t, &before);
+    v6p_pe_get_stats(t, &before, sizeof(before));
     assert_true(before.memory < 4u * 1024 * 1024);
     struct mallinfo2 m0 = mallinfo2();
 
@@ -424,7 +426,7 @@ static void test_flood_bounded(void **state)
     }
     struct mallinfo2 m1 = mallinfo2();
     v6p_pe_stats after;
-    v6p_pe_get_stats(t, &after);
+    v6p_pe_get_stats(t, &after, sizeof(after));
     assert_int_equal(after.memory, before.memory);
     assert_true(m1.uordblks <= m0.uordblks);
     assert_int_equal(after.addresses, c.max_addresses);

@@ -205,7 +205,7 @@ static void recs_free(recs *r)
 
 static v6p_classify *table(void)
 {
-    v6p_classify *c = v6p_classify_new();
+    v6p_classify *c = v6p_classify_new(NULL);
     /* Entries over some of the stream's sources, so that both the table and
      * the behaviour fallback name categories. */
     if (v6p_classify_add(c, "2001:67c::/32", "Scanner", "research_scanner", "https://a.example/",
@@ -294,8 +294,8 @@ static int run(const char *name, const v6p_taggers_config *cfg, int n)
             fail++;
         }
     v6p_taggers_stats sa, sb;
-    v6p_taggers_get_stats(ta, &sa);
-    v6p_taggers_get_stats(tb, &sb);
+    v6p_taggers_get_stats(ta, &sa, sizeof(sa));
+    v6p_taggers_get_stats(tb, &sb, sizeof(sb));
     if (memcmp(&sa, &sb, sizeof(sa)) != 0) {
         fprintf(stderr, "%s: counters differ\n", name);
         fail++;
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     if (n < 1)
         return 2;
     v6p_taggers_config small, def;
-    v6p_taggers_config_init(&def);
+    v6p_taggers_config_init(&def, sizeof(def));
     def.seed[0] = 1, def.seed[1] = 2;
     small = def;
     /* Full tables from the first seconds on: nearly every new key evicts

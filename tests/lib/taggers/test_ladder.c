@@ -328,7 +328,7 @@ static void negatives(void **state)
     tt_records r = {0};
     assert_int_equal(v6p_taggers_drain(t, tt_collect, &r), 0);
     v6p_taggers_stats st;
-    v6p_taggers_get_stats(t, &st);
+    v6p_taggers_get_stats(t, &st, sizeof(st));
     assert_int_equal(st.ladders, 0);
     v6p_taggers_free(t);
 }
@@ -527,7 +527,7 @@ static void how_ladders_end(void **state)
 
     /* Capacity one: a second group pushes the first out. */
     v6p_taggers_config cfg;
-    v6p_taggers_config_init(&cfg);
+    v6p_taggers_config_init(&cfg, sizeof(cfg));
     cfg.ladder_capacity = 1;
     v6p_error err = {0};
     t = v6p_taggers_new(&cfg, &err);
@@ -539,7 +539,7 @@ static void how_ladders_end(void **state)
     assert_string_equal(tt_str(r.rec[0], "end"), "evicted");
     tt_records_free(&r);
     v6p_taggers_stats st;
-    v6p_taggers_get_stats(t, &st);
+    v6p_taggers_get_stats(t, &st, sizeof(st));
     assert_int_equal(st.ladder_evictions, 1);
     assert_int_equal(st.ladders, 1);
     v6p_taggers_free(t);
@@ -587,7 +587,7 @@ static void bad_config(void **state)
 {
     (void)state;
     v6p_taggers_config cfg;
-    v6p_taggers_config_init(&cfg);
+    v6p_taggers_config_init(&cfg, sizeof(cfg));
     cfg.ladder_min_rungs = 1;
     v6p_error err = {0};
     assert_null(v6p_taggers_new(&cfg, &err));

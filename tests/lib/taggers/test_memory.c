@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tagtest.h"
+#include "xorshift.h"
 
 static long rss_kb(void)
 {
@@ -27,10 +28,7 @@ static long rss_kb(void)
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return xorshift64(&rng);
 }
 
 int main(int argc, char **argv)
@@ -48,7 +46,7 @@ int main(int argc, char **argv)
         return 1;
     }
     v6p_taggers_stats st;
-    v6p_taggers_get_stats(t, &st);
+    v6p_taggers_get_stats(t, &st, sizeof(st));
     size_t cap_bytes = st.memory;
     long half_rss = 0;
     v6p_event ev;
@@ -93,7 +91,7 @@ int main(int argc, char **argv)
     v6p_taggers_flush(t);
     v6p_taggers_drain(t, tt_collect_none, NULL);
     long end_rss = rss_kb();
-    v6p_taggers_get_stats(t, &st);
+    v6p_taggers_get_stats(t, &st, sizeof(st));
     long used = end_rss - base;
     printf("events %ld: RSS %ld kB over start (%ld kB at half way), table caps %zu kB\n", n, used,
            half_rss - base, cap_bytes / 1024);
@@ -117,7 +115,7 @@ int main(int argc, char **argv)
         fail = 1;
     }
     v6p_taggers_config cfg;
-    v6p_taggers_config_init(&cfg);
+    v6p_taggers_config_init(&cfg, sizeof(cfg));
     if (st.scan_count > 3 * (size_t)cfg.scan_capacity || st.pair_count > cfg.pair_capacity ||
         st.ladder_count > (size_t)cfg.ladder_capacity + cfg.ladder_sender_capacity) {
         printf("FAIL: a table holds more keys than its capacity\n");

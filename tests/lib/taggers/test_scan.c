@@ -100,7 +100,7 @@ static void rotation_is_aggregated(void **state)
 
     /* Only /128 counting: rotation hides the sweep. */
     v6p_taggers_config cfg;
-    v6p_taggers_config_init(&cfg);
+    v6p_taggers_config_init(&cfg, sizeof(cfg));
     cfg.scan_prefix_len[1] = cfg.scan_prefix_len[2] = 128;
     v6p_error err = {0};
     t = v6p_taggers_new(&cfg, &err);

@@ -7,18 +7,9 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def die(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def skip(msg):
-    print("SKIP: " + msg)
-    sys.exit(SKIP)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lab"))
+from lablib import SKIP, die, skip  # noqa: E402,F401
 
 
 def workdir():
