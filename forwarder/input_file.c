@@ -48,7 +48,7 @@ static ssize_t src_read(void *arg, char *buf, size_t n)
         struct pollfd p[2] = {{r->fd, POLLIN, 0}, {r->rt->stop_fd, POLLIN, 0}};
         for (;;) {
             /* A partial batch waits at most IDLE_FLUSH_MS for more lines. */
-            int partial = r->em && r->em->b && r->em->b->n_records;
+            int partial = r->em && emitter_pending(r->em);
             int k = poll(p, 2, partial ? IDLE_FLUSH_MS : -1);
             if (k < 0 && errno != EINTR)
                 return -1;
@@ -89,7 +89,7 @@ static int pump(emitter *em, src_reader *r, input *in, unsigned long long offset
             rc = -1;
             break;
         }
-        if (!em->b || em->b->n_records == 1)
+        if (emitter_pending(em) <= 1)
             atomic_store(&in->size_done, linereader_offset(&lr));
     }
     if (k < 0) {
@@ -162,19 +162,19 @@ static int read_once(runtime *rt, input *in)
     return rc;
 }
 
-void *files_once_main(void *arg)
+/* One after the other, in the order given. */
+static void once_run(runtime *rt)
 {
-    runtime *rt = arg;
     for (size_t i = 0; i < rt->n_inputs && !atomic_load(&rt->stopping); i++) {
         input *in = &rt->inputs[i];
-        if (in->kind == INPUT_STDIN || (in->kind == INPUT_FILE && !in->file->follow)) {
+        if (in->ops == &input_once_ops) {
             read_once(rt, in);
             atomic_store(&in->finished, 1);
         }
     }
-    queue_producer_done(&rt->q);
-    return NULL;
 }
+
+const input_ops input_once_ops = {"file", NULL, once_run, NULL};
 
 /* ---- follow ------------------------------------------------------------- */
 
@@ -309,17 +309,16 @@ static int follow_round(runtime *rt, follower *f)
     return any;
 }
 
-void *files_follow_main(void *arg)
+static void follow_run(runtime *rt)
 {
-    runtime *rt = arg;
     size_t n = 0;
     for (size_t i = 0; i < rt->n_inputs; i++)
-        n += rt->inputs[i].kind == INPUT_FILE && rt->inputs[i].file->follow;
+        n += rt->inputs[i].ops == &input_follow_ops;
     follower *fs = calloc(n, sizeof(*fs));
     size_t k = 0;
     for (size_t i = 0; fs && i < rt->n_inputs; i++) {
         input *in = &rt->inputs[i];
-        if (in->kind != INPUT_FILE || !in->file->follow)
+        if (in->ops != &input_follow_ops)
             continue;
         follower *f = &fs[k++];
         f->in = in;
@@ -350,6 +349,6 @@ void *files_follow_main(void *arg)
             close(fs[i].fd);
     }
     free(fs);
-    queue_producer_done(&rt->q);
-    return NULL;
 }
+
+const input_ops input_follow_ops = {"follow", NULL, follow_run, NULL};

@@ -16,7 +16,7 @@
 
 #define KMSG_RECORD_MAX 8192 /* the kernel's own limit on one record */
 
-int kmsg_open(runtime *rt, input *in, char *err, size_t errlen)
+static int kmsg_open(runtime *rt, input *in, char *err, size_t errlen)
 {
     int fd = open(rt->cfg->kmsg_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -31,10 +31,8 @@ int kmsg_open(runtime *rt, input *in, char *err, size_t errlen)
     return 0;
 }
 
-void *kmsg_main(void *arg)
+static void kmsg_read(runtime *rt, input *in)
 {
-    input *in = arg;
-    runtime *rt = in->rt;
     emitter em;
     emitter_init(&em, rt, in);
     char buf[KMSG_RECORD_MAX];
@@ -70,6 +68,13 @@ void *kmsg_main(void *arg)
     }
     emitter_push(&em);
     emitter_free(&em);
-    queue_producer_done(&rt->q);
-    return NULL;
 }
+
+static void kmsg_run(runtime *rt)
+{
+    for (size_t i = 0; i < rt->n_inputs; i++)
+        if (rt->inputs[i].ops == &input_kmsg_ops)
+            kmsg_read(rt, &rt->inputs[i]);
+}
+
+const input_ops input_kmsg_ops = {"kmsg", kmsg_open, kmsg_run, input_close_fd};

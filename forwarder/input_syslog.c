@@ -83,7 +83,7 @@ typedef struct server {
     char *dgram; /* receive buffer for a datagram that does not fit a batch */
 } server;
 
-int syslog_open(runtime *rt, input *in, char *err, size_t errlen)
+static int syslog_open(runtime *rt, input *in, char *err, size_t errlen)
 {
     (void)rt;
     const cfg_listener *l = in->listener;
@@ -291,11 +291,7 @@ static void udp_count_drops(server *sv, input *in)
 static int udp_push(server *sv, input *in)
 {
     listener_state *ls = &sv->ls[in - sv->rt->inputs];
-    batch *b = ls->em.b;
-    if (!b || !b->n_records)
-        return 0;
-    unsigned n = b->n_records;
-    if (queue_try_push(&sv->rt->q, b) != 0) {
+    if (emitter_try_push(&ls->em) != 0) {
         if (!ls->paused) {
             struct epoll_event ev = {0, {.ptr = &ls->s}};
             epoll_ctl(sv->ep, EPOLL_CTL_MOD, in->fd, &ev);
@@ -303,8 +299,6 @@ static int udp_push(server *sv, input *in)
         }
         return -1;
     }
-    ls->em.b = NULL;
-    counter_add(&in->st.lines, n);
     if (ls->paused) {
         struct epoll_event ev = {EPOLLIN, {.ptr = &ls->s}};
         epoll_ctl(sv->ep, EPOLL_CTL_MOD, in->fd, &ev);
@@ -395,7 +389,7 @@ static void drain_all(server *sv)
             ;
     }
     for (size_t i = 0; i < sv->rt->n_inputs; i++)
-        if (sv->rt->inputs[i].kind == INPUT_SYSLOG &&
+        if (sv->rt->inputs[i].ops == &input_syslog_ops &&
             sv->rt->inputs[i].listener->proto == PROTO_UDP) {
             udp_read(sv, &sv->rt->inputs[i]);
             udp_count_drops(sv, &sv->rt->inputs[i]);
@@ -408,16 +402,14 @@ static void udp_read(server *sv, input *in)
     size_t max = in->listener->max_message;
     for (int i = 0; i < 256; i++) {
         emitter *em = &ls->em;
-        if (em->b && !batch_reserve(em->b, max + 1) && udp_push(sv, in) != 0)
-            return; /* paused until the queue has room */
-        if (!em->b) {
-            em->b = queue_get_batch(&sv->rt->q);
-            if (!em->b)
-                return;
-            em->b->src = in;
-            em->b->fallback_sec = (int64_t)time(NULL);
+        char *dst = emitter_reserve(em, max + 1);
+        if (!dst && emitter_pending(em)) {
+            if (udp_push(sv, in) != 0)
+                return; /* paused until the queue has room */
+            dst = emitter_reserve(em, max + 1);
         }
-        char *dst = batch_reserve(em->b, max + 1);
+        if (!dst)
+            return; /* out of memory */
         struct iovec iov = {dst, max + 1};
         char cbuf[CMSG_SPACE(sizeof(uint32_t))];
         struct msghdr mh;
@@ -440,15 +432,11 @@ static void udp_read(server *sv, input *in)
             }
         size_t len = (size_t)k;
         int cut = len > max;
-        if (cut) {
+        if (cut)
             len = max;
-            counter_add(&in->st.cut, 1);
-        }
-        counter_add(&in->st.bytes, (unsigned long long)k);
         while (len && (dst[len - 1] == '\n' || dst[len - 1] == '\r' || dst[len - 1] == 0))
             len--;
-        if (len)
-            batch_commit(em->b, len, cut ? REC_CUT : 0);
+        emitter_commit(em, len, cut, (size_t)k);
     }
 }
 
@@ -457,11 +445,9 @@ static void flush_batches(server *sv, int final)
 {
     for (size_t i = 0; i < sv->rt->n_inputs; i++) {
         input *in = &sv->rt->inputs[i];
-        if (in->kind != INPUT_SYSLOG)
+        if (in->ops != &input_syslog_ops || !emitter_pending(&sv->ls[i].em))
             continue;
         emitter *em = &sv->ls[i].em;
-        if (!em->b || !em->b->n_records)
-            continue;
         /* At the end every kind waits for room: the worker is draining. */
         if (in->listener->proto == PROTO_TCP || final)
             emitter_push(em);
@@ -496,9 +482,8 @@ static void expire_idle(server *sv)
     }
 }
 
-void *syslog_main(void *arg)
+static void syslog_run(runtime *rt)
 {
-    runtime *rt = arg;
     server sv;
     memset(&sv, 0, sizeof(sv));
     sv.rt = rt;
@@ -511,7 +496,7 @@ void *syslog_main(void *arg)
     epoll_ctl(sv.ep, EPOLL_CTL_ADD, rt->stop_fd, &ev);
     for (size_t i = 0; i < rt->n_inputs; i++) {
         input *in = &rt->inputs[i];
-        if (in->kind != INPUT_SYSLOG)
+        if (in->ops != &input_syslog_ops)
             continue;
         listener_state *ls = &sv.ls[i];
         ls->s = (slot){SLOT_LISTENER, in};
@@ -526,7 +511,8 @@ void *syslog_main(void *arg)
         int paused = 0;
         for (size_t k = 0; k < rt->n_inputs; k++) {
             paused |= sv.ls[k].paused;
-            if (rt->inputs[k].kind == INPUT_SYSLOG && rt->inputs[k].listener->proto == PROTO_UDP)
+            if (rt->inputs[k].ops == &input_syslog_ops &&
+                rt->inputs[k].listener->proto == PROTO_UDP)
                 udp_count_drops(&sv, &rt->inputs[k]);
         }
         int n = epoll_wait(sv.ep, evs, EPOLL_BATCH, paused ? 5 : 100);
@@ -559,6 +545,6 @@ out:
     free(sv.ls);
     if (sv.ep >= 0)
         close(sv.ep);
-    queue_producer_done(&rt->q);
-    return NULL;
 }
+
+const input_ops input_syslog_ops = {"syslog", syslog_open, syslog_run, input_close_fd};

@@ -5,37 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "checkpoint.h"
-
-int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void runtime_stop_inputs(runtime *rt)
-{
-    atomic_store(&rt->stopping, 1);
-    uint64_t one = 1;
-    if (write(rt->stop_fd, &one, sizeof(one)) < 0) {
-        /* An eventfd write fails only on overflow: it is readable anyway. */
-    }
-}
-
-int runtime_sleep(runtime *rt, unsigned ms)
-{
-    if (atomic_load(&rt->stopping))
-        return 1;
-    struct pollfd p = {rt->stop_fd, POLLIN, 0};
-    poll(&p, 1, (int)ms);
-    return atomic_load(&rt->stopping);
-}
 
 void emitter_init(emitter *e, runtime *rt, input *in)
 {
@@ -44,31 +16,77 @@ void emitter_init(emitter *e, runtime *rt, input *in)
     e->in = in;
 }
 
+/* The batch is handed over: its lines and bytes count as read. */
+static void emitter_count(emitter *e, unsigned n)
+{
+    counter_add(&e->in->st.lines, n);
+    counter_add(&e->in->st.bytes, e->bytes);
+    e->bytes = 0;
+}
+
 int emitter_push(emitter *e)
 {
     if (!e->b || !e->b->n_records)
         return 0;
     batch *b = e->b;
     e->b = NULL;
-    counter_add(&e->in->st.lines, b->n_records);
-    counter_add(&e->in->st.bytes, e->bytes);
-    e->bytes = 0;
+    emitter_count(e, b->n_records);
     return queue_push(&e->rt->q, b);
+}
+
+int emitter_try_push(emitter *e)
+{
+    if (!e->b || !e->b->n_records)
+        return 0;
+    unsigned n = e->b->n_records;
+    if (queue_try_push(&e->rt->q, e->b) != 0)
+        return -1;
+    e->b = NULL;
+    emitter_count(e, n);
+    return 0;
+}
+
+/* A batch to add to, taken from the queue's pool when none is held. */
+static batch *emitter_batch(emitter *e)
+{
+    if (!e->b) {
+        e->b = queue_get_batch(&e->rt->q);
+        if (!e->b)
+            return NULL;
+        e->b->src = e->in;
+        e->b->fallback_sec = e->fallback ? e->fallback : (int64_t)time(NULL);
+        e->b->first_no = e->lineno + 1;
+        e->b->dev = e->dev;
+        e->b->ino = e->ino;
+    }
+    return e->b;
+}
+
+char *emitter_reserve(emitter *e, size_t maxlen)
+{
+    batch *b = emitter_batch(e);
+    return b ? batch_reserve(b, maxlen) : NULL;
+}
+
+void emitter_commit(emitter *e, size_t len, int cut, size_t bytes_in)
+{
+    if (cut)
+        counter_add(&e->in->st.cut, 1);
+    if (!len) { /* nothing to pass on (an empty datagram): read all the same */
+        counter_add(&e->in->st.bytes, bytes_in);
+        return;
+    }
+    e->bytes += bytes_in;
+    batch_commit(e->b, len, cut ? REC_CUT : 0);
+    e->lineno++;
+    e->b->end_offset = -1;
 }
 
 int emitter_line(emitter *e, const char *line, size_t len, int cut, int64_t end_offset)
 {
     for (int tries = 0; tries < 2; tries++) {
-        if (!e->b) {
-            e->b = queue_get_batch(&e->rt->q);
-            if (!e->b)
-                return -1;
-            e->b->src = e->in;
-            e->b->fallback_sec = e->fallback ? e->fallback : (int64_t)time(NULL);
-            e->b->first_no = e->lineno + 1;
-            e->b->dev = e->dev;
-            e->b->ino = e->ino;
-        }
+        if (!emitter_batch(e))
+            return -1;
         if (batch_add(e->b, line, len, cut ? REC_CUT : 0) == 0) {
             e->lineno++;
             e->bytes += len + 1;
@@ -91,15 +109,46 @@ void emitter_free(emitter *e)
 }
 
 /* rt->inputs is allocated for all of them first: threads hold pointers. */
-static input *add_input(runtime *rt, input_kind kind, const char *name)
+static input *add_input(runtime *rt, input_kind kind, const input_ops *ops, const char *name)
 {
     input *in = &rt->inputs[rt->n_inputs++];
     memset(in, 0, sizeof(*in));
     in->kind = kind;
+    in->ops = ops;
     in->rt = rt;
     in->fd = -1;
     snprintf(in->name, sizeof(in->name), "%s", name);
     return in;
+}
+
+void input_close_fd(input *in)
+{
+    if (in->fd >= 0)
+        close(in->fd);
+    in->fd = -1;
+}
+
+/* The inputs the config names, in order: standard input first, then files
+ * in the order given (a replay of several files comes out in that order),
+ * listeners, /dev/kmsg. */
+static void add_inputs(runtime *rt)
+{
+    fwd_config *c = rt->cfg;
+    if (c->use_stdin)
+        add_input(rt, INPUT_STDIN, &input_once_ops, "-");
+    for (size_t i = 0; i < c->n_files; i++) {
+        if (!strcmp(c->files[i].path, "-")) {
+            add_input(rt, INPUT_STDIN, &input_once_ops, "-");
+            continue;
+        }
+        const input_ops *ops = c->files[i].follow ? &input_follow_ops : &input_once_ops;
+        add_input(rt, INPUT_FILE, ops, c->files[i].path)->file = &c->files[i];
+    }
+    for (size_t i = 0; i < c->n_listeners; i++)
+        add_input(rt, INPUT_SYSLOG, &input_syslog_ops, c->listeners[i].listen)->listener =
+            &c->listeners[i];
+    if (c->kmsg)
+        add_input(rt, INPUT_KMSG, &input_kmsg_ops, c->kmsg_path);
 }
 
 int inputs_open(runtime *rt, char *err, size_t errlen)
@@ -110,92 +159,66 @@ int inputs_open(runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return -1;
     }
-    /* Standard input first, then files, in the order given: a replay of
-     * several files comes out in that order. */
     size_t n = (size_t)c->use_stdin + c->n_files + c->n_listeners + (size_t)c->kmsg;
     rt->inputs = calloc(n + 1, sizeof(input));
     if (!rt->inputs) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (c->use_stdin && !add_input(rt, INPUT_STDIN, "-"))
-        goto oom;
-    for (size_t i = 0; i < c->n_files; i++) {
-        if (!strcmp(c->files[i].path, "-")) {
-            if (!add_input(rt, INPUT_STDIN, "-"))
-                goto oom;
-            continue;
-        }
-        input *in = add_input(rt, INPUT_FILE, c->files[i].path);
-        if (!in)
-            goto oom;
-        in->file = &c->files[i];
-    }
-    for (size_t i = 0; i < c->n_listeners; i++) {
-        input *in = add_input(rt, INPUT_SYSLOG, c->listeners[i].listen);
-        if (!in)
-            goto oom;
-        in->listener = &c->listeners[i];
-        if (syslog_open(rt, in, err, errlen))
-            return -1;
-    }
-    if (c->kmsg) {
-        input *in = add_input(rt, INPUT_KMSG, c->kmsg_path);
-        if (!in)
-            goto oom;
-        if (kmsg_open(rt, in, err, errlen))
+    add_inputs(rt);
+    for (size_t i = 0; i < rt->n_inputs; i++) {
+        input *in = &rt->inputs[i];
+        if (in->ops->open && in->ops->open(rt, in, err, errlen) != 0)
             return -1;
     }
     return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-    return -1;
 }
 
-static int start(runtime *rt, void *(*fn)(void *), void *arg, char *err, size_t errlen)
+static void *input_thread_main(void *arg)
+{
+    struct input_thread *t = arg;
+    t->ops->run(t->rt);
+    queue_producer_done(&t->rt->q);
+    return NULL;
+}
+
+static int start(runtime *rt, const input_ops *ops, char *err, size_t errlen)
 {
     if (rt->n_threads >= RUNTIME_MAX_THREADS) {
         snprintf(err, errlen, "too many input threads");
         return -1;
     }
+    struct input_thread *t = &rt->threads[rt->n_threads];
+    t->rt = rt;
+    t->ops = ops;
     queue_producer_add(&rt->q);
-    int r = pthread_create(&rt->threads[rt->n_threads], NULL, fn, arg);
+    int r = pthread_create(&t->tid, NULL, input_thread_main, t);
     if (r) {
         queue_producer_done(&rt->q);
-        snprintf(err, errlen, "pthread_create: %s", strerror(r));
+        snprintf(err, errlen, "%s input: pthread_create: %s", ops->name, strerror(r));
         return -1;
     }
     rt->n_threads++;
     return 0;
 }
 
+static int started(const runtime *rt, const input_ops *ops)
+{
+    for (size_t i = 0; i < rt->n_threads; i++)
+        if (rt->threads[i].ops == ops)
+            return 1;
+    return 0;
+}
+
 int inputs_start(runtime *rt, char *err, size_t errlen)
 {
-    int once = 0, follow = 0, syslog = 0;
-    input *kmsg = NULL;
-    for (size_t i = 0; i < rt->n_inputs; i++) {
-        input *in = &rt->inputs[i];
-        if (in->kind == INPUT_STDIN || (in->kind == INPUT_FILE && !in->file->follow))
-            once = 1;
-        else if (in->kind == INPUT_FILE)
-            follow = 1;
-        else if (in->kind == INPUT_SYSLOG)
-            syslog = 1;
-        else
-            kmsg = in;
-    }
     /* Every thread counts as a producer from before the first starts, so
      * the queue cannot close while the others are still starting. */
     queue_producer_add(&rt->q);
     int rc = 0;
-    if (once)
-        rc |= start(rt, files_once_main, rt, err, errlen);
-    if (!rc && follow)
-        rc |= start(rt, files_follow_main, rt, err, errlen);
-    if (!rc && syslog)
-        rc |= start(rt, syslog_main, rt, err, errlen);
-    if (!rc && kmsg)
-        rc |= start(rt, kmsg_main, kmsg, err, errlen);
+    for (size_t i = 0; !rc && i < rt->n_inputs; i++)
+        if (!started(rt, rt->inputs[i].ops))
+            rc = start(rt, rt->inputs[i].ops, err, errlen);
     queue_producer_done(&rt->q);
     return rc;
 }
@@ -203,18 +226,19 @@ int inputs_start(runtime *rt, char *err, size_t errlen)
 void inputs_join(runtime *rt)
 {
     for (size_t i = 0; i < rt->n_threads; i++)
-        pthread_join(rt->threads[i], NULL);
+        pthread_join(rt->threads[i].tid, NULL);
     rt->n_threads = 0;
 }
 
 void inputs_free(runtime *rt)
 {
     for (size_t i = 0; i < rt->n_inputs; i++)
-        if (rt->inputs[i].fd >= 0)
-            close(rt->inputs[i].fd);
+        if (rt->inputs[i].ops->close)
+            rt->inputs[i].ops->close(&rt->inputs[i]);
     free(rt->inputs);
     rt->inputs = NULL;
     rt->n_inputs = 0;
     if (rt->stop_fd > 0)
         close(rt->stop_fd);
+    rt->stop_fd = -1;
 }

@@ -22,7 +22,6 @@
 #include "metrics.h"
 #include "notify.h"
 #include "ipv6probe/ipv6probe.h"
-#include "output.h"
 #include "pipeline.h"
 #include "preflight.h"
 #include "privs.h"
@@ -321,10 +320,6 @@ static int check_config(const fwd_config *c, int outputs)
         return PREFLIGHT_CONFIG;
     }
     tagging_free(t);
-    if (c->hec.enabled && !output_lookup("hec")) {
-        log_msg(LOG_LV_ERROR, "outputs: hec is configured but this build has no HEC output");
-        return PREFLIGHT_CONFIG;
-    }
     config_print_summary(c, stdout);
     int n = preflight_environment(c, stdout);
     fflush(stdout);
@@ -530,32 +525,132 @@ static int any_read_once_file(const fwd_config *c)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    /* Whatever the umask: files made here (outputs, checkpoints, the pid
-     * file) are 0640 at most; dead-letter files and the spool 0600. */
-    umask(umask(0) | 027);
+/* Everything main() sets up.  app_close() releases what was reached, once,
+ * whatever step failed; each step logs its own failure where it happens. */
+typedef struct app {
     cli o;
-    log_detect_journal();
-    int r = parse_args(argc, argv, &o);
-    if (r) {
-        free(o.listen);
-        return r == 1 ? 0 : 2;
-    }
     fwd_config cfg;
+    runtime rt;
+    checkpoints ck;
+    notifier nt;
+    metrics *mx;
+    int ck_open, q_ready, pid_written, running;
+} app;
+
+/* Undo what app_start() did, in reverse: the threads first (asked to stop
+ * when they are still running), then what they used. */
+static void app_close(app *a)
+{
+    if (a->running) {
+        runtime_stop_inputs(&a->rt);
+        inputs_join(&a->rt);
+        queue_close(&a->rt.q);
+        pipeline_join(a->rt.pl);
+    }
+    metrics_close(a->mx);
+    if (a->pid_written)
+        unlink(a->cfg.pid_file);
+    notify_close(&a->nt);
+    pipeline_free(a->rt.pl);
+    inputs_free(&a->rt);
+    if (a->q_ready)
+        queue_destroy(&a->rt.q);
+    if (a->ck_open)
+        checkpoints_close(&a->ck);
+    config_free(&a->cfg);
+    free(a->o.listen);
+}
+
+/* Open what needs privileges, drop them, start the worker and the inputs.
+ * 0, or -1 once the reason is logged. */
+static int app_start(app *a)
+{
+    fwd_config *c = &a->cfg;
+    runtime *rt = &a->rt;
     char err[CFG_ERR_MAX];
-    if (build_config(&o, &cfg, err, sizeof(err)) != 0) {
+    if (c->n_listeners)
+        raise_fd_limit();
+    rt->cfg = c;
+    rt->main_thread = pthread_self();
+    rt->started = now_ms();
+    rt->ckpt = &a->ck;
+    if (notify_open(&a->nt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s; systemd will not hear from this process", err);
+    a->ck_open = 1; /* opened or not, checkpoints_close() undoes it */
+    if (checkpoints_open(&a->ck, c->checkpoint_file, err, sizeof(err)) != 0)
+        goto fail;
+    if (queue_init(&rt->q, (unsigned)c->queue_batches, c->batch_bytes) != 0) {
+        snprintf(err, sizeof(err), "the queue's lock cannot be set up");
+        goto fail;
+    }
+    a->q_ready = 1;
+    if (inputs_open(rt, err, sizeof(err)) != 0)
+        goto fail;
+    for (size_t i = 0; i < rt->n_inputs; i++)
+        if (rt->inputs[i].kind == INPUT_FILE && c->checkpoint_file)
+            rt->inputs[i].ckpt = checkpoints_get(&a->ck, rt->inputs[i].name);
+    if (c->metrics_listen && !(a->mx = metrics_open(c->metrics_listen, err, sizeof(err))))
+        goto fail;
+    if (c->pid_file) {
+        if (write_pid_file(c->pid_file) != 0) {
+            snprintf(err, sizeof(err), "%s: %s", c->pid_file, strerror(errno));
+            goto fail;
+        }
+        a->pid_written = 1;
+    }
+    /* Ports are bound and /dev/kmsg is open: nothing more needs root. */
+    if (privs_drop(c->user, c->group, err, sizeof(err)) != 0)
+        goto fail;
+    if (!(rt->pl = pipeline_new(rt, err, sizeof(err))))
+        goto fail;
+    if (pipeline_start(rt->pl) != 0) {
+        snprintf(err, sizeof(err), "the worker thread cannot be started");
+        goto fail;
+    }
+    a->running = 1;
+    if (inputs_start(rt, err, sizeof(err)) != 0)
+        goto fail;
+    if (a->mx && metrics_start(a->mx, rt, err, sizeof(err)) != 0)
+        log_msg(LOG_LV_WARNING, "%s", err);
+    return 0;
+fail:
+    log_msg(LOG_LV_ERROR, "%s", err);
+    return -1;
+}
+
+/* After the loop: the threads are done; the exit status says whether
+ * anything was lost or left behind. */
+static int app_finish(app *a, int status)
+{
+    runtime *rt = &a->rt;
+    inputs_join(rt);
+    pipeline_join(rt->pl);
+    a->running = 0;
+    if (checkpoints_save(&a->ck) != 0) {
+        log_msg(LOG_LV_ERROR, "%s: %s", a->cfg.checkpoint_file, strerror(errno));
+        status = 1; /* a restart would read the files again from the wrong place */
+    }
+    for (size_t i = 0; i < rt->n_inputs; i++)
+        if (counter_get(&rt->inputs[i].st.read_errors))
+            status = 1;
+    if (counter_get(&rt->ps.output_errors) || pipeline_failed(rt->pl))
+        status = 1;
+    stats_print_final(rt, stderr);
+    return status;
+}
+
+static int app_run(app *a, int argc, char **argv)
+{
+    int r = parse_args(argc, argv, &a->o);
+    if (r)
+        return r == 1 ? 0 : 2;
+    char err[CFG_ERR_MAX];
+    if (build_config(&a->o, &a->cfg, err, sizeof(err)) != 0) {
         log_msg(LOG_LV_ERROR, "%s", err);
-        config_free(&cfg);
-        free(o.listen);
         return 1;
     }
-    if (o.check_config) {
-        int rc = check_config(&cfg, o.check_output);
-        config_free(&cfg);
-        free(o.listen);
-        return rc;
-    }
+    if (a->o.check_config)
+        return check_config(&a->cfg, a->o.check_output);
 
     /* Every thread inherits this mask; signals are taken in run_loop(). */
     sigset_t sigs;
@@ -565,93 +660,36 @@ int main(int argc, char **argv)
         sigaddset(&sigs, handled[i]);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if (cfg.n_listeners)
-        raise_fd_limit();
-    runtime rt;
-    memset(&rt, 0, sizeof(rt));
-    rt.cfg = &cfg;
-    rt.main_thread = pthread_self();
-    rt.started = now_ms();
-    checkpoints ck;
-    rt.ckpt = &ck;
-    int status = 1;
-    notifier nt;
-    metrics *mx = NULL;
-    if (notify_open(&nt, err, sizeof(err)) != 0)
-        log_msg(LOG_LV_WARNING, "%s; systemd will not hear from this process", err);
-    if (checkpoints_open(&ck, cfg.checkpoint_file, err, sizeof(err)) != 0) {
-        log_msg(LOG_LV_ERROR, "%s", err);
-        notify_close(&nt);
-        checkpoints_close(&ck);
-        config_free(&cfg);
-        free(o.listen);
+    if (app_start(a) != 0)
         return 1;
-    }
-    if (queue_init(&rt.q, (unsigned)cfg.queue_batches, cfg.batch_bytes) != 0 ||
-        inputs_open(&rt, err, sizeof(err)) != 0)
-        goto fail;
-    for (size_t i = 0; i < rt.n_inputs; i++)
-        if (rt.inputs[i].kind == INPUT_FILE && cfg.checkpoint_file)
-            rt.inputs[i].ckpt = checkpoints_get(&ck, rt.inputs[i].name);
-    if (cfg.metrics_listen && !(mx = metrics_open(cfg.metrics_listen, err, sizeof(err))))
-        goto fail;
-    if (cfg.pid_file && write_pid_file(cfg.pid_file) != 0) {
-        snprintf(err, sizeof(err), "%s: %s", cfg.pid_file, strerror(errno));
-        goto fail;
-    }
-    /* Ports are bound and /dev/kmsg is open: nothing more needs root. */
-    if (privs_drop(cfg.user, cfg.group, err, sizeof(err)) != 0)
-        goto fail;
-    if (!(rt.pl = pipeline_new(&rt, err, sizeof(err))))
-        goto fail;
-    if (pipeline_start(rt.pl) != 0 || inputs_start(&rt, err, sizeof(err)) != 0) {
-        runtime_stop_inputs(&rt);
-        inputs_join(&rt);
-        queue_close(&rt.q);
-        pipeline_join(rt.pl);
-        goto fail;
-    }
-    if (mx && metrics_start(mx, &rt, err, sizeof(err)) != 0)
-        log_msg(LOG_LV_WARNING, "%s", err);
     /* Listening, reading and ready to write: what Type=notify waits for. */
-    notify_send(&nt, "READY=1\nSTATUS=running");
+    notify_send(&a->nt, "READY=1\nSTATUS=running");
     progress pr;
     memset(&pr, 0, sizeof(pr));
-    pr.on = cfg.progress > 0 || (cfg.progress < 0 && isatty(2) && any_read_once_file(&cfg));
-    status = run_loop(&rt, &o, &sigs, &pr, &nt);
+    pr.on =
+        a->cfg.progress > 0 || (a->cfg.progress < 0 && isatty(2) && any_read_once_file(&a->cfg));
+    int status = run_loop(&a->rt, &a->o, &sigs, &pr, &a->nt);
     if (pr.on && isatty(2)) {
         if (pr.shown)
             fputs("\r\033[K", stderr); /* the terminal line goes away */
     } else if (pr.on) {
-        progress_tick(&rt, &pr, now_ms()); /* forced on: a last line stays */
+        progress_tick(&a->rt, &pr, now_ms()); /* forced on: a last line stays */
         fputc('\n', stderr);
     }
-    inputs_join(&rt);
-    pipeline_join(rt.pl);
-    if (checkpoints_save(&ck) != 0) {
-        log_msg(LOG_LV_ERROR, "%s: %s", cfg.checkpoint_file, strerror(errno));
-        status = 1; /* a restart would read the files again from the wrong place */
-    }
-    for (size_t i = 0; i < rt.n_inputs; i++)
-        if (counter_get(&rt.inputs[i].st.read_errors))
-            status = 1;
-    if (counter_get(&rt.ps.output_errors) || pipeline_failed(rt.pl))
-        status = 1;
-    stats_print_final(&rt, stderr);
-    if (cfg.pid_file)
-        unlink(cfg.pid_file);
-    goto out;
-fail:
-    log_msg(LOG_LV_ERROR, "%s", err);
-    status = 1;
-out:
-    metrics_close(mx);
-    notify_close(&nt);
-    pipeline_free(rt.pl);
-    inputs_free(&rt);
-    queue_destroy(&rt.q);
-    checkpoints_close(&ck);
-    config_free(&cfg);
-    free(o.listen);
+    return app_finish(a, status);
+}
+
+int main(int argc, char **argv)
+{
+    /* Whatever the umask: files made here (outputs, checkpoints, the pid
+     * file) are 0640 at most; dead-letter files and the spool 0600. */
+    umask(umask(0) | 027);
+    log_detect_journal();
+    app a;
+    memset(&a, 0, sizeof(a));
+    a.nt.fd = -1;
+    a.rt.stop_fd = -1;
+    int status = app_run(&a, argc, argv);
+    app_close(&a);
     return status;
 }

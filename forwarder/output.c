@@ -9,9 +9,7 @@ const output_ops *output_lookup(const char *name)
         return &output_stdout_ops;
     if (!strcmp(name, "file"))
         return &output_file_ops;
-#ifdef FWD_HAVE_HEC
     if (!strcmp(name, "hec"))
         return output_hec_ops();
-#endif
     return NULL;
 }

@@ -71,10 +71,10 @@ struct output {
 
 extern const output_ops output_stdout_ops; /* output_stdout.c */
 extern const output_ops output_file_ops;   /* output_stdout.c */
-/* output_hec.c, when built (FWD_HAVE_HEC). */
+/* hec/output_hec.c. */
 const output_ops *output_hec_ops(void);
 
-/* "stdout", "file", "hec": the output of that name in this build, or NULL. */
+/* "stdout", "file", "hec": the output of that name, or NULL. */
 const output_ops *output_lookup(const char *name);
 
 #endif

@@ -22,9 +22,7 @@
 #include "metrics.h"
 #include "privs.h"
 #include "tagging.h"
-#ifdef FWD_HAVE_HEC
 #include "hec_token.h"
-#endif
 
 typedef struct pf {
     FILE *out;
@@ -162,7 +160,6 @@ static void check_hec_files(pf *p, const cfg_hec *h)
 {
     if (!h->enabled)
         return;
-#ifdef FWD_HAVE_HEC
     char tok[HEC_TOKEN_MAX], err[512];
     const char *from = h->token_file ? h->token_file : h->token_env;
     if (hec_token_load(h->token_file, h->token_env, tok, sizeof(tok), err, sizeof(err)) == 0)
@@ -170,7 +167,6 @@ static void check_hec_files(pf *p, const cfg_hec *h)
     else
         bad(p, "hec token", from, err); /* err never holds the token */
     explicit_bzero(tok, sizeof(tok));
-#endif
     if (h->tls.ca_file)
         check_readable(p, "tls ca_file", h->tls.ca_file);
     if (h->tls.ca_dir && access(h->tls.ca_dir, R_OK | X_OK) != 0)
@@ -283,11 +279,6 @@ int preflight_outputs(const fwd_config *c, FILE *out)
         fprintf(out, "outputs: no HEC output configured; nothing to check\n");
         return 0;
     }
-#ifdef FWD_HAVE_HEC
     fprintf(out, "outputs:\n");
     return output_hec_check(&c->hec, out);
-#else
-    fprintf(out, "  error: this build has no HEC output\n");
-    return -1;
-#endif
 }

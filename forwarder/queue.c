@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 int batch_add(batch *b, const char *line, size_t len, unsigned flags)
 {
     size_t need = batch_record_size(len);
@@ -53,13 +55,9 @@ int queue_init(queue *q, unsigned max_batches, size_t batch_bytes)
     q->batch_bytes = batch_bytes;
     if (pthread_mutex_init(&q->lock, NULL) != 0)
         return -1;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
     /* Timed waits use the monotonic clock: a wall-clock step must not
      * stretch or cut a wait. */
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int r = pthread_cond_init(&q->not_empty, &ca) | pthread_cond_init(&q->not_full, &ca);
-    pthread_condattr_destroy(&ca);
+    int r = clock_cond_init(&q->not_empty) | clock_cond_init(&q->not_full);
     return r ? -1 : 0;
 }
 
@@ -178,14 +176,7 @@ int queue_try_push(queue *q, batch *b)
 
 batch *queue_pop(queue *q, unsigned timeout_ms, int *done)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_deadline(timeout_ms);
     *done = 0;
     pthread_mutex_lock(&q->lock);
     while (!q->head && !q->closed) {

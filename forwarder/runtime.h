@@ -1,5 +1,6 @@
 /* What the threads share: the configuration, the queue, the inputs and the
- * counters.  One instance, made by main() and passed to every thread. */
+ * counters.  One instance, made by main() and passed to every thread;
+ * runtime.c. */
 #ifndef FWD_RUNTIME_H
 #define FWD_RUNTIME_H
 
@@ -7,18 +8,21 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "queue.h"
 #include "stats.h"
 
 struct checkpoints;
 struct pipeline;
+struct input_ops;
 
 typedef enum input_kind { INPUT_STDIN, INPUT_FILE, INPUT_SYSLOG, INPUT_KMSG } input_kind;
 
 typedef struct input {
     input_kind kind;
-    char name[160]; /* "-", a path, "tcp://[::1]:5514", "/dev/kmsg" */
+    const struct input_ops *ops; /* how it is opened, read and closed (inputs.h) */
+    char name[160];              /* "-", a path, "tcp://[::1]:5514", "/dev/kmsg" */
     input_stats st;
     struct runtime *rt;
     const cfg_file_input *file;   /* INPUT_FILE */
@@ -43,11 +47,15 @@ typedef struct runtime {
     struct pipeline *pl;
     int64_t started; /* monotonic ms */
 #define RUNTIME_MAX_THREADS 8
-    pthread_t threads[RUNTIME_MAX_THREADS]; /* input threads */
+    /* Input threads: one for every input_ops that has inputs. */
+    struct input_thread {
+        struct runtime *rt;
+        const struct input_ops *ops;
+        pthread_t tid;
+    } threads[RUNTIME_MAX_THREADS];
     size_t n_threads;
 } runtime;
 
-int64_t now_ms(void); /* monotonic */
 /* Ask the inputs to stop (SIGTERM). */
 void runtime_stop_inputs(runtime *rt);
 /* Wait until the stop fd is readable or ms pass; 1 when stopping. */

@@ -7,7 +7,7 @@
 set -uo pipefail
 what=$1 src=$2 build=$3
 need() { command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 is not installed"; exit 77; }; }
-sources() { ls "$src"/libipv6probe/src/*.c "$src"/forwarder/*.c; }
+sources() { ls "$src"/libipv6probe/src/*.c "$src"/forwarder/*.c "$src"/forwarder/hec/*.c; }
 
 case "$what" in
 cppcheck)
@@ -15,8 +15,8 @@ cppcheck)
   # warning + portability: real defects, not style.  Every file, both
   # halves of each #ifdef the build uses.
   exec cppcheck --enable=warning,portability --inline-suppr --error-exitcode=1 -q -j2 \
-    -D_GNU_SOURCE -DFWD_HAVE_HEC --suppress=missingIncludeSystem \
-    -I "$src/libipv6probe/include" -I "$src/libipv6probe/src" -I "$src/forwarder" \
+    -D_GNU_SOURCE --suppress=missingIncludeSystem \
+    -I "$src/libipv6probe/include" -I "$src/libipv6probe/src" -I "$src/forwarder" -I "$src/forwarder/hec" \
     -I "$build/libipv6probe/include" $(sources)
   ;;
 clang-tidy)

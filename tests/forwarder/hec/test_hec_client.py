@@ -1,4 +1,4 @@
-"""The HEC client (forwarder/hec.c + spool.c, through tests/forwarder/hec/hec_driver)
+"""The HEC client (forwarder/hec/, through tests/forwarder/hec/hec_driver)
 against the strict receiver, over loopback.  Every test asserts the exact
 set of events that arrived.
 

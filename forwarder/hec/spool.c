@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
+
 #define REC_MAGIC 0x31525053u  /* "SPR1" little-endian */
 #define DONE_MAGIC 0x31445053u /* "SPD1" */
 #define HDR 20u
@@ -536,14 +538,7 @@ uint64_t spool_unwritten(spool *s)
 
 int spool_wait_space(spool *s, unsigned timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline(timeout_ms);
     pthread_mutex_lock(&s->mu);
     int rc = SPOOL_OK;
     while (!s->closing && (s->total >= s->o.max_bytes * 9 / 10 || s->stalled) && rc == SPOOL_OK)
@@ -930,7 +925,7 @@ int spool_open(spool **out, const spool_opts *o, char *err, size_t errlen)
     set_defaults(&s->o);
     s->dirfd = s->lockfd = s->donefd = -1;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->space, NULL);
+    clock_cond_init(&s->space);
     int rc = SPOOL_OK;
     if (o->dir) {
         s->dir = strdup(o->dir);

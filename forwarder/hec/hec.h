@@ -97,7 +97,8 @@ const hec_stats *hec_get_stats(const hec *h);
 
 /* --check-output: asks each endpoint for its health and whether it takes
  * the token, one report() line each (never naming the token).  Returns the
- * number of endpoints that failed, or -1 with err (no token, bad URL). */
+ * number of endpoints that failed, or a negative HEC_* code with err (no
+ * token: HEC_ETOKEN, bad URL: HEC_EINVAL). */
 typedef void (*hec_probe_fn)(void *ctx, int ok, const char *msg);
 int hec_probe(const hec_opts *o, hec_probe_fn report, void *ctx, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hec.h"
 #include "hec_envelope.h"
 #include "log.h"
@@ -30,13 +31,6 @@ typedef struct hec_out {
     int64_t last_commit;
     unsigned long long records, errors, full_waits, lost;
 } hec_out;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void log_spool(void *ctx, const char *msg)
 {
@@ -154,7 +148,7 @@ static void commit(hec_out *s)
 {
     spool_commit(s->sp);
     hec_kick(s->h);
-    s->last_commit = mono_ms();
+    s->last_commit = now_ms();
 }
 
 /* Block policy: hold the pipeline (and so the inputs) until there is room. */
@@ -192,7 +186,7 @@ static int ho_write(output *o, const output_record *r)
     s->records++;
     /* Time-based batching needs the client to see records soon, even when
      * the pipeline is too busy to flush. */
-    if (mono_ms() - s->last_commit >= COMMIT_EVERY_MS)
+    if (now_ms() - s->last_commit >= COMMIT_EVERY_MS)
         commit(s);
     return 0;
 }
@@ -215,7 +209,7 @@ static int ho_flush(output *o, unsigned timeout_ms)
     if (rc != SPOOL_OK && rc != SPOOL_EFULL)
         return -1;
     hec_kick(s->h);
-    s->last_commit = mono_ms();
+    s->last_commit = now_ms();
     if (s->disk)
         return 0;
     return hec_drain(s->h, timeout_ms) == HEC_OK ? 0 : -1;
