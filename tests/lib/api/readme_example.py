@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The README's library example compiles as written against the built
 library and does what it says: JSON for a firewall line, the reason for a
-malformed one.
+malformed one, and a ladder record for a hop-limit ladder.
 
 usage: readme_example.py README.md SRC_INCLUDE BUILD_LIBDIR -- CC [ARGS...]"""
 import json
@@ -16,6 +16,13 @@ LINE = ("Jun  7 10:20:30 gw kernel: [DROP-IN] IN=eth0 OUT= MAC=52:54:00:12:34:56
         "PROTO=ICMPv6 TYPE=128 CODE=0 ID=42 SEQ=7\n")
 MALFORMED = ("Jun  7 10:20:31 gw kernel: [DROP-IN] IN=eth0 OUT= SRC=2001:db8::zz "
              "DST=2001:db8:1::10 LEN=104 TC=0 HOPLIMIT=57 FLOWLBL=0 PROTO=ICMPv6 TYPE=128 CODE=0\n")
+
+# Echo requests from one source to one destination, hop limit 1, 2, 3, 4 a
+# second apart: a ladder, reported when the input ends.
+LADDER = "".join(
+    f"Jun  7 10:21:0{h} gw kernel: [DROP-IN] IN=eth0 OUT= SRC=2001:db8:7::1 DST=2001:db8:1::20 "
+    f"LEN=104 TC=0 HOPLIMIT={h} FLOWLBL=0 PROTO=ICMPv6 TYPE=128 CODE=0 ID=9 SEQ={h}\n"
+    for h in range(1, 5))
 
 
 def example(readme):
@@ -47,16 +54,27 @@ def main():
             print(build.stdout + build.stderr)
             print("FAIL: the README example does not compile")
             return 1
-        run = subprocess.run([exe], input=LINE + MALFORMED, capture_output=True, text=True,
+        run = subprocess.run([exe], input=LINE + MALFORMED + LADDER, capture_output=True, text=True,
                              timeout=60)
     if run.returncode != 0:
         print(run.stdout + run.stderr)
         print(f"FAIL: the example exited {run.returncode}")
         return 1
-    out = run.stdout.splitlines()
-    if len(out) != 1:
+    lines = run.stdout.splitlines()
+    out = [ln for ln in lines if ln.startswith("{")]
+    records = [ln for ln in lines if not ln.startswith("{")]
+    if len(out) != 5:
         print(run.stdout)
-        print(f"FAIL: {len(out)} output lines for one firewall line")
+        print(f"FAIL: {len(out)} events for five firewall lines")
+        return 1
+    ladders = [r for r in records if r.startswith("ipv6probe:ladder {")]
+    if len(ladders) != 1 or json.loads(ladders[0].split(" ", 1)[1]).get("rungs") != 4:
+        print(run.stdout)
+        print("FAIL: not one ladder record of four rungs")
+        return 1
+    if not all("hop_ladder" in json.loads(e).get("tags", []) for e in out[-2:]):
+        print(run.stdout)
+        print("FAIL: the ladder's last probes are not tagged hop_ladder")
         return 1
     ev = json.loads(out[0])
     want = {"schema": 1, "vendor_product": "linux:iptables", "action": "blocked",
@@ -72,7 +90,7 @@ def main():
         print(run.stderr)
         print("FAIL: no reason reported for the malformed line")
         return 1
-    print("README example: compiled, one event with the expected fields, one reason")
+    print("README example: compiled; events with the expected fields, one reason, one ladder")
     return 0
 
 
