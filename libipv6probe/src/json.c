@@ -258,9 +258,18 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *replaced)
+/* A byte as \u00XX at o; returns the end. */
+static inline char *put_u00(char *o, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    memcpy(o, "\\u00", 4);
+    o[4] = hex[c >> 4];
+    o[5] = hex[c & 15];
+    return o + 6;
+}
+
+size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *replaced)
+{
     const unsigned char *s = (const unsigned char *)src;
     char *o = dst;
     *o++ = '"';
@@ -273,10 +282,7 @@ size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *
             *o++ = '\\';
             *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
         } else if (c < 0x20) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
+            o = put_u00(o, c);
         } else if (c >= 0x80) {
             size_t k = utf8_seq(s + i, n - i);
             if (k) {
@@ -732,7 +738,6 @@ void v6p_json_cstring(v6p_json_builder *b, const char *key, const char *s)
 
 void v6p_json_bytes(v6p_json_builder *b, const char *key, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     if (!value_start(b, key, V6P_JSON_QUOTE_MAX(n)))
         return;
     char *o = b->buf + b->len;
@@ -743,10 +748,7 @@ void v6p_json_bytes(v6p_json_builder *b, const char *key, const char *s, size_t 
             *o++ = '\\';
             *o++ = (char)c;
         } else if (c < 0x20 || c >= 0x7f) {
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
+            o = put_u00(o, c);
         } else {
             *o++ = (char)c;
         }
