@@ -616,7 +616,7 @@ static int app_start(app *a)
     if (!(rt->pl = pipeline_new(rt, err, sizeof(err))))
         goto fail;
     if (pipeline_start(rt->pl) != 0) {
-        snprintf(err, sizeof(err), "the worker thread cannot be started");
+        snprintf(err, sizeof(err), "the worker threads cannot be started");
         goto fail;
     }
     a->running = 1;

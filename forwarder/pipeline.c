@@ -851,7 +851,13 @@ int pipeline_start(pipeline *pl)
     pl->last_flush = now_ms();
     for (size_t i = 0; i < pl->n_workers; i++) {
         if (pthread_create(&pl->w[i].thread, NULL, worker_main, &pl->w[i]) != 0) {
-            /* The ones started stop with the queue. */
+            /* Nothing was queued yet: the ones started stop at once. */
+            queue *q = &pl->rt->q;
+            queue_lock(q);
+            pl->finished = 1;
+            queue_wake_locked(q);
+            queue_unlock(q);
+            pipeline_join(pl);
             return -1;
         }
         pl->w[i].started = 1;
