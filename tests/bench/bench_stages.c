@@ -88,8 +88,8 @@ enum stage {
 };
 
 static const char *const stage_name[N_STAGES] = {
-    "read", "frame", "parse", "site", "dedupe", "pe", "ladder",
-    "scan", "classify", "harvest", "json", "write", "forward",
+    "read", "frame",    "parse",   "site", "dedupe", "pe",      "ladder",
+    "scan", "classify", "harvest", "json", "write",  "forward",
 };
 
 static const char *const stage_what[N_STAGES] = {
@@ -278,8 +278,8 @@ static void emit_json(pass *p, const v6p_event *ev)
         return;
     p->sink += jn;
     if (p->stage >= S_WRITE) {
-        output_record r = {js, jn, ev->time_sec, ev->time_usec, ev->dvc.ptr, ev->dvc.len,
-                           SOURCETYPE_EVENT, ev};
+        output_record r = {js,          jn,          ev->time_sec,     ev->time_usec,
+                           ev->dvc.ptr, ev->dvc.len, SOURCETYPE_EVENT, ev};
         p->out.ops->write_event(&p->out, &r);
     }
 }
@@ -496,7 +496,8 @@ int main(int argc, char **argv)
             files++;
     }
     if (runs < 1 || !files) {
-        fprintf(stderr, "usage: bench_stages [-r RUNS] [-t REF_EPOCH] [-p PREFIX]... [-i] FILE...\n");
+        fprintf(stderr,
+                "usage: bench_stages [-r RUNS] [-t REF_EPOCH] [-p PREFIX]... [-i] FILE...\n");
         return 2;
     }
 #ifndef HAVE_CALLGRIND
