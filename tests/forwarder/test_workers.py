@@ -200,10 +200,10 @@ def main():
         small = os.path.join(wd, "small.yaml")
         with open(small, "w") as f:
             f.write(f"internal_prefixes:\n  - {story.SITE}\nclassification:\n  tables:\n"
-                    f"    - {table}\npipeline:\n  batch_bytes: 4096\n")
+                    f"    - {table}\nparser:\n  max_line: 1024\npipeline:\n  batch_bytes: 4096\n")
         plain = os.path.join(wd, "plain.yaml")
         with open(plain, "w") as f:
-            f.write("pipeline:\n  batch_bytes: 64KiB\n")
+            f.write("parser:\n  max_line: 1024\npipeline:\n  batch_bytes: 64KiB\n")
         lab = story_lines()
         recs = check(forwarder, wd, "story", lab, small, False)
         if not any(is_side(r) and r["sourcetype"] == "ipv6probe:ladder" for r in recs) or \
@@ -214,7 +214,11 @@ def main():
             sys.exit("FAIL: the side records all come at the end: nothing between batches")
         self_check(recs)
         check(forwarder, wd, "story-pipe", lab, small, True)
+        if max(len(l) for l in lab) > 1000:
+            sys.exit("FAIL: a story line is longer than max_line")
         mix = bench_lines(50000)
+        if max(len(l) for l in mix) > 1000:
+            sys.exit("FAIL: a benchmark line is longer than max_line")
         check(forwarder, wd, "mix", mix, plain, False)
         check(forwarder, wd, "mix-small-batches", mix, small, False)
         check(forwarder, wd, "mix-pipe", mix, small, True)
