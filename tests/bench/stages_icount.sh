@@ -28,16 +28,19 @@ for f in "$@"; do
         "$prog" -i "$f" >/dev/null 2>"$d/log" ||
         { cat "$d/log" >&2; exit 1; }
     lines=$(wc -l <"$f")
-    echo "file: $f, $lines lines; instructions per line"
+    echo "file: $f, $lines lines; per line"
     # Each dump names its stage ("desc: Trigger: Client Request: stage NAME")
     # and carries its count ("summary: N"); dumps are numbered in order.
     i=1
     while [ -f "$d/cg.$i" ]; do
-        sed -n 's/^desc: Trigger: Client Request: stage //p; s/^summary: //p' "$d/cg.$i" | paste -sd' '
+        sed -n 's/^desc: Trigger: Client Request: stage //p; s/^summary: //p' \
+            "$d/cg.$i" | paste -sd' '
         i=$((i + 1))
     done | awk -v n="$lines" '
-        BEGIN { printf "  %-9s %10s %10s\n", "stage", "cumulative", "this stage" }
-        { per = $2 / n
-          if ($1 == "forward") { printf "  %-9s %10.0f %10s (%+.0f against write)\n", $1, per, "", per - w; next }
-          printf "  %-9s %10.0f %10.0f\n", $1, per, per - prev; prev = per; if ($1 == "write") w = per }'
+        BEGIN { printf "  %-9s %12s %12s\n", "stage", "instructions", "this stage" }
+        { ir = $NF / n
+          if ($1 == "forward") {
+              printf "  %-9s %12.0f %12s   the forwarder'"'"'s way, against write\n", $1, ir, sprintf("(%+.0f)", ir - w)
+              next }
+          printf "  %-9s %12.0f %12.0f\n", $1, ir, ir - prev; prev = ir; if ($1 == "write") w = ir }'
 done
