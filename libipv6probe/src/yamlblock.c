@@ -9,6 +9,7 @@
  * out. */
 #include "yamlblock.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,18 +183,39 @@ static int content_line(v6pi_yblock *s, size_t start, size_t indent, size_t end)
     return 1;
 }
 
+/* The first byte at or after i that is not printable ASCII (0x20..0x7e),
+ * or len: eight bytes a step.  In each step the lowest flagged byte is
+ * exact (a borrow or carry only reaches bytes above one already flagged),
+ * and it is the only one used. */
+static size_t line_end(const char *t, size_t i, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w); /* the first byte lowest, where carries start */
+#endif
+        uint64_t below = (w - 0x20 * ones) & ~w, above = (w + ones) | w;
+        uint64_t flags = (below | above) & highs;
+        if (flags)
+            return i + (size_t)(__builtin_ctzll(flags) / 8);
+    }
+    while (i < len && (unsigned char)t[i] >= 0x20 && (unsigned char)t[i] <= 0x7e)
+        i++;
+    return i;
+}
+
 /* Read lines until an event is queued or the text ends.  0 when the text
  * leaves the subset. */
 static int advance(v6pi_yblock *s)
 {
     const char *t = s->text;
     while (s->qlen == 0 && s->pos < s->len) {
-        size_t start = s->pos;
-        const char *nl = memchr(t + start, '\n', s->len - start);
-        size_t end = nl ? (size_t)(nl - t) : s->len;
-        for (size_t i = start; i < end; i++)
-            if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
-                return 0; /* tabs, CR, UTF-8, control bytes: libyaml's job */
+        size_t start = s->pos, end = line_end(t, start, s->len);
+        if (end < s->len && t[end] != '\n')
+            return 0; /* tabs, CR, UTF-8, control bytes: libyaml's job */
+        const char *nl = end < s->len ? t + end : NULL;
         size_t indent = 0;
         while (start + indent < end && t[start + indent] == ' ')
             indent++;
