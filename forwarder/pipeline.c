@@ -68,7 +68,7 @@ typedef struct job_rec {
     const char *line;
     uint32_t len;
     int32_t ev;
-    v6p_result res; /* of an unparsed line */
+    v6p_result res;   /* of an unparsed line */
     size_t off, tlen; /* its record in job.text (tlen NO_TEXT: none) */
 } job_rec;
 
@@ -502,7 +502,7 @@ static void unparsed(pipeline *pl, const job *j, unsigned long long no, const jo
         if (r->tlen == NO_TEXT) {
             counter_add(&pl->rt->ps.output_errors, 1);
         } else {
-            output_record o = {j->text + r->off,  r->tlen, b->fallback_sec, 0, NULL, 0,
+            output_record o = {j->text + r->off,    r->tlen, b->fallback_sec, 0, NULL, 0,
                                SOURCETYPE_UNPARSED, NULL};
             write_all(pl, &o);
         }
@@ -555,7 +555,7 @@ static void write_job(pipeline *pl, job *j)
             continue;
         }
         const v6p_event *ev = &j->evs[r->ev];
-        output_record o = {j->text + r->off, r->tlen,    ev->time_sec,     ev->time_usec,
+        output_record o = {j->text + r->off, r->tlen,     ev->time_sec,     ev->time_usec,
                            ev->dvc.ptr,      ev->dvc.len, SOURCETYPE_EVENT, ev};
         write_all(pl, &o);
         ta.events++;

@@ -367,10 +367,13 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(config_values),         cmocka_unit_test(config_suggestions),
+        cmocka_unit_test(config_values),
+        cmocka_unit_test(config_suggestions),
         cmocka_unit_test(config_workers_key),
-        cmocka_unit_test(listen_addresses),      cmocka_unit_test(batches),
-        cmocka_unit_test(reader_cut_and_follow), cmocka_unit_test(checkpoint_roundtrip),
+        cmocka_unit_test(listen_addresses),
+        cmocka_unit_test(batches),
+        cmocka_unit_test(reader_cut_and_follow),
+        cmocka_unit_test(checkpoint_roundtrip),
         cmocka_unit_test(syslog_framing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
