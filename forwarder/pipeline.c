@@ -841,11 +841,6 @@ fail:
     return NULL;
 }
 
-size_t pipeline_workers(const pipeline *pl)
-{
-    return pl->n_workers;
-}
-
 int pipeline_start(pipeline *pl)
 {
     pl->last_flush = now_ms();

@@ -22,8 +22,6 @@ v6p_parser *pipeline_build_parser(const fwd_config *cfg, char *err, size_t errle
 /* Open the outputs and the dead-letter file, build parser and taggers. */
 pipeline *pipeline_new(runtime *rt, char *err, size_t errlen);
 int pipeline_start(pipeline *pl);
-/* How many worker threads it runs (config_workers). */
-size_t pipeline_workers(const pipeline *pl);
 /* SIGHUP, from the main thread: build the new config's parser and taggers;
  * -1 with err when they cannot be built (the old ones stay).  On success the
  * workers swap them in between two batches, once none is in flight, so no
