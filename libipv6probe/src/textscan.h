@@ -1,0 +1,108 @@
+/* Fixed-width digit reads eight bytes at a time (SWAR), for the parsers'
+ * per-line paths: numbers in netfilter values, syslog stamps.  Each has a
+ * plain byte loop beside it (the _bytes functions), used where the eight
+ * bytes may not be read and by the tests, which hold the two to the same
+ * answers on every input they try. */
+#ifndef V6PI_TEXTSCAN_H
+#define V6PI_TEXTSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(V6PI_NO_SWAR)
+#define V6PI_SWAR 1
+#else
+#define V6PI_SWAR 0
+#endif
+
+#define V6PI_ONES 0x0101010101010101ull
+
+/* Eight bytes at p as an integer, the first byte lowest. */
+static inline uint64_t v6pi_load_le64(const char *p)
+{
+    uint64_t x;
+#if V6PI_SWAR
+    memcpy(&x, p, 8);
+#else
+    x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | (unsigned char)p[i];
+#endif
+    return x;
+}
+
+/* n (1..19) decimal digits at p; -1 when one is not a digit. */
+static inline int v6pi_dec_bytes(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - (unsigned)'0';
+        if (d > 9)
+            return -1;
+        x = x * 10 + d;
+    }
+    *out = x;
+    return 0;
+}
+
+/* All eight bytes of x (in memory order) are ASCII digits. */
+static inline int v6pi_swar_all_digits(uint64_t x)
+{
+    /* A digit is 0x30..0x39: high nibble 3, and adding 6 keeps it 3. */
+    return ((x & 0xf0f0f0f0f0f0f0f0ull) |
+            (((x + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) >> 4)) ==
+           0x3333333333333333ull;
+}
+
+/* The value of eight ASCII digits (checked), the first byte the most
+ * significant: pairs, then quads, then the whole, by multiplies. */
+static inline uint64_t v6pi_swar_value8(uint64_t x)
+{
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+        32;
+    return x;
+}
+
+/* n (1..8) digits ending at p + n, with the eight bytes before p + n
+ * readable: the bytes in front of the number are read as '0's. */
+static inline int v6pi_dec_swar_back(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t x = v6pi_load_le64(p + n - 8);
+    if (n < 8) {
+        uint64_t lead = (1ull << (8 * (8 - n))) - 1;
+        x = (x & ~lead) | (0x3030303030303030ull & lead);
+    }
+    if (!v6pi_swar_all_digits(x))
+        return -1;
+    *out = v6pi_swar_value8(x);
+    return 0;
+}
+
+/* n (1..19) digits at p, where lo (<= p) is the first byte that may be
+ * read: eight at a time from the end when there is room behind. */
+static inline int v6pi_dec(const char *lo, const char *p, size_t n, uint64_t *out)
+{
+#if V6PI_SWAR
+    size_t room = (size_t)(p + n - lo);
+    if (n <= 8 && room >= 8)
+        return v6pi_dec_swar_back(p, n, out);
+    if (n <= 16 && room >= 16) {
+        /* Nine to sixteen: the last eight, then those before them. */
+        uint64_t low, high;
+        if (v6pi_dec_swar_back(p + n - 8, 8, &low) != 0 ||
+            v6pi_dec_swar_back(p, n - 8, &high) != 0)
+            return -1;
+        *out = high * 100000000ull + low;
+        return 0;
+    }
+#else
+    (void)lo;
+#endif
+    return v6pi_dec_bytes(p, n, out);
+}
+
+#endif
