@@ -12,7 +12,6 @@
 #include "field.h"
 #include "formats.h"
 #include "textaddr.h"
-#include "textscan.h"
 #include "proto.h"
 
 enum section { SEC_IP, SEC_L4 };
@@ -55,62 +54,28 @@ enum {
     SEEN_INCOMPLETE = 1u << 16
 };
 
-/* A key as one integer, so that the handlers below dispatch with a switch
- * instead of comparing strings one after another: the key's bytes in
- * memory order (the first lowest), the places past a key shorter than
- * eight filled with '='.  No key holds a '=' (the first one ends it), so
- * the fill tells "ID" from "ID\0" and every key from every other.  The one
- * longer key, PARAMETER, and all other long ones get words no key of eight
- * bytes or fewer can give (a '=' first). */
-#define KB(c, i) ((uint64_t)(unsigned char)(c) << (8 * (i)))
-#define K8(a, b, c, d, e, f, g, h)                                                                 \
-    (KB(a, 0) | KB(b, 1) | KB(c, 2) | KB(d, 3) | KB(e, 4) | KB(f, 5) | KB(g, 6) | KB(h, 7))
-#define K7(a, b, c, d, e, f, g) K8(a, b, c, d, e, f, g, '=')
-#define K6(a, b, c, d, e, f) K8(a, b, c, d, e, f, '=', '=')
-#define K5(a, b, c, d, e) K8(a, b, c, d, e, '=', '=', '=')
-#define K4(a, b, c, d) K8(a, b, c, d, '=', '=', '=', '=')
-#define K3(a, b, c) K8(a, b, c, '=', '=', '=', '=', '=')
-#define K2(a, b) K8(a, b, '=', '=', '=', '=', '=', '=')
-#define KEQ K8('=', '=', '=', '=', '=', '=', '=', '=')
-#define KW_PARAMETER 0x3dull  /* '=' then zeros */
-#define KW_LONG 0x3d3dull     /* any other key of nine or more bytes */
-
-/* The key word of the kn bytes at t; end bounds what may be read. */
-static inline uint64_t key_word(const char *t, size_t kn, const char *end)
+static inline int key_is(const char *k, size_t kn, const char *lit, size_t litn)
 {
-    if (kn > 8) {
-        if (kn == 9 && t[8] == 'R' &&
-            v6pi_load_le64(t) == K8('P', 'A', 'R', 'A', 'M', 'E', 'T', 'E'))
-            return KW_PARAMETER;
-        return KW_LONG;
-    }
-    uint64_t x;
-    if (end - t >= 8) {
-        x = v6pi_load_le64(t);
-    } else {
-        x = 0;
-        for (size_t i = kn; i-- > 0;)
-            x = x << 8 | (unsigned char)t[i];
-    }
-    if (kn < 8) {
-        uint64_t keep = (1ull << (8 * kn)) - 1;
-        x = (x & keep) | (KEQ & ~keep);
-    }
-    return x;
+    return kn == litn && memcmp(k, lit, litn) == 0;
 }
+#define KEY(lit) key_is(k, kn, lit, sizeof(lit) - 1)
 
 /* v6pi_set_dec with the digits read here: numbers are most of a line's
  * values, and three calls into the field writer for each showed in
  * profiles.  The result is the same: not digits or over the field's bound
- * is a bad number (v6pi_set_num checks the bound), then the duplicate test.
- * lo is the start of the line: the digits are read eight at a time,
- * backwards from the value's end, when eight bytes are there to read. */
-static inline v6p_reason nf_set_dec(const nf_state *s, v6p_field f, const char *v, size_t n)
+ * is a bad number (v6pi_set_num checks the bound), then the duplicate test. */
+static inline v6p_reason nf_set_dec(v6p_event *ev, v6p_field f, const char *v, size_t n)
 {
-    uint64_t x;
-    if (n == 0 || n > 19 || v6pi_dec(s->base, v, n, &x) != 0)
+    if (n == 0 || n > 19)
         return V6P_R_BAD_NUMBER;
-    return v6pi_set_num(s->ev, f, x);
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)v[i] - (unsigned)'0';
+        if (d > 9)
+            return V6P_R_BAD_NUMBER;
+        x = x * 10 + d;
+    }
+    return v6pi_set_num(ev, f, x);
 }
 
 /* The names the kernel prints after PROTO=; anything else is a number. */
@@ -218,19 +183,15 @@ static v6p_reason tunnel(nf_state *s, const char *v, size_t n)
 
 /* Fields of the packet quoted inside [ ... ]: only those that say whose
  * packet it was are kept; the rest are checked for shape and dropped. */
-static v6p_reason inner_key(nf_state *s, uint64_t kw, const char *v, size_t n)
+static v6p_reason inner_key(nf_state *s, const char *k, size_t kn, const char *v, size_t n)
 {
     v6p_event *ev = s->ev;
     uint64_t num;
-    int l4 = s->inner_proto == IPPROTO_TCP || s->inner_proto == IPPROTO_UDP ||
-             s->inner_proto == IPPROTO_UDPLITE;
-    int icmp = s->inner_proto == IPPROTO_ICMPV6 || s->inner_proto == IPPROTO_ICMP;
-    switch (kw) {
-    case K3('S', 'R', 'C'):
+    if (KEY("SRC"))
         return set_address(s, V6P_F_INNER_SRC, v, n);
-    case K3('D', 'S', 'T'):
+    if (KEY("DST"))
         return set_address(s, V6P_F_INNER_DEST, v, n);
-    case K5('P', 'R', 'O', 'T', 'O'): {
+    if (KEY("PROTO")) {
         int p = proto_from_name(v, n);
         if (p < 0)
             return V6P_R_UNEXPECTED_TOKEN;
@@ -238,201 +199,217 @@ static v6p_reason inner_key(nf_state *s, uint64_t kw, const char *v, size_t n)
         v6p_event_mark(ev, V6P_F_INNER_TRANSPORT);
         return v6pi_set_num(ev, V6P_F_INNER_PROTOCOL_NUMBER, (uint64_t)p);
     }
-    case K8('H', 'O', 'P', 'L', 'I', 'M', 'I', 'T'):
-    case K3('T', 'T', 'L'):
-        return nf_set_dec(s, V6P_F_INNER_HOP_LIMIT, v, n);
-    case K3('S', 'P', 'T'):
-        return l4 ? nf_set_dec(s, V6P_F_INNER_SRC_PORT, v, n) : V6P_R_NONE;
-    case K3('D', 'P', 'T'):
-        return l4 ? nf_set_dec(s, V6P_F_INNER_DEST_PORT, v, n) : V6P_R_NONE;
-    case K4('T', 'Y', 'P', 'E'):
-        return icmp ? nf_set_dec(s, V6P_F_INNER_ICMP_TYPE, v, n) : V6P_R_NONE;
-    case K2('I', 'D'):
-        return icmp ? nf_set_dec(s, V6P_F_INNER_ICMP_ID, v, n) : V6P_R_NONE;
-    case K3('S', 'E', 'Q'):
-        if (icmp)
-            return nf_set_dec(s, V6P_F_INNER_ICMP_SEQ, v, n);
-        break;
+    if (KEY("HOPLIMIT") || KEY("TTL"))
+        return nf_set_dec(ev, V6P_F_INNER_HOP_LIMIT, v, n);
+    if (s->inner_proto == IPPROTO_TCP || s->inner_proto == IPPROTO_UDP ||
+        s->inner_proto == IPPROTO_UDPLITE) {
+        if (KEY("SPT"))
+            return nf_set_dec(ev, V6P_F_INNER_SRC_PORT, v, n);
+        if (KEY("DPT"))
+            return nf_set_dec(ev, V6P_F_INNER_DEST_PORT, v, n);
+    }
+    if (s->inner_proto == IPPROTO_ICMPV6 || s->inner_proto == IPPROTO_ICMP) {
+        if (KEY("TYPE"))
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_TYPE, v, n);
+        if (KEY("ID"))
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_ID, v, n);
+        if (KEY("SEQ"))
+            return nf_set_dec(ev, V6P_F_INNER_ICMP_SEQ, v, n);
+    }
     /* Other quoted fields must still be numbers where the kernel prints
      * numbers, so that garbage inside brackets is not waved through. */
-    case K3('L', 'E', 'N'):
-    case K2('T', 'C'):
-    case K7('F', 'L', 'O', 'W', 'L', 'B', 'L'):
-    case K4('C', 'O', 'D', 'E'):
-    case K6('W', 'I', 'N', 'D', 'O', 'W'):
-    case K4('U', 'R', 'G', 'P'):
-    case K3('A', 'C', 'K'):
-    case K3('M', 'T', 'U'):
-        break;
-    default:
-        return V6P_R_NONE;
-    }
-    return v6pi_parse_dec(v, n, UINT32_MAX, &num) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+    if (KEY("LEN") || KEY("TC") || KEY("FLOWLBL") || KEY("CODE") || KEY("WINDOW") || KEY("URGP") ||
+        KEY("SEQ") || KEY("ACK") || KEY("MTU"))
+        return v6pi_parse_dec(v, n, UINT32_MAX, &num) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+    return V6P_R_NONE;
 }
 
-static v6p_reason ip_key(nf_state *s, uint64_t kw, const char *v, size_t n)
+static v6p_reason ip_key(nf_state *s, const char *k, size_t kn, const char *v, size_t n)
 {
     v6p_event *ev = s->ev;
-    uint64_t x;
-    switch (kw) {
-    case K2('I', 'N'):
-        if (s->seen & SEEN_IN)
-            return V6P_R_DUPLICATE_FIELD;
-        s->seen |= SEEN_IN;
-        s->has_in = n > 0;
-        return n ? v6pi_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
-    case K2('T', 'C'):
-        return s->family == 6 ? nf_set_dec(s, V6P_F_TRAFFIC_CLASS, v, n) : V6P_R_FAMILY_MISMATCH;
-    case K2('I', 'D'):
-        if (s->family != 4)
-            return V6P_R_FAMILY_MISMATCH;
-        s->seen |= SEEN_IPID;
-        return nf_set_dec(s, V6P_F_IP_ID, v, n);
-    case K3('O', 'U', 'T'):
-        if (s->seen & SEEN_OUT)
-            return V6P_R_DUPLICATE_FIELD;
-        s->seen |= SEEN_OUT;
-        s->has_out = n > 0;
-        return n ? v6pi_set_span(ev, V6P_F_DEST_INTERFACE, v, n) : V6P_R_NONE;
-    case K3('M', 'A', 'C'):
-        return set_raw_mac(s, v, n);
-    case K3('S', 'R', 'C'):
-        s->seen |= SEEN_SRC;
-        return set_address(s, V6P_F_SRC, v, n);
-    case K3('D', 'S', 'T'):
-        s->seen |= SEEN_DST;
-        return set_address(s, V6P_F_DEST, v, n);
-    case K3('L', 'E', 'N'):
-        s->seen |= SEEN_LEN;
-        return nf_set_dec(s, V6P_F_BYTES, v, n);
-    case K3('T', 'O', 'S'):
-        if (s->family != 4)
-            return V6P_R_FAMILY_MISMATCH;
-        return v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, v, n);
-    case K3('T', 'T', 'L'):
-        if (s->family != 4)
-            return V6P_R_FAMILY_MISMATCH;
-        s->seen |= SEEN_HOPS;
-        return nf_set_dec(s, V6P_F_HOP_LIMIT, v, n);
-    case K3('V', 'I', 'D'):
-        return nf_set_dec(s, V6P_F_VLAN_ID, v, n);
-    case K4('P', 'R', 'E', 'C'):
-        return s->family == 4 && v6pi_parse_hex(v, n, 255, &x) == 0 ? V6P_R_NONE
-                                                                    : V6P_R_BAD_NUMBER;
-    case K5('P', 'R', 'O', 'T', 'O'): {
-        int p = proto_from_name(v, n);
-        if (p < 0)
-            return V6P_R_UNEXPECTED_TOKEN;
-        s->seen |= SEEN_PROTO;
-        s->proto = p;
-        s->sec = SEC_L4;
-        v6p_event_mark(ev, V6P_F_TRANSPORT);
-        return v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)p);
-    }
-    case K6('P', 'H', 'Y', 'S', 'I', 'N'):
-        return v6pi_set_span(ev, V6P_F_SRC_PHYS_INTERFACE, v, n);
-    case K6('M', 'A', 'C', 'S', 'R', 'C'):
-        return set_mac_field(s, V6P_F_SRC_MAC, v, n);
-    case K6('M', 'A', 'C', 'D', 'S', 'T'):
-        return set_mac_field(s, V6P_F_DEST_MAC, v, n);
-    case K6('V', 'P', 'R', 'O', 'T', 'O'):
-        return v6pi_parse_hex(v, n, 0xffff, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
-    case K6('T', 'U', 'N', 'N', 'E', 'L'):
-        return tunnel(s, v, n);
-    case K7('P', 'H', 'Y', 'S', 'O', 'U', 'T'):
-        return v6pi_set_span(ev, V6P_F_DEST_PHYS_INTERFACE, v, n);
-    case K7('F', 'L', 'O', 'W', 'L', 'B', 'L'):
-        return s->family == 6 ? nf_set_dec(s, V6P_F_FLOW_LABEL, v, n) : V6P_R_FAMILY_MISMATCH;
-    case K8('H', 'O', 'P', 'L', 'I', 'M', 'I', 'T'):
-        if (s->family != 6)
-            return V6P_R_FAMILY_MISMATCH;
-        s->seen |= SEEN_HOPS;
-        return nf_set_dec(s, V6P_F_HOP_LIMIT, v, n);
-    case K8('M', 'A', 'C', 'P', 'R', 'O', 'T', 'O'):
-        return v6pi_set_hex(ev, V6P_F_ETHER_TYPE, v, n);
+    switch (kn) {
+    case 2:
+        if (KEY("IN")) {
+            if (s->seen & SEEN_IN)
+                return V6P_R_DUPLICATE_FIELD;
+            s->seen |= SEEN_IN;
+            s->has_in = n > 0;
+            return n ? v6pi_set_span(ev, V6P_F_SRC_INTERFACE, v, n) : V6P_R_NONE;
+        }
+        if (KEY("TC"))
+            return s->family == 6 ? nf_set_dec(ev, V6P_F_TRAFFIC_CLASS, v, n)
+                                  : V6P_R_FAMILY_MISMATCH;
+        if (KEY("ID")) {
+            if (s->family != 4)
+                return V6P_R_FAMILY_MISMATCH;
+            s->seen |= SEEN_IPID;
+            return nf_set_dec(ev, V6P_F_IP_ID, v, n);
+        }
+        break;
+    case 3:
+        if (KEY("OUT")) {
+            if (s->seen & SEEN_OUT)
+                return V6P_R_DUPLICATE_FIELD;
+            s->seen |= SEEN_OUT;
+            s->has_out = n > 0;
+            return n ? v6pi_set_span(ev, V6P_F_DEST_INTERFACE, v, n) : V6P_R_NONE;
+        }
+        if (KEY("MAC"))
+            return set_raw_mac(s, v, n);
+        if (KEY("SRC")) {
+            s->seen |= SEEN_SRC;
+            return set_address(s, V6P_F_SRC, v, n);
+        }
+        if (KEY("DST")) {
+            s->seen |= SEEN_DST;
+            return set_address(s, V6P_F_DEST, v, n);
+        }
+        if (KEY("LEN")) {
+            s->seen |= SEEN_LEN;
+            return nf_set_dec(ev, V6P_F_BYTES, v, n);
+        }
+        if (KEY("TOS")) {
+            if (s->family != 4)
+                return V6P_R_FAMILY_MISMATCH;
+            return v6pi_set_hex(ev, V6P_F_TRAFFIC_CLASS, v, n);
+        }
+        if (KEY("TTL")) {
+            if (s->family != 4)
+                return V6P_R_FAMILY_MISMATCH;
+            s->seen |= SEEN_HOPS;
+            return nf_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
+        }
+        if (KEY("VID"))
+            return nf_set_dec(ev, V6P_F_VLAN_ID, v, n);
+        break;
+    case 4:
+        if (KEY("PREC")) {
+            uint64_t x;
+            return s->family == 4 && v6pi_parse_hex(v, n, 255, &x) == 0 ? V6P_R_NONE
+                                                                        : V6P_R_BAD_NUMBER;
+        }
+        break;
+    case 5:
+        if (KEY("PROTO")) {
+            int p = proto_from_name(v, n);
+            if (p < 0)
+                return V6P_R_UNEXPECTED_TOKEN;
+            s->seen |= SEEN_PROTO;
+            s->proto = p;
+            s->sec = SEC_L4;
+            v6p_event_mark(ev, V6P_F_TRANSPORT);
+            return v6pi_set_num(ev, V6P_F_PROTOCOL_NUMBER, (uint64_t)p);
+        }
+        break;
+    case 6:
+        if (KEY("PHYSIN"))
+            return v6pi_set_span(ev, V6P_F_SRC_PHYS_INTERFACE, v, n);
+        if (KEY("MACSRC"))
+            return set_mac_field(s, V6P_F_SRC_MAC, v, n);
+        if (KEY("MACDST"))
+            return set_mac_field(s, V6P_F_DEST_MAC, v, n);
+        if (KEY("VPROTO")) {
+            uint64_t x;
+            return v6pi_parse_hex(v, n, 0xffff, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+        }
+        if (KEY("TUNNEL"))
+            return tunnel(s, v, n);
+        break;
+    case 7:
+        if (KEY("PHYSOUT"))
+            return v6pi_set_span(ev, V6P_F_DEST_PHYS_INTERFACE, v, n);
+        if (KEY("FLOWLBL"))
+            return s->family == 6 ? nf_set_dec(ev, V6P_F_FLOW_LABEL, v, n) : V6P_R_FAMILY_MISMATCH;
+        break;
+    case 8:
+        if (KEY("HOPLIMIT")) {
+            if (s->family != 6)
+                return V6P_R_FAMILY_MISMATCH;
+            s->seen |= SEEN_HOPS;
+            return nf_set_dec(ev, V6P_F_HOP_LIMIT, v, n);
+        }
+        if (KEY("MACPROTO"))
+            return v6pi_set_hex(ev, V6P_F_ETHER_TYPE, v, n);
+        break;
     }
     return V6P_R_UNEXPECTED_TOKEN;
 }
 
-static v6p_reason l4_key(nf_state *s, uint64_t kw, const char *v, size_t n)
+static v6p_reason l4_key(nf_state *s, const char *k, size_t kn, const char *v, size_t n)
 {
     v6p_event *ev = s->ev;
     int tcp = s->proto == IPPROTO_TCP;
     int udp = s->proto == IPPROTO_UDP || s->proto == IPPROTO_UDPLITE;
     int icmp = s->proto == IPPROTO_ICMPV6 || s->proto == IPPROTO_ICMP;
-    uint64_t x;
-    struct in_addr a;
-    switch (kw) {
-    case K3('S', 'P', 'T'):
-        if (!tcp && !udp)
-            break;
-        s->seen |= SEEN_SPT;
-        return nf_set_dec(s, V6P_F_SRC_PORT, v, n);
-    case K3('D', 'P', 'T'):
-        if (!tcp && !udp)
-            break;
-        s->seen |= SEEN_DPT;
-        return nf_set_dec(s, V6P_F_DEST_PORT, v, n);
-    case K3('S', 'E', 'Q'):
-        if (tcp)
-            return nf_set_dec(s, V6P_F_TCP_SEQ, v, n);
-        if (!icmp)
-            break;
-        s->seen |= SEEN_SEQ;
-        return nf_set_dec(s, V6P_F_ICMP_SEQ, v, n);
-    case K3('A', 'C', 'K'):
-        return tcp ? nf_set_dec(s, V6P_F_TCP_ACK, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case K6('W', 'I', 'N', 'D', 'O', 'W'):
-        if (!tcp)
-            break;
-        s->seen |= SEEN_WINDOW;
-        return nf_set_dec(s, V6P_F_TCP_WINDOW, v, n);
-    case K3('R', 'E', 'S'):
-        return tcp ? v6pi_set_hex(ev, V6P_F_TCP_RES, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case K4('U', 'R', 'G', 'P'):
-        return tcp ? nf_set_dec(s, V6P_F_TCP_URGP, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case K3('L', 'E', 'N'):
-        if (!udp)
-            break;
-        s->seen |= SEEN_L4LEN;
-        return nf_set_dec(s, V6P_F_TRANSPORT_LENGTH, v, n);
-    case K4('T', 'Y', 'P', 'E'):
-        if (!icmp)
-            break;
-        s->seen |= SEEN_TYPE;
-        return nf_set_dec(s, V6P_F_ICMP_TYPE, v, n);
-    case K4('C', 'O', 'D', 'E'):
-        if (!icmp)
-            break;
-        s->seen |= SEEN_CODE;
-        return nf_set_dec(s, V6P_F_ICMP_CODE, v, n);
-    case K2('I', 'D'):
-        if (!icmp)
-            break;
-        s->seen |= SEEN_ID;
-        return nf_set_dec(s, V6P_F_ICMP_ID, v, n);
-    case K3('M', 'T', 'U'):
-        return icmp ? nf_set_dec(s, V6P_F_ICMP_MTU, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case K7('P', 'O', 'I', 'N', 'T', 'E', 'R'):
-        return icmp ? v6pi_set_hex(ev, V6P_F_ICMP_POINTER, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case KW_PARAMETER:
-        return icmp ? nf_set_dec(s, V6P_F_ICMP_POINTER, v, n) : V6P_R_UNEXPECTED_TOKEN;
-    case K7('G', 'A', 'T', 'E', 'W', 'A', 'Y'):
-        if (!icmp)
-            break;
-        return v6pi_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
-    case K3('S', 'P', 'I'):
-        if (s->proto != IPPROTO_ESP && s->proto != IPPROTO_AH)
-            break;
-        return v6pi_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
-    /* Items printed after the transport part. */
-    case K3('U', 'I', 'D'):
-        return nf_set_dec(s, V6P_F_UID, v, n);
-    case K3('G', 'I', 'D'):
-        return nf_set_dec(s, V6P_F_GID, v, n);
-    case K4('M', 'A', 'R', 'K'):
-        return v6pi_set_hex(ev, V6P_F_MARK, v, n);
+    if (tcp || udp) {
+        if (KEY("SPT")) {
+            s->seen |= SEEN_SPT;
+            return nf_set_dec(ev, V6P_F_SRC_PORT, v, n);
+        }
+        if (KEY("DPT")) {
+            s->seen |= SEEN_DPT;
+            return nf_set_dec(ev, V6P_F_DEST_PORT, v, n);
+        }
     }
+    if (tcp) {
+        if (KEY("SEQ"))
+            return nf_set_dec(ev, V6P_F_TCP_SEQ, v, n);
+        if (KEY("ACK"))
+            return nf_set_dec(ev, V6P_F_TCP_ACK, v, n);
+        if (KEY("WINDOW")) {
+            s->seen |= SEEN_WINDOW;
+            return nf_set_dec(ev, V6P_F_TCP_WINDOW, v, n);
+        }
+        if (KEY("RES"))
+            return v6pi_set_hex(ev, V6P_F_TCP_RES, v, n);
+        if (KEY("URGP"))
+            return nf_set_dec(ev, V6P_F_TCP_URGP, v, n);
+    }
+    if (udp && KEY("LEN")) {
+        s->seen |= SEEN_L4LEN;
+        return nf_set_dec(ev, V6P_F_TRANSPORT_LENGTH, v, n);
+    }
+    if (icmp) {
+        if (KEY("TYPE")) {
+            s->seen |= SEEN_TYPE;
+            return nf_set_dec(ev, V6P_F_ICMP_TYPE, v, n);
+        }
+        if (KEY("CODE")) {
+            s->seen |= SEEN_CODE;
+            return nf_set_dec(ev, V6P_F_ICMP_CODE, v, n);
+        }
+        if (KEY("ID")) {
+            s->seen |= SEEN_ID;
+            return nf_set_dec(ev, V6P_F_ICMP_ID, v, n);
+        }
+        if (KEY("SEQ")) {
+            s->seen |= SEEN_SEQ;
+            return nf_set_dec(ev, V6P_F_ICMP_SEQ, v, n);
+        }
+        if (KEY("MTU"))
+            return nf_set_dec(ev, V6P_F_ICMP_MTU, v, n);
+        if (KEY("POINTER"))
+            return v6pi_set_hex(ev, V6P_F_ICMP_POINTER, v, n);
+        if (KEY("PARAMETER"))
+            return nf_set_dec(ev, V6P_F_ICMP_POINTER, v, n);
+        if (KEY("GATEWAY")) {
+            struct in_addr a;
+            return v6pi_parse_ip4(v, n, &a) == 0 ? V6P_R_NONE : V6P_R_BAD_ADDRESS;
+        }
+    }
+    if (s->proto == IPPROTO_ESP || s->proto == IPPROTO_AH) {
+        if (KEY("SPI")) {
+            uint64_t x;
+            return v6pi_parse_hex(v, n, UINT32_MAX, &x) == 0 ? V6P_R_NONE : V6P_R_BAD_NUMBER;
+        }
+    }
+    /* Items printed after the transport part. */
+    if (KEY("UID"))
+        return nf_set_dec(ev, V6P_F_UID, v, n);
+    if (KEY("GID"))
+        return nf_set_dec(ev, V6P_F_GID, v, n);
+    if (KEY("MARK"))
+        return v6pi_set_hex(ev, V6P_F_MARK, v, n);
     return V6P_R_UNEXPECTED_TOKEN;
 }
 
@@ -481,7 +458,7 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
             return v6pi_set_flag(ev, V6P_F_IP_FLAG, V6P_IP_CE);
     }
     if (n > 5 && memcmp(t, "FRAG:", 5) == 0) {
-        v6p_reason r = nf_set_dec(s, V6P_F_FRAG_OFFSET, t + 5, n - 5);
+        v6p_reason r = nf_set_dec(ev, V6P_F_FRAG_OFFSET, t + 5, n - 5);
         if (r == V6P_R_NONE && s->family == 6 && ev->frag_offset != 0)
             s->frag_nonfirst = 1;
         if (r == V6P_R_NONE && s->family == 4 && ev->frag_offset != 0)
@@ -511,8 +488,8 @@ static v6p_reason bare_word(nf_state *s, const char *t, size_t n)
 }
 
 /* eq: the first '=' of the token, or NULL when it has none (the caller
- * found it while looking for the token's end); end: the end of the line. */
-static v6p_reason token(nf_state *s, const char *t, size_t n, const char *eq, const char *end)
+ * found it while looking for the token's end). */
+static v6p_reason token(nf_state *s, const char *t, size_t n, const char *eq)
 {
     if (s->seen & SEEN_INCOMPLETE)
         return V6P_R_NONE; /* `INCOMPLETE [n bytes]` ends what the kernel could read */
@@ -539,14 +516,13 @@ static v6p_reason token(nf_state *s, const char *t, size_t n, const char *eq, co
     if (!eq)
         return bare_word(s, t, n);
     s->opt_pending = 0;
-    const char *v = eq + 1;
+    const char *k = t, *v = eq + 1;
     size_t kn = (size_t)(eq - t), vn = n - kn - 1;
-    uint64_t kw = key_word(t, kn, end);
     if (s->nested)
-        return inner_key(s, kw, v, vn);
+        return inner_key(s, k, kn, v, vn);
     if (s->sec == SEC_IP)
-        return ip_key(s, kw, v, vn);
-    return l4_key(s, kw, v, vn);
+        return ip_key(s, k, kn, v, vn);
+    return l4_key(s, k, kn, v, vn);
 }
 
 /* The first ' ' or '=' in [p, end), or end (find_space: the first ' ').
@@ -760,11 +736,11 @@ v6pi_body_result v6pi_parse_netfilter(const char *body, size_t len, v6p_event *e
         /* `] ` closes the quote but may be glued to the last inner value
          * when a daemon strips the trailing space: `CODE=0]`. */
         if (te - p > 1 && te[-1] == ']' && s.nested) {
-            r = token(&s, p, (size_t)(te - 1 - p), eq, end);
+            r = token(&s, p, (size_t)(te - 1 - p), eq);
             if (r == V6P_R_NONE)
-                r = token(&s, te - 1, 1, NULL, end);
+                r = token(&s, te - 1, 1, NULL);
         } else {
-            r = token(&s, p, (size_t)(te - p), eq, end);
+            r = token(&s, p, (size_t)(te - p), eq);
         }
         if (r != V6P_R_NONE)
             return fail(r, body, p);

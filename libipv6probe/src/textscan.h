@@ -87,10 +87,12 @@ static inline int v6pi_dec_swar_back(const char *p, size_t n, uint64_t *out)
 static inline int v6pi_dec(const char *lo, const char *p, size_t n, uint64_t *out)
 {
 #if V6PI_SWAR
+    /* Up to four digits the loop is as cheap; longer ones (ports, flow
+     * labels, windows, ids) take the fixed sequence whatever their length. */
     size_t room = (size_t)(p + n - lo);
-    if (n <= 8 && room >= 8)
+    if (n > 4 && n <= 8 && room >= 8)
         return v6pi_dec_swar_back(p, n, out);
-    if (n <= 16 && room >= 16) {
+    if (n > 8 && n <= 16 && room >= 16) {
         /* Nine to sixteen: the last eight, then those before them. */
         uint64_t low, high;
         if (v6pi_dec_swar_back(p + n - 8, 8, &low) != 0 ||
