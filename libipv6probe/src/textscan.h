@@ -14,6 +14,57 @@
 #define V6PI_SWAR 1
 #else
 #define V6PI_SWAR 0
+/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
+ * byte, unlike the quick has-zero test). */
+static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
+{
+    uint64_t z = x ^ (V6PI_ONES * c);
+    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
+}
+
+/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
+ * numbers, or -1 when x is not two digits, ':', two digits, ':', two
+ * digits.  Ranges are the caller's. */
+static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
+{
+    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
+    if ((x & places) != colons)
+        return -1;
+    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
+    if (!v6pi_swar_all_digits(x))
+        return -1;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
+    *h = (unsigned)(x & 0xff);
+    *mi = (unsigned)(x >> 24 & 0xff);
+    *s = (unsigned)(x >> 48 & 0xff);
+    return 0;
+}
+
+/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
+ * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
+ * microseconds, or -1 when the bytes are not that shape (the caller then
+ * reads them one by one: more seconds, fewer fraction digits). */
+static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
+{
+    if (p[6] != '.' || p[13] != ']')
+        return -1;
+    /* The seconds' five places (spaces, then at least one digit) behind
+     * three '0's. */
+    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
+    uint64_t sp = v6pi_swar_eq(x, ' ');
+    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
+    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
+        return -1; /* a space after a digit, or no digit */
+    x |= sp >> 3; /* spaces read as '0' */
+    uint64_t fr = v6pi_load_le64(p + 5);
+    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
+    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
+        return -1;
+    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
+    return 0;
+}
+
 #endif
 
 #define V6PI_ONES 0x0101010101010101ull
@@ -28,6 +79,57 @@ static inline uint64_t v6pi_load_le64(const char *p)
     x = 0;
     for (int i = 7; i >= 0; i--)
         x = x << 8 | (unsigned char)p[i];
+/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
+ * byte, unlike the quick has-zero test). */
+static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
+{
+    uint64_t z = x ^ (V6PI_ONES * c);
+    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
+}
+
+/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
+ * numbers, or -1 when x is not two digits, ':', two digits, ':', two
+ * digits.  Ranges are the caller's. */
+static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
+{
+    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
+    if ((x & places) != colons)
+        return -1;
+    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
+    if (!v6pi_swar_all_digits(x))
+        return -1;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
+    *h = (unsigned)(x & 0xff);
+    *mi = (unsigned)(x >> 24 & 0xff);
+    *s = (unsigned)(x >> 48 & 0xff);
+    return 0;
+}
+
+/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
+ * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
+ * microseconds, or -1 when the bytes are not that shape (the caller then
+ * reads them one by one: more seconds, fewer fraction digits). */
+static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
+{
+    if (p[6] != '.' || p[13] != ']')
+        return -1;
+    /* The seconds' five places (spaces, then at least one digit) behind
+     * three '0's. */
+    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
+    uint64_t sp = v6pi_swar_eq(x, ' ');
+    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
+    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
+        return -1; /* a space after a digit, or no digit */
+    x |= sp >> 3; /* spaces read as '0' */
+    uint64_t fr = v6pi_load_le64(p + 5);
+    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
+    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
+        return -1;
+    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
+    return 0;
+}
+
 #endif
     return x;
 }
@@ -103,8 +205,110 @@ static inline int v6pi_dec(const char *lo, const char *p, size_t n, uint64_t *ou
     }
 #else
     (void)lo;
+/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
+ * byte, unlike the quick has-zero test). */
+static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
+{
+    uint64_t z = x ^ (V6PI_ONES * c);
+    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
+}
+
+/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
+ * numbers, or -1 when x is not two digits, ':', two digits, ':', two
+ * digits.  Ranges are the caller's. */
+static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
+{
+    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
+    if ((x & places) != colons)
+        return -1;
+    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
+    if (!v6pi_swar_all_digits(x))
+        return -1;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
+    *h = (unsigned)(x & 0xff);
+    *mi = (unsigned)(x >> 24 & 0xff);
+    *s = (unsigned)(x >> 48 & 0xff);
+    return 0;
+}
+
+/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
+ * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
+ * microseconds, or -1 when the bytes are not that shape (the caller then
+ * reads them one by one: more seconds, fewer fraction digits). */
+static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
+{
+    if (p[6] != '.' || p[13] != ']')
+        return -1;
+    /* The seconds' five places (spaces, then at least one digit) behind
+     * three '0's. */
+    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
+    uint64_t sp = v6pi_swar_eq(x, ' ');
+    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
+    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
+        return -1; /* a space after a digit, or no digit */
+    x |= sp >> 3; /* spaces read as '0' */
+    uint64_t fr = v6pi_load_le64(p + 5);
+    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
+    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
+        return -1;
+    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
+    return 0;
+}
+
 #endif
     return v6pi_dec_bytes(p, n, out);
+}
+
+/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
+ * byte, unlike the quick has-zero test). */
+static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
+{
+    uint64_t z = x ^ (V6PI_ONES * c);
+    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
+}
+
+/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
+ * numbers, or -1 when x is not two digits, ':', two digits, ':', two
+ * digits.  Ranges are the caller's. */
+static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
+{
+    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
+    if ((x & places) != colons)
+        return -1;
+    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
+    if (!v6pi_swar_all_digits(x))
+        return -1;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
+    *h = (unsigned)(x & 0xff);
+    *mi = (unsigned)(x >> 24 & 0xff);
+    *s = (unsigned)(x >> 48 & 0xff);
+    return 0;
+}
+
+/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
+ * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
+ * microseconds, or -1 when the bytes are not that shape (the caller then
+ * reads them one by one: more seconds, fewer fraction digits). */
+static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
+{
+    if (p[6] != '.' || p[13] != ']')
+        return -1;
+    /* The seconds' five places (spaces, then at least one digit) behind
+     * three '0's. */
+    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
+    uint64_t sp = v6pi_swar_eq(x, ' ');
+    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
+    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
+        return -1; /* a space after a digit, or no digit */
+    x |= sp >> 3; /* spaces read as '0' */
+    uint64_t fr = v6pi_load_le64(p + 5);
+    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
+    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
+        return -1;
+    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
+    return 0;
 }
 
 #endif
