@@ -1,8 +1,10 @@
-/* Fixed-width digit reads eight bytes at a time (SWAR), for the parsers'
- * per-line paths: numbers in netfilter values, syslog stamps.  Each has a
- * plain byte loop beside it (the _bytes functions), used where the eight
- * bytes may not be read and by the tests, which hold the two to the same
- * answers on every input they try. */
+/* Fixed-width fields read eight bytes at a time as one integer (SWAR), for
+ * the per-line paths of the syslog framing: the clock and the kernel's
+ * uptime stamp.  The arithmetic is the same on any machine; only the load
+ * differs (one unaligned load on little-endian machines, bytes assembled
+ * elsewhere or with V6PI_NO_SWAR).  Whoever calls them keeps a byte-by-byte
+ * reader for what they refuse, and the tests hold the two to the same
+ * answers. */
 #ifndef V6PI_TEXTSCAN_H
 #define V6PI_TEXTSCAN_H
 
@@ -14,57 +16,6 @@
 #define V6PI_SWAR 1
 #else
 #define V6PI_SWAR 0
-/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
- * byte, unlike the quick has-zero test). */
-static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
-{
-    uint64_t z = x ^ (V6PI_ONES * c);
-    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
-}
-
-/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
- * numbers, or -1 when x is not two digits, ':', two digits, ':', two
- * digits.  Ranges are the caller's. */
-static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
-{
-    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
-    if ((x & places) != colons)
-        return -1;
-    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
-    if (!v6pi_swar_all_digits(x))
-        return -1;
-    x -= 0x3030303030303030ull;
-    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
-    *h = (unsigned)(x & 0xff);
-    *mi = (unsigned)(x >> 24 & 0xff);
-    *s = (unsigned)(x >> 48 & 0xff);
-    return 0;
-}
-
-/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
- * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
- * microseconds, or -1 when the bytes are not that shape (the caller then
- * reads them one by one: more seconds, fewer fraction digits). */
-static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
-{
-    if (p[6] != '.' || p[13] != ']')
-        return -1;
-    /* The seconds' five places (spaces, then at least one digit) behind
-     * three '0's. */
-    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
-    uint64_t sp = v6pi_swar_eq(x, ' ');
-    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
-    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
-        return -1; /* a space after a digit, or no digit */
-    x |= sp >> 3; /* spaces read as '0' */
-    uint64_t fr = v6pi_load_le64(p + 5);
-    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
-    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
-        return -1;
-    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
-    return 0;
-}
-
 #endif
 
 #define V6PI_ONES 0x0101010101010101ull
@@ -79,82 +30,17 @@ static inline uint64_t v6pi_load_le64(const char *p)
     x = 0;
     for (int i = 7; i >= 0; i--)
         x = x << 8 | (unsigned char)p[i];
-/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
- * byte, unlike the quick has-zero test). */
-static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
-{
-    uint64_t z = x ^ (V6PI_ONES * c);
-    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
-}
-
-/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
- * numbers, or -1 when x is not two digits, ':', two digits, ':', two
- * digits.  Ranges are the caller's. */
-static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
-{
-    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
-    if ((x & places) != colons)
-        return -1;
-    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
-    if (!v6pi_swar_all_digits(x))
-        return -1;
-    x -= 0x3030303030303030ull;
-    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
-    *h = (unsigned)(x & 0xff);
-    *mi = (unsigned)(x >> 24 & 0xff);
-    *s = (unsigned)(x >> 48 & 0xff);
-    return 0;
-}
-
-/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
- * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
- * microseconds, or -1 when the bytes are not that shape (the caller then
- * reads them one by one: more seconds, fewer fraction digits). */
-static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
-{
-    if (p[6] != '.' || p[13] != ']')
-        return -1;
-    /* The seconds' five places (spaces, then at least one digit) behind
-     * three '0's. */
-    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
-    uint64_t sp = v6pi_swar_eq(x, ' ');
-    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
-    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
-        return -1; /* a space after a digit, or no digit */
-    x |= sp >> 3; /* spaces read as '0' */
-    uint64_t fr = v6pi_load_le64(p + 5);
-    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
-    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
-        return -1;
-    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
-    return 0;
-}
-
 #endif
     return x;
 }
 
-/* n (1..19) decimal digits at p; -1 when one is not a digit. */
-static inline int v6pi_dec_bytes(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t x = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned char)p[i] - (unsigned)'0';
-        if (d > 9)
-            return -1;
-        x = x * 10 + d;
-    }
-    *out = x;
-    return 0;
-}
-
-/* All eight bytes of x (in memory order) are ASCII digits. */
+/* All eight bytes of x are ASCII digits. */
 static inline int v6pi_swar_all_digits(uint64_t x)
 {
-    /* A digit is 0x30..0x39: high nibble 3, and adding 6 keeps it 3. */
+    /* A digit is 0x30..0x39: high nibble 3, and adding 6 keeps it 3 (a
+     * carry out of a byte comes only from a byte that fails already). */
     return ((x & 0xf0f0f0f0f0f0f0f0ull) |
-            (((x + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) >> 4)) ==
-           0x3333333333333333ull;
+            (((x + 0x0606060606060606ull) & 0xf0f0f0f0f0f0f0f0ull) >> 4)) == 0x3333333333333333ull;
 }
 
 /* The value of eight ASCII digits (checked), the first byte the most
@@ -169,42 +55,6 @@ static inline uint64_t v6pi_swar_value8(uint64_t x)
     return x;
 }
 
-/* n (1..8) digits ending at p + n, with the eight bytes before p + n
- * readable: the bytes in front of the number are read as '0's. */
-static inline int v6pi_dec_swar_back(const char *p, size_t n, uint64_t *out)
-{
-    uint64_t x = v6pi_load_le64(p + n - 8);
-    if (n < 8) {
-        uint64_t lead = (1ull << (8 * (8 - n))) - 1;
-        x = (x & ~lead) | (0x3030303030303030ull & lead);
-    }
-    if (!v6pi_swar_all_digits(x))
-        return -1;
-    *out = v6pi_swar_value8(x);
-    return 0;
-}
-
-/* n (1..19) digits at p, where lo (<= p) is the first byte that may be
- * read: eight at a time from the end when there is room behind. */
-static inline int v6pi_dec(const char *lo, const char *p, size_t n, uint64_t *out)
-{
-#if V6PI_SWAR
-    /* Up to four digits the loop is as cheap; longer ones (ports, flow
-     * labels, windows, ids) take the fixed sequence whatever their length. */
-    size_t room = (size_t)(p + n - lo);
-    if (n > 4 && n <= 8 && room >= 8)
-        return v6pi_dec_swar_back(p, n, out);
-    if (n > 8 && n <= 16 && room >= 16) {
-        /* Nine to sixteen: the last eight, then those before them. */
-        uint64_t low, high;
-        if (v6pi_dec_swar_back(p + n - 8, 8, &low) != 0 ||
-            v6pi_dec_swar_back(p, n - 8, &high) != 0)
-            return -1;
-        *out = high * 100000000ull + low;
-        return 0;
-    }
-#else
-    (void)lo;
 /* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
  * byte, unlike the quick has-zero test). */
 static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
@@ -247,62 +97,7 @@ static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
     uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
     if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
         return -1; /* a space after a digit, or no digit */
-    x |= sp >> 3; /* spaces read as '0' */
-    uint64_t fr = v6pi_load_le64(p + 5);
-    fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
-    if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
-        return -1;
-    *usec = v6pi_swar_value8(x) * 1000000 + v6pi_swar_value8(fr);
-    return 0;
-}
-
-#endif
-    return v6pi_dec_bytes(p, n, out);
-}
-
-/* Per byte of x: 0x80 where the byte equals c, else 0 (exact for every
- * byte, unlike the quick has-zero test). */
-static inline uint64_t v6pi_swar_eq(uint64_t x, unsigned char c)
-{
-    uint64_t z = x ^ (V6PI_ONES * c);
-    return ~(((z & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full) | z | 0x7f7f7f7f7f7f7f7full);
-}
-
-/* `hh:mm:ss` as the eight bytes of x (first byte lowest): 0 and the three
- * numbers, or -1 when x is not two digits, ':', two digits, ':', two
- * digits.  Ranges are the caller's. */
-static inline int v6pi_swar_clock(uint64_t x, unsigned *h, unsigned *mi, unsigned *s)
-{
-    const uint64_t colons = 0x00003a00003a0000ull, places = 0x0000ff0000ff0000ull;
-    if ((x & places) != colons)
-        return -1;
-    x = (x & ~places) | 0x0000300000300000ull; /* the colons read as '0' */
-    if (!v6pi_swar_all_digits(x))
-        return -1;
-    x -= 0x3030303030303030ull;
-    x = x * 10 + (x >> 8); /* byte 0: hours, 3: minutes, 6: seconds */
-    *h = (unsigned)(x & 0xff);
-    *mi = (unsigned)(x >> 24 & 0xff);
-    *s = (unsigned)(x >> 48 & 0xff);
-    return 0;
-}
-
-/* The kernel's uptime stamp `[%5lu.%06lu]` where the seconds fit the five
- * places: p points at '[' and 14 bytes may be read.  0 and the stamp in
- * microseconds, or -1 when the bytes are not that shape (the caller then
- * reads them one by one: more seconds, fewer fraction digits). */
-static inline int v6pi_swar_uptime(const char *p, uint64_t *usec)
-{
-    if (p[6] != '.' || p[13] != ']')
-        return -1;
-    /* The seconds' five places (spaces, then at least one digit) behind
-     * three '0's. */
-    uint64_t x = v6pi_load_le64(p + 1) << 24 | 0x303030ull;
-    uint64_t sp = v6pi_swar_eq(x, ' ');
-    uint64_t fill = (sp >> 7) * 0xff >> 24; /* 0xff for each space of the five */
-    if ((fill & (fill + 1)) != 0 || fill > 0xffffffffull)
-        return -1; /* a space after a digit, or no digit */
-    x |= sp >> 3; /* spaces read as '0' */
+    x |= sp >> 3;  /* spaces read as '0' */
     uint64_t fr = v6pi_load_le64(p + 5);
     fr = (fr & ~0xffffull) | 0x3030ull; /* the digit and '.' before the fraction */
     if (!v6pi_swar_all_digits(x) || !v6pi_swar_all_digits(fr))
