@@ -51,9 +51,14 @@ typedef struct ack_ctx {
 static void on_ack(void *arg, uint64_t id, int acked)
 {
     ack_ctx *c = arg;
+    hec *h = c->h;
+    /* An indexer that answers ack polls is back, even when nothing else is
+     * left to send there to show it.  Said before any batch completes: a
+     * flush that waits for the last one reads the counters then. */
+    if (h->eps[c->ep].state == EP_DOWN)
+        hec_ep_up(h, &h->eps[c->ep]);
     if (!acked)
         return;
-    hec *h = c->h;
     for (size_t i = 0; i < h->nb; i++) {
         hbatch *b = h->bs[i];
         if (b->state == B_ACKWAIT && b->ep == c->ep && b->ack_id == id) {
@@ -81,9 +86,7 @@ void hec_on_ack_reply(hec *h, hreq *q, long status, int64_t now)
     if (status == 200) {
         ack_ctx c = {h, q->ep};
         if (hec_ack_parse(q->resp, q->rlen, on_ack, &c) >= 0) {
-            /* An indexer that answers ack polls is back, even when nothing
-             * else is left to send there to show it. */
-            if (ep->state == EP_DOWN)
+            if (ep->state == EP_DOWN) /* an empty answer: on_ack never ran */
                 hec_ep_up(h, ep);
             return;
         }

@@ -891,6 +891,7 @@ int v6pi_classify_add_yaml_how(v6p_classify *c, const char *path, int how, int *
         /* The scanner's own refusals are not the file's errors: libyaml
          * reads it again and words what is wrong. */
         v6p_error scratch;
+        memset(&scratch, 0, sizeof(scratch));
         y.err = how == V6PI_YAML_PLAIN ? err : &scratch;
         rc = parse_text(&y, text, len, 1);
         plain = rc == 0;
