@@ -26,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define NIL UINT32_MAX
 
@@ -254,23 +257,35 @@ static inline int key_eq(const v6pi_table *t, const void *a, const void *b)
     }
 }
 
-/* Bit j set when entry j of bucket b has tag x / is empty.  Written as
- * plain loops over the eight entries, which compilers turn into a vector
- * compare and a mask. */
-static inline unsigned tag_mask(const bucket *b, uint32_t x)
+/* Bit j set when entry j of bucket b has tag x / is empty: one compare of
+ * the eight words and a byte mask with SSE2, plain loops elsewhere. */
+#ifdef __SSE2__
+static inline unsigned mask8(const uint32_t w[BUCKET], uint32_t x)
+{
+    __m128i k = _mm_set1_epi32((int)x);
+    __m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)w), k);
+    __m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(w + 4)), k);
+    __m128i w16 = _mm_packs_epi32(lo, hi); /* 0 or -1 stay so */
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(w16, _mm_setzero_si128()));
+}
+#else
+static inline unsigned mask8(const uint32_t w[BUCKET], uint32_t x)
 {
     unsigned m = 0;
     for (unsigned j = 0; j < BUCKET; j++)
-        m |= (unsigned)(b->tag[j] == x) << j;
+        m |= (unsigned)(w[j] == x) << j;
     return m;
+}
+#endif
+
+static inline unsigned tag_mask(const bucket *b, uint32_t x)
+{
+    return mask8(b->tag, x);
 }
 
 static inline unsigned empty_mask(const bucket *b)
 {
-    unsigned m = 0;
-    for (unsigned j = 0; j < BUCKET; j++)
-        m |= (unsigned)(b->slot[j] == NIL) << j;
-    return m;
+    return mask8(b->slot, NIL);
 }
 
 /* An index position: bucket * BUCKET + entry. */
@@ -386,9 +401,8 @@ static void index_delete(v6pi_table *t, uint32_t pos)
         bucket *b = &t->index[j];
         unsigned empty = empty_mask(b);
         unsigned k = BUCKET;
-        for (unsigned e = 0; e < BUCKET; e++) {
-            if (empty & (1u << e))
-                continue;
+        for (unsigned m = ~empty & 0xffu; m; m &= m - 1) {
+            unsigned e = (unsigned)__builtin_ctz(m);
             uint32_t home = b->tag[e] & mask;
             /* Bucket hb lies in [home, j): the key passed it. */
             if (((j - home) & mask) >= ((j - hb) & mask)) {
@@ -413,10 +427,11 @@ static void index_delete(v6pi_table *t, uint32_t pos)
 static uint32_t index_pos_of(const v6pi_table *t, uint32_t i)
 {
     uint32_t mask = t->bucket_mask;
-    for (uint32_t bi = hdr(t, i)->hash & mask;; bi = (bi + 1) & mask)
-        for (unsigned j = 0; j < BUCKET; j++)
-            if (t->index[bi].slot[j] == i)
-                return bi * BUCKET + j;
+    for (uint32_t bi = hdr(t, i)->hash & mask;; bi = (bi + 1) & mask) {
+        unsigned m = mask8(t->index[bi].slot, i);
+        if (m)
+            return bi * BUCKET + (unsigned)__builtin_ctz(m);
+    }
 }
 
 /* Take slot i out of the table and put it on the free list. */
