@@ -156,16 +156,20 @@ v6pi_scan *v6pi_scan_new(const v6p_taggers_config *cfg, int *code)
                             .key_size = sizeof(skey),
                             .value_size =
                                 sizeof(sval) + 2 * cfg->sweep_threshold * sizeof(uint32_t),
-                            .seed = {cfg->seed[0], cfg->seed[1]}};
+                            .seed = {cfg->seed[0], cfg->seed[1]},
+                            /* fp[] and the times are read only below n. */
+                            .zero_size = sizeof(sval)};
     v6pi_table_status st = v6pi_table_create(&tc, &s->src);
     if (st == V6PI_TABLE_OK && pe_level != widest) {
         tc.value_size = sizeof(peval);
+        tc.zero_size = 0;
         st = v6pi_table_create(&tc, &s->pe);
     }
     if (st == V6PI_TABLE_OK) {
         tc.capacity = cfg->pair_capacity;
         tc.key_size = sizeof(pkey);
         tc.value_size = sizeof(pval) + cfg->port_threshold * sizeof(slot);
+        tc.zero_size = sizeof(pval); /* the ports are read only below n */
         st = v6pi_table_create(&tc, &s->pairs);
     }
     if (st != V6PI_TABLE_OK) {

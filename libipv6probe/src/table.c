@@ -55,6 +55,7 @@ struct v6pi_table {
     uint32_t bucket_mask; /* buckets - 1 */
     uint32_t key_size;
     size_t slot_size, value_off, value_size;
+    size_t zero_size; /* bytes of a new key's value zeroed */
     uint64_t seed[2];
     uint32_t oldest, newest; /* LRU ends */
     uint32_t free_list;      /* slots given back by remove/expire */
@@ -189,6 +190,8 @@ v6pi_table_status v6pi_table_create(const v6pi_table_config *cfg, v6pi_table **o
     t->capacity = cfg->capacity;
     t->key_size = (uint32_t)cfg->key_size;
     t->value_size = cfg->value_size;
+    t->zero_size =
+        cfg->zero_size && cfg->zero_size < cfg->value_size ? cfg->zero_size : cfg->value_size;
     t->slot_size = slot_size;
     t->value_off = value_off;
     t->bucket_mask = (uint32_t)(nindex / BUCKET - 1);
@@ -510,7 +513,7 @@ void *v6pi_table_put_h(v6pi_table *t, const void *key, uint64_t h, bool *created
     slot_hdr *s = hdr(t, i);
     s->hash = tag;
     memcpy(key_of(t, i), key, t->key_size);
-    memset(value_of(t, i), 0, t->value_size);
+    memset(value_of(t, i), 0, t->zero_size);
     lru_push_newest(t, i);
     t->count++;
     if (created)

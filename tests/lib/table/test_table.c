@@ -314,6 +314,28 @@ static void test_against_model(void **state)
  * overflow into the next one all the time, and removals and evictions must
  * move keys back without losing one.  Many seeds, so that the keys fall
  * differently each time. */
+/* zero_size: a new key's value is zeroed up to there only (the trackers
+ * keep a count in the head and read their arrays only below it). */
+static void test_zero_size(void **state)
+{
+    (void)state;
+    v6pi_table_config c = {.capacity = 1, .key_size = 4, .value_size = 32, .zero_size = 8};
+    c.seed[0] = 3;
+    v6pi_table *t = NULL;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_OK);
+    uint32_t k = 1;
+    unsigned char *v = v6pi_table_put(t, &k, NULL);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(v[i], 0); /* never used: zero from creation */
+    memset(v, 0xaa, 32);
+    k = 2;
+    v = v6pi_table_put(t, &k, NULL); /* evicts key 1, takes its slot */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(v[i], 0);
+    assert_int_equal(v[8], 0xaa);
+    v6pi_table_free(t);
+}
+
 static void test_bucket_overflow_model(void **state)
 {
     (void)state;
@@ -363,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_lru_eviction),  cmocka_unit_test(test_foreach_order_and_expiry),
         cmocka_unit_test(test_flood_bounded), cmocka_unit_test(test_against_model),
         cmocka_unit_test(test_seeded_hash),   cmocka_unit_test(test_bucket_overflow_model),
+        cmocka_unit_test(test_zero_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
