@@ -125,8 +125,10 @@ v6p_dedupe *v6p_dedupe_new(const v6p_dedupe_config *user, v6p_error *err)
         return NULL;
     }
     d->cfg = *cfg;
-    v6pi_table_config tc = {
-        cfg->capacity, sizeof(dd_key), sizeof(dd_value), {cfg->seed[0], cfg->seed[1]}, NULL, NULL};
+    v6pi_table_config tc = {.capacity = cfg->capacity,
+                            .key_size = sizeof(dd_key),
+                            .value_size = sizeof(dd_value),
+                            .seed = {cfg->seed[0], cfg->seed[1]}};
     if (v6pi_table_create(&tc, &d->seen) != V6PI_TABLE_OK) {
         free(d);
         v6pi_error_set(err, ENOMEM, "out of memory");

@@ -355,11 +355,14 @@ static void probe_key(lkey *k, const v6p_event *ev, int cls)
     memcpy(k->dest, ev->dest.s6_addr, 16);
 }
 
-/* kh: the probe table's hash of the event's key. */
-static void apply_probe(v6pi_ladder *l, v6p_event *ev, int cls, uint64_t kh, int64_t t)
+_Static_assert(sizeof(lkey) == sizeof(((v6pi_ladder_prep *)0)->key), "prep holds an lkey");
+
+/* The event's key and the probe table's hash of it come from p. */
+static void apply_probe(v6pi_ladder *l, v6p_event *ev, const v6pi_ladder_prep *p, int64_t t)
 {
     lkey k;
-    probe_key(&k, ev, cls);
+    memcpy(&k, p->key, sizeof(k));
+    uint64_t kh = p->h;
     uint8_t h = ev->hop_limit;
 
     lad *s = v6pi_table_get_h(l->probes, &k, kh);
@@ -518,19 +521,17 @@ void v6pi_ladder_prep_event(const v6pi_ladder *l, const v6p_event *ev, v6pi_ladd
     p->cls = probe_class(l, ev);
     if (!p->cls)
         return;
-    lkey k;
-    probe_key(&k, ev, p->cls);
-    p->h = v6pi_table_hash(l->probes, &k);
+    probe_key((lkey *)p->key, ev, p->cls);
+    p->h = v6pi_table_hash(l->probes, p->key);
     v6pi_table_prefetch(l->probes, p->h);
 }
 
 void v6pi_ladder_prefetch(const v6pi_ladder *l, const v6p_event *ev, const v6pi_ladder_prep *p)
 {
+    (void)ev;
     if (!p->cls)
         return;
-    lkey k;
-    probe_key(&k, ev, p->cls);
-    v6pi_table_prefetch_entry(l->probes, &k, p->h);
+    v6pi_table_prefetch_entry(l->probes, p->key, p->h);
 }
 
 void v6pi_ladder_prefetch_links(const v6pi_ladder *l, const v6p_event *ev,
@@ -540,10 +541,8 @@ void v6pi_ladder_prefetch_links(const v6pi_ladder *l, const v6p_event *ev,
      * prefetch for an eviction that does not happen. */
     if (!p->cls)
         return;
-    lkey k;
-    probe_key(&k, ev, p->cls);
-    if (ev->hop_limit <= l->max_start_hop || v6pi_table_get_h(l->probes, &k, p->h))
-        v6pi_table_prefetch_links(l->probes, &k, p->h);
+    if (ev->hop_limit <= l->max_start_hop || v6pi_table_get_h(l->probes, p->key, p->h))
+        v6pi_table_prefetch_links(l->probes, p->key, p->h);
 }
 
 /* The probe kind and hash come from p (computed from the event alone, so
@@ -560,7 +559,7 @@ void v6pi_ladder_apply_prep(v6pi_ladder *l, v6p_event *ev, const v6pi_ladder_pre
         v6pi_table_foreach(l->sender, expire_visit, l);
     }
     if (p->cls)
-        apply_probe(l, ev, p->cls, p->h, t);
+        apply_probe(l, ev, p, t);
     else if (is_time_exceeded(ev) && !v6p_event_is_duplicate(ev))
         apply_time_exceeded(l, ev, t);
 }
@@ -570,9 +569,8 @@ void v6pi_ladder_apply(v6pi_ladder *l, v6p_event *ev)
     v6pi_ladder_prep p;
     p.cls = probe_class(l, ev);
     if (p.cls) {
-        lkey k;
-        probe_key(&k, ev, p.cls);
-        p.h = v6pi_table_hash(l->probes, &k);
+        probe_key((lkey *)p.key, ev, p.cls);
+        p.h = v6pi_table_hash(l->probes, p.key);
     }
     v6pi_ladder_apply_prep(l, ev, &p);
 }

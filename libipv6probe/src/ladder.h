@@ -54,8 +54,9 @@ void v6pi_ladder_apply(v6pi_ladder *l, v6p_event *ev);
  * exactly what v6pi_ladder_apply would, looking the key up for real, so the
  * events applied in between may change the table freely. */
 typedef struct v6pi_ladder_prep {
-    uint64_t h; /* the probe table's hash of the key, when cls */
-    int cls;    /* the probe kind, 0 when the event is no probe */
+    uint64_t h;      /* the probe table's hash of the key, when cls */
+    int cls;         /* the probe kind, 0 when the event is no probe */
+    uint64_t key[5]; /* the probe table's key (ladder.c's lkey), when cls */
 } v6pi_ladder_prep;
 void v6pi_ladder_prep_event(const v6pi_ladder *l, const v6p_event *ev, v6pi_ladder_prep *p);
 void v6pi_ladder_prefetch(const v6pi_ladder *l, const v6p_event *ev, const v6pi_ladder_prep *p);

@@ -43,6 +43,10 @@ struct v6p_pe_tracker {
     pe_prefix prefixes[V6P_PE_MAX_PREFIXES];
     unsigned nprefixes;
     uint64_t learned;
+    /* /64 entries now in the table with learned set: while there are none,
+     * no lookup can make an address internal by learning, and the tracker
+     * skips it (an inbound flood of new sources then costs no table read). */
+    uint64_t live_learned;
 };
 
 static void defaults(v6p_pe_config *cfg)
@@ -54,6 +58,14 @@ static void defaults(v6p_pe_config *cfg)
     cfg->preferred_lifetime = 86400;
     cfg->valid_lifetime = 7 * 86400;
     cfg->learn_prefixes = true;
+}
+
+static void net_gone(const void *key, void *value, v6pi_table_reason why, void *arg)
+{
+    (void)key, (void)why;
+    v6p_pe_tracker *t = arg;
+    if (((const pe_net *)value)->learned)
+        t->live_learned--;
 }
 
 void v6p_pe_config_init(v6p_pe_config *cfg, size_t size)
@@ -84,8 +96,11 @@ v6p_pe_tracker *v6p_pe_new(const v6p_pe_config *user, v6p_error *err)
     t->cfg = *cfg;
     v6pi_table_config ac = {
         .capacity = cfg->max_addresses, .key_size = 16, .value_size = sizeof(pe_addr)};
-    v6pi_table_config nc = {
-        .capacity = cfg->max_prefixes, .key_size = 8, .value_size = sizeof(pe_net)};
+    v6pi_table_config nc = {.capacity = cfg->max_prefixes,
+                            .key_size = 8,
+                            .value_size = sizeof(pe_net),
+                            .on_evict = net_gone,
+                            .evict_arg = t};
     memcpy(ac.seed, cfg->seed, sizeof(ac.seed));
     memcpy(nc.seed, cfg->seed, sizeof(nc.seed));
     nc.seed[0] ^= 0x6e657473; /* different buckets for the two tables */
@@ -218,6 +233,8 @@ static bool internal(const v6p_pe_tracker *t, const uint8_t *a)
 {
     if (configured(t, a))
         return true;
+    if (!t->live_learned)
+        return false;
     const pe_net *net = v6pi_table_get(t->nets, a);
     return net && net->learned;
 }
@@ -275,6 +292,7 @@ static void active(v6p_pe_tracker *t, const uint8_t *a, v6p_iid_kind kind, int64
     if (learn && !net->learned) {
         net->learned = 1;
         t->learned++;
+        t->live_learned++;
     }
     if (now > net->last_out)
         net->last_out = now;

@@ -156,16 +156,20 @@ v6pi_scan *v6pi_scan_new(const v6p_taggers_config *cfg, int *code)
                             .key_size = sizeof(skey),
                             .value_size =
                                 sizeof(sval) + 2 * cfg->sweep_threshold * sizeof(uint32_t),
-                            .seed = {cfg->seed[0], cfg->seed[1]}};
+                            .seed = {cfg->seed[0], cfg->seed[1]},
+                            /* fp[] and the times are read only below n. */
+                            .zero_size = sizeof(sval)};
     v6pi_table_status st = v6pi_table_create(&tc, &s->src);
     if (st == V6PI_TABLE_OK && pe_level != widest) {
         tc.value_size = sizeof(peval);
+        tc.zero_size = 0;
         st = v6pi_table_create(&tc, &s->pe);
     }
     if (st == V6PI_TABLE_OK) {
         tc.capacity = cfg->pair_capacity;
         tc.key_size = sizeof(pkey);
         tc.value_size = sizeof(pval) + cfg->port_threshold * sizeof(slot);
+        tc.zero_size = sizeof(pval); /* the ports are read only below n */
         st = v6pi_table_create(&tc, &s->pairs);
     }
     if (st != V6PI_TABLE_OK) {
@@ -352,41 +356,38 @@ static void scan_keys(const v6pi_scan *s, const v6p_event *ev, skey *key, pkey *
     memcpy(pk->dest, ev->dest.s6_addr, 16);
 }
 
+_Static_assert(sizeof(skey) == sizeof(((v6pi_scan_prep *)0)->key), "prep holds an skey");
+_Static_assert(sizeof(pkey) == sizeof(((v6pi_scan_prep *)0)->pk), "prep holds a pkey");
+
 void v6pi_scan_prep_event(const v6pi_scan *s, const v6p_event *ev, v6pi_scan_prep *p)
 {
     p->probe = is_probe(ev);
     if (!p->probe)
         return;
-    skey key;
-    pkey pk;
-    scan_keys(s, ev, &key, &pk);
-    p->h = v6pi_table_hash(s->src, &key);
+    scan_keys(s, ev, (skey *)p->key, (pkey *)p->pk);
+    p->h = v6pi_table_hash(s->src, p->key);
     v6pi_table_prefetch(s->src, p->h);
-    p->ph = v6pi_table_hash(s->pairs, &pk);
+    p->ph = v6pi_table_hash(s->pairs, p->pk);
     v6pi_table_prefetch(s->pairs, p->ph);
     p->dh = (uint32_t)v6pi_siphash13_16(s->hkey, ev->dest.s6_addr);
 }
 
 void v6pi_scan_prefetch(const v6pi_scan *s, const v6p_event *ev, const v6pi_scan_prep *p)
 {
+    (void)ev;
     if (!p->probe)
         return;
-    skey key;
-    pkey pk;
-    scan_keys(s, ev, &key, &pk);
-    v6pi_table_prefetch_entry(s->src, &key, p->h);
-    v6pi_table_prefetch_entry(s->pairs, &pk, p->ph);
+    v6pi_table_prefetch_entry(s->src, p->key, p->h);
+    v6pi_table_prefetch_entry(s->pairs, p->pk, p->ph);
 }
 
 void v6pi_scan_prefetch_links(const v6pi_scan *s, const v6p_event *ev, const v6pi_scan_prep *p)
 {
+    (void)ev;
     if (!p->probe)
         return;
-    skey key;
-    pkey pk;
-    scan_keys(s, ev, &key, &pk);
-    v6pi_table_prefetch_links(s->src, &key, p->h);
-    v6pi_table_prefetch_links(s->pairs, &pk, p->ph);
+    v6pi_table_prefetch_links(s->src, p->key, p->h);
+    v6pi_table_prefetch_links(s->pairs, p->pk, p->ph);
 }
 
 void v6pi_scan_apply(v6pi_scan *s, v6p_event *ev)
@@ -409,13 +410,11 @@ void v6pi_scan_apply_prep(v6pi_scan *s, v6p_event *ev, const v6pi_scan_prep *pr)
     uint32_t now = (uint32_t)ev->time_sec;
     int v4 = ev->protocol_version == 4;
     int pe = v6p_event_has(ev, V6P_F_DEST_PE) && ev->dest_pe;
-    skey key;
-    pkey pk;
-    scan_keys(s, ev, &key, &pk);
+    const void *key = pr->key, *pk = pr->pk;
     uint64_t h = pr->h, ph = pr->ph;
     uint32_t dh = pr->dh;
 
-    sval *v = v6pi_table_put_h(s->src, &key, h, NULL);
+    sval *v = v6pi_table_put_h(s->src, key, h, NULL);
     int sweep = sweep_add(v, s->sweep_threshold, dh, now, s->sweep_window);
     if (pe) {
         v->pe_last = now;
@@ -440,7 +439,7 @@ void v6pi_scan_apply_prep(v6pi_scan *s, v6p_event *ev, const v6pi_scan_prep *pr)
     }
 
     bool created;
-    pval *p = v6pi_table_put_h(s->pairs, &pk, ph, &created);
+    pval *p = v6pi_table_put_h(s->pairs, pk, ph, &created);
     if (created) {
         p->last_seen = now;
     } else if ((int32_t)(now - p->last_seen) > 0) {

@@ -22,6 +22,8 @@ typedef struct v6pi_scan_prep {
     uint64_t h, ph; /* source and pair table hashes */
     uint32_t dh;    /* destination fingerprint */
     int probe;      /* 0: the event counts for nothing here */
+    /* The two keys, built once from the event (scan.c's skey and pkey). */
+    uint64_t key[3], pk[4];
 } v6pi_scan_prep;
 void v6pi_scan_prep_event(const v6pi_scan *s, const v6p_event *ev, v6pi_scan_prep *p);
 void v6pi_scan_prefetch(const v6pi_scan *s, const v6p_event *ev, const v6pi_scan_prep *p);

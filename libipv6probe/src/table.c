@@ -2,14 +2,19 @@
  *
  * Layout: one block of memory holds an index and the slots.
  *
- * The index is open addressing with linear probing: each entry is the low
- * 32 bits of the key's hash (its home position, and a filter that spares
- * the memcmp) and the slot number, eight bytes, so one cache line holds
- * eight entries and a lookup nearly always reads one line of it.  There are
- * at least twice as many entries as slots, so even a full table's index is
- * at most half full and runs stay short.  Removal shifts the run back (no
- * tombstones), so a table that has churned through millions of keys probes
- * as fast as a fresh one.
+ * The index is open addressing over buckets of one cache line: eight
+ * entries, their 32-bit tags (the low half of the key's hash, which also
+ * names the home bucket) then their slot numbers.  A key lives in its home
+ * bucket unless that bucket was full when it came, then in the next one
+ * with room (linear probing by whole buckets).  A lookup reads the home
+ * bucket's line, compares the eight tags at once and spares the memcmp of
+ * every other key; a bucket with an empty entry ends the search, so a key
+ * that is not there costs that one line.  There are at least twice as many
+ * entries as slots, so a full table's index is at most half full, a bucket
+ * holds four keys on average and overflows rarely (about 2% of buckets at
+ * half load).  Removal moves a key of a later bucket back into the hole
+ * when that key had passed the hole's bucket (no tombstones), so a table
+ * that has churned through millions of keys probes as fast as a fresh one.
  *
  * A slot is a 16-byte header (LRU links, the hash), the key, then the value
  * (8-byte aligned): the line the key is compared in also holds the links
@@ -21,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define NIL UINT32_MAX
 
@@ -31,18 +39,23 @@ typedef struct slot_hdr {
     uint32_t pad;
 } slot_hdr;
 
-typedef struct ient {
-    uint32_t tag;  /* low half of the key's hash */
-    uint32_t slot; /* NIL: empty */
-} ient;
+/* One index bucket, one cache line: tags apart from slot numbers so that
+ * the eight tags compare in one vector operation. */
+#define BUCKET 8
+typedef struct bucket {
+    uint32_t tag[BUCKET];  /* low half of the key's hash */
+    uint32_t slot[BUCKET]; /* NIL: empty */
+} bucket;
+_Static_assert(sizeof(bucket) == 64, "a bucket is one cache line");
 
 struct v6pi_table {
     /* What every lookup reads, first. */
-    ient *index;
+    bucket *index;
     unsigned char *slots;
-    uint32_t index_mask;
+    uint32_t bucket_mask; /* buckets - 1 */
     uint32_t key_size;
     size_t slot_size, value_off, value_size;
+    size_t zero_size; /* bytes of a new key's value zeroed */
     uint64_t seed[2];
     uint32_t oldest, newest; /* LRU ends */
     uint32_t free_list;      /* slots given back by remove/expire */
@@ -156,13 +169,13 @@ v6pi_table_status v6pi_table_create(const v6pi_table_config *cfg, v6pi_table **o
         return V6PI_TABLE_EINVAL;
 
     /* At least two index entries per slot: a full table is half full. */
-    size_t nindex = 8;
+    size_t nindex = BUCKET;
     while (nindex < 2 * cfg->capacity)
         nindex <<= 1;
     size_t value_off = round8(sizeof(slot_hdr) + cfg->key_size);
     size_t slot_size = round8(value_off + cfg->value_size);
     size_t head = (sizeof(v6pi_table) + 63) & ~(size_t)63;
-    size_t index_bytes = nindex * sizeof(ient);
+    size_t index_bytes = nindex / BUCKET * sizeof(bucket);
     size_t total = head + index_bytes + cfg->capacity * slot_size;
 
     /* One allocation, line-aligned so that an index line is one cache line:
@@ -177,13 +190,14 @@ v6pi_table_status v6pi_table_create(const v6pi_table_config *cfg, v6pi_table **o
     t->capacity = cfg->capacity;
     t->key_size = (uint32_t)cfg->key_size;
     t->value_size = cfg->value_size;
+    t->zero_size =
+        cfg->zero_size && cfg->zero_size < cfg->value_size ? cfg->zero_size : cfg->value_size;
     t->slot_size = slot_size;
     t->value_off = value_off;
-    t->index_mask = (uint32_t)(nindex - 1);
-    t->index = (ient *)(block + head);
+    t->bucket_mask = (uint32_t)(nindex / BUCKET - 1);
+    t->index = (bucket *)(block + head);
     t->slots = block + head + index_bytes;
-    for (size_t i = 0; i < nindex; i++)
-        t->index[i].slot = NIL;
+    memset(t->index, 0xff, index_bytes); /* every slot number NIL */
     t->oldest = t->newest = NIL;
     t->free_list = NIL;
     t->memory = total;
@@ -225,7 +239,7 @@ uint64_t v6pi_table_hash(const v6pi_table *t, const void *key)
 
 void v6pi_table_prefetch(const v6pi_table *t, uint64_t h)
 {
-    __builtin_prefetch(&t->index[(uint32_t)h & t->index_mask]);
+    __builtin_prefetch(&t->index[(uint32_t)h & t->bucket_mask]);
 }
 
 /* The trackers' key sizes get a memcmp of constant size, which compiles to
@@ -246,22 +260,65 @@ static inline int key_eq(const v6pi_table *t, const void *a, const void *b)
     }
 }
 
+/* Bit j set when entry j of bucket b has tag x / is empty: one compare of
+ * the eight words and a byte mask with SSE2, plain loops elsewhere. */
+#ifdef __SSE2__
+static inline unsigned mask8(const uint32_t w[BUCKET], uint32_t x)
+{
+    __m128i k = _mm_set1_epi32((int)x);
+    __m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)w), k);
+    __m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(w + 4)), k);
+    __m128i w16 = _mm_packs_epi32(lo, hi); /* 0 or -1 stay so */
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(w16, _mm_setzero_si128()));
+}
+#else
+static inline unsigned mask8(const uint32_t w[BUCKET], uint32_t x)
+{
+    unsigned m = 0;
+    for (unsigned j = 0; j < BUCKET; j++)
+        m |= (unsigned)(w[j] == x) << j;
+    return m;
+}
+#endif
+
+static inline unsigned tag_mask(const bucket *b, uint32_t x)
+{
+    return mask8(b->tag, x);
+}
+
+static inline unsigned empty_mask(const bucket *b)
+{
+    return mask8(b->slot, NIL);
+}
+
+/* An index position: bucket * BUCKET + entry. */
+static inline uint32_t *pos_slot(const v6pi_table *t, uint32_t pos)
+{
+    return &t->index[pos / BUCKET].slot[pos % BUCKET];
+}
+
 /* The index position holding key, or the empty position where it would go. */
 static inline uint32_t find_pos(const v6pi_table *t, const void *key, uint32_t tag)
 {
-    uint32_t mask = t->index_mask;
-    for (uint32_t pos = tag & mask;; pos = (pos + 1) & mask) {
-        const ient *e = &t->index[pos];
-        if (e->slot == NIL)
-            return pos;
-        if (e->tag == tag && key_eq(t, key_of(t, e->slot), key))
-            return pos;
+    uint32_t mask = t->bucket_mask;
+    for (uint32_t bi = tag & mask;; bi = (bi + 1) & mask) {
+        const bucket *b = &t->index[bi];
+        unsigned empty = empty_mask(b);
+        /* An empty entry has no tag worth comparing. */
+        for (unsigned m = tag_mask(b, tag) & ~empty; m; m &= m - 1) {
+            unsigned j = (unsigned)__builtin_ctz(m);
+            if (key_eq(t, key_of(t, b->slot[j]), key))
+                return bi * BUCKET + j;
+        }
+        /* A bucket with room ends the run: no key went past it. */
+        if (empty)
+            return bi * BUCKET + (unsigned)__builtin_ctz(empty);
     }
 }
 
 static inline uint32_t find(const v6pi_table *t, const void *key, uint64_t h)
 {
-    return t->index[find_pos(t, key, (uint32_t)h)].slot;
+    return *pos_slot(t, find_pos(t, key, (uint32_t)h));
 }
 
 void v6pi_table_prefetch_entry(const v6pi_table *t, const void *key, uint64_t h)
@@ -295,7 +352,7 @@ void v6pi_table_prefetch_links(const v6pi_table *t, const void *key, uint64_t h)
     /* A new key in a full table evicts the oldest: its index entry is
      * deleted and the next oldest becomes the oldest. */
     const slot_hdr *s = hdr(t, t->oldest);
-    __builtin_prefetch(&t->index[s->hash & t->index_mask], 1);
+    __builtin_prefetch(&t->index[s->hash & t->bucket_mask], 1);
     if (s->next != NIL)
         __builtin_prefetch(hdr(t, s->next), 1);
 }
@@ -333,30 +390,51 @@ static inline void to_newest(v6pi_table *t, uint32_t i)
     }
 }
 
-/* Empty index position pos, moving later entries of its run back so that
- * every key stays reachable from its home without tombstones. */
+/* Empty index position pos.  Keys of later buckets that passed its bucket
+ * (their home is at or before it) may have done so only because it was
+ * full: one of them moves into the hole, which leaves a hole in its own
+ * bucket, and so on, until a bucket that had room before. */
 static void index_delete(v6pi_table *t, uint32_t pos)
 {
-    uint32_t mask = t->index_mask;
-    uint32_t hole = pos;
-    for (uint32_t j = (pos + 1) & mask; t->index[j].slot != NIL; j = (j + 1) & mask) {
-        uint32_t home = t->index[j].tag & mask;
-        /* Entry j may fill the hole when its home is not in (hole, j]. */
-        if (((j - home) & mask) >= ((j - hole) & mask)) {
-            t->index[hole] = t->index[j];
-            hole = j;
+    uint32_t mask = t->bucket_mask;
+    uint32_t hb = pos / BUCKET, hj = pos % BUCKET;
+    bool full = empty_mask(&t->index[hb]) == 0;
+    t->index[hb].slot[hj] = NIL;
+    for (uint32_t j = (hb + 1) & mask; full; j = (j + 1) & mask) {
+        bucket *b = &t->index[j];
+        unsigned empty = empty_mask(b);
+        unsigned k = BUCKET;
+        for (unsigned m = ~empty & 0xffu; m; m &= m - 1) {
+            unsigned e = (unsigned)__builtin_ctz(m);
+            uint32_t home = b->tag[e] & mask;
+            /* Bucket hb lies in [home, j): the key passed it. */
+            if (((j - home) & mask) >= ((j - hb) & mask)) {
+                k = e;
+                break;
+            }
+        }
+        if (k < BUCKET) {
+            t->index[hb].tag[hj] = b->tag[k];
+            t->index[hb].slot[hj] = b->slot[k];
+            b->slot[k] = NIL;
+            hb = j, hj = k;
+            full = empty == 0;
+        } else {
+            /* Nothing here passed hb; keys beyond did only if this bucket
+             * was full too. */
+            full = empty == 0;
         }
     }
-    t->index[hole].slot = NIL;
 }
 
 static uint32_t index_pos_of(const v6pi_table *t, uint32_t i)
 {
-    uint32_t mask = t->index_mask;
-    uint32_t pos = hdr(t, i)->hash & mask;
-    while (t->index[pos].slot != i)
-        pos = (pos + 1) & mask;
-    return pos;
+    uint32_t mask = t->bucket_mask;
+    for (uint32_t bi = hdr(t, i)->hash & mask;; bi = (bi + 1) & mask) {
+        unsigned m = mask8(t->index[bi].slot, i);
+        if (m)
+            return bi * BUCKET + (unsigned)__builtin_ctz(m);
+    }
 }
 
 /* Take slot i out of the table and put it on the free list. */
@@ -418,7 +496,7 @@ void *v6pi_table_put_h(v6pi_table *t, const void *key, uint64_t h, bool *created
 {
     uint32_t tag = (uint32_t)h;
     uint32_t pos = find_pos(t, key, tag);
-    uint32_t i = t->index[pos].slot;
+    uint32_t i = *pos_slot(t, pos);
     if (i != NIL) {
         to_newest(t, i);
         if (created)
@@ -430,12 +508,12 @@ void *v6pi_table_put_h(v6pi_table *t, const void *key, uint64_t h, bool *created
     /* An eviction may have shifted the run pos is in: look again. */
     if (t->evictions != evicted)
         pos = find_pos(t, key, tag);
-    t->index[pos].tag = tag;
-    t->index[pos].slot = i;
+    t->index[pos / BUCKET].tag[pos % BUCKET] = tag;
+    *pos_slot(t, pos) = i;
     slot_hdr *s = hdr(t, i);
     s->hash = tag;
     memcpy(key_of(t, i), key, t->key_size);
-    memset(value_of(t, i), 0, t->value_size);
+    memset(value_of(t, i), 0, t->zero_size);
     lru_push_newest(t, i);
     t->count++;
     if (created)

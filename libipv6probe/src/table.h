@@ -9,7 +9,8 @@
  *
  * Keys are fixed-size byte strings (up to V6PI_TABLE_KEY_MAX bytes) compared
  * with memcmp: zero any padding in a key struct before using it.  Values are
- * caller-defined plain bytes, zeroed when a key is inserted, 8-byte aligned.
+ * caller-defined plain bytes, zeroed when a key is inserted (or only their
+ * first zero_size bytes), 8-byte aligned.
  *
  * Index positions are chosen with SipHash-1-3 keyed by a 128-bit seed, so
  * that a remote party who does not know the seed cannot aim keys at one
@@ -62,6 +63,11 @@ typedef struct v6pi_table_config {
     uint64_t seed[2];
     v6pi_table_evict_fn on_evict; /* optional */
     void *evict_arg;
+    /* Bytes at the start of the value zeroed when a key is inserted; 0 (or
+     * more than value_size): the whole value.  For values whose tail is an
+     * array read only up to a count kept in the head: a new key of a flood
+     * then writes one line of its slot, not all of them. */
+    size_t zero_size;
 } v6pi_table_config;
 
 /* Create a table.  On success *out is the table and V6PI_TABLE_OK returned. */

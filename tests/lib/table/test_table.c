@@ -238,16 +238,21 @@ static void model_remove(model *m, int i)
     m->n--;
 }
 
-static void test_against_model(void **state)
+/* cap keys at most out of `keys`; seed sets both the hash seed and the
+ * operations. */
+static void run_model(int cap, uint32_t keys, uint64_t seed)
 {
-    (void)state;
-    v6pi_table *t = make(MODEL_CAP, 4, sizeof(val), NULL);
+    v6pi_table_config c = {.capacity = (size_t)cap, .key_size = 4, .value_size = sizeof(val)};
+    c.seed[0] = seed;
+    c.seed[1] = ~seed;
+    v6pi_table *t = NULL;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_OK);
     model m = {.n = 0};
     uint64_t evictions = 0;
-    uint32_t rng = 12345;
+    uint32_t rng = (uint32_t)seed;
     for (int step = 0; step < 200000; step++) {
         rng = rng * 1103515245u + 12345u;
-        uint32_t k = (rng >> 8) % 150;
+        uint32_t k = (rng >> 8) % keys;
         int op = (rng >> 24) % 4;
         int mi = model_find(&m, k);
         if (op == 0) { /* put */
@@ -255,7 +260,7 @@ static void test_against_model(void **state)
             val *v = v6pi_table_put(t, &k, &created);
             assert_int_equal(created, mi < 0);
             if (mi < 0) {
-                if (m.n == MODEL_CAP) {
+                if (m.n == cap) {
                     model_remove(&m, 0);
                     evictions++;
                 }
@@ -298,6 +303,48 @@ static void test_against_model(void **state)
     v6pi_table_free(t);
 }
 
+static void test_against_model(void **state)
+{
+    (void)state;
+    run_model(MODEL_CAP, 150, 12345);
+}
+
+/* The index is buckets of eight entries: with few buckets and the index at
+ * its fullest (capacity 8 in 16 entries, 5 in 16, 12 in 32), buckets
+ * overflow into the next one all the time, and removals and evictions must
+ * move keys back without losing one.  Many seeds, so that the keys fall
+ * differently each time. */
+/* zero_size: a new key's value is zeroed up to there only (the trackers
+ * keep a count in the head and read their arrays only below it). */
+static void test_zero_size(void **state)
+{
+    (void)state;
+    v6pi_table_config c = {.capacity = 1, .key_size = 4, .value_size = 32, .zero_size = 8};
+    c.seed[0] = 3;
+    v6pi_table *t = NULL;
+    assert_int_equal(v6pi_table_create(&c, &t), V6PI_TABLE_OK);
+    uint32_t k = 1;
+    unsigned char *v = v6pi_table_put(t, &k, NULL);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(v[i], 0); /* never used: zero from creation */
+    memset(v, 0xaa, 32);
+    k = 2;
+    v = v6pi_table_put(t, &k, NULL); /* evicts key 1, takes its slot */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(v[i], 0);
+    assert_int_equal(v[8], 0xaa);
+    v6pi_table_free(t);
+}
+
+static void test_bucket_overflow_model(void **state)
+{
+    (void)state;
+    static const int caps[] = {1, 3, 5, 8, 12, 16, 33};
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+        for (uint64_t seed = 1; seed <= 6; seed++)
+            run_model(caps[i], (uint32_t)caps[i] * 3 + 2, seed * 0x9e3779b97f4a7c15ull);
+}
+
 static void test_seeded_hash(void **state)
 {
     (void)state;
@@ -337,7 +384,8 @@ int main(void)
         cmocka_unit_test(test_bad_config),    cmocka_unit_test(test_put_get_zeroed),
         cmocka_unit_test(test_lru_eviction),  cmocka_unit_test(test_foreach_order_and_expiry),
         cmocka_unit_test(test_flood_bounded), cmocka_unit_test(test_against_model),
-        cmocka_unit_test(test_seeded_hash),
+        cmocka_unit_test(test_seeded_hash),   cmocka_unit_test(test_bucket_overflow_model),
+        cmocka_unit_test(test_zero_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
