@@ -273,28 +273,39 @@ static const uint8_t zero_run[256] = {
     0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x35, 0x35, 0x35, 0x35, 0x26, 0x26, 0x17, 0x08,
 };
 
-/* Group k (digits in hex[4k..4k+3], value in b[2k..2k+1]) without its
- * leading zeros, then a colon: the digits loaded as one word, shifted past
- * the leading zeros with the colon above them, and stored at once (a loop
- * over a digit count that varies line to line mispredicts).  The stored
- * bytes beyond the colon are overwritten next or lie past the end, within
- * the INET6_ADDRSTRLEN bytes of the buffer (the last group starts at most
- * 35 bytes in). */
-static inline char *put_group(char *o, const char hex[32], const uint8_t *b, int k)
+/* Bit i set when hex digit i is '0'. */
+static inline uint32_t zero_digit_mask(const char hex[32])
 {
-    unsigned v = (unsigned)b[2 * k] << 8 | b[2 * k + 1];
-    int nd = (32 - __builtin_clz(v | 1) + 3) / 4;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t four;
-    memcpy(&four, hex + 4 * k, 4);
-    uint64_t g = (uint64_t)(four >> 8 * (4 - nd)) | (uint64_t)':' << 8 * nd;
-    memcpy(o, &g, 8);
-    return o + nd + 1;
+#ifdef __SSE2__
+    __m128i zero = _mm_set1_epi8('0');
+    __m128i d0 = _mm_loadu_si128((const __m128i *)(const void *)hex);
+    __m128i d1 = _mm_loadu_si128((const __m128i *)(const void *)(hex + 16));
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d0, zero)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d1, zero)) << 16;
 #else
-    memcpy(o, hex + 4 * k + 4 - nd, (size_t)nd);
-    o[nd] = ':';
-    return o + nd + 1;
+    uint32_t m = 0;
+    for (int i = 0; i < 32; i++)
+        m |= (uint32_t)(hex[i] == '0') << i;
+    return m;
 #endif
+}
+
+/* Leading zeros to leave out of a group, by its four bits of the zero
+ * digit mask (first digit lowest); a zero group keeps one digit. */
+static const uint8_t group_skip[16] = {0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0, 3};
+
+/* Group k without its leading zeros, then a colon: four bytes copied from
+ * past the leading zeros and the colon stored after the digits, with no
+ * loop over a digit count that varies line to line (it mispredicts).  The
+ * bytes stored beyond the colon are overwritten next or lie past the end,
+ * within the INET6_ADDRSTRLEN bytes of the buffer (the last group starts
+ * at most 35 bytes in); hex has 4 bytes of room after its 32 digits. */
+static inline char *put_group(char *o, const char *hex, uint32_t zeros, int k)
+{
+    unsigned skip = group_skip[zeros >> 4 * k & 15];
+    memcpy(o, hex + 4 * k + skip, 4);
+    o[4 - skip] = ':';
+    return o + 5 - skip;
 }
 
 size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
@@ -319,12 +330,22 @@ size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
     int words = is_mapped ? 6 : 8;
     int head = run == 0xff ? words : (int)(run >> 4);
     int tail = run == 0xff ? words : head + (int)(run & 0xf);
-    char hex[32];
+    char hex[36];
     hex32(b, hex);
+    memset(hex + 32, 0, 4); /* read, never kept, by the last group */
+    uint32_t zeros = zero_digit_mask(hex);
     /* Every group is written as its digits and a colon; the colon after
      * the last is taken back at the end.  Groups before the run, "::" in
      * its place (the colon of the group before it is the first of the
      * two), then the groups after it. */
+    if (head == 8) {
+        /* No run and no dotted quad, the shape of nearly every address a
+         * scan or a flood brings: eight groups, straight. */
+        for (int k = 0; k < 8; k++)
+            o = put_group(o, hex, zeros, k);
+        o[-1] = '\0';
+        return (size_t)(o - 1 - buf);
+    }
     for (int k = 0; k < words; k++) {
         if (k == head) {
             if (k == 0)
@@ -333,7 +354,7 @@ size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
             k = tail - 1;
             continue;
         }
-        o = put_group(o, hex, b, k);
+        o = put_group(o, hex, zeros, k);
     }
     if (is_mapped) {
         /* "ffff:" ends the groups: the dotted quad follows the colon. */
