@@ -391,23 +391,41 @@ size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *
  * event is valid JSON whatever bytes the line held. */
 /* Whether s[0..n) is copied into a JSON string as it is: no byte below
  * 0x20, no quote, no backslash, no byte of 0x80 and up. */
+static inline uint64_t load8(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    return x;
+}
+
+/* No byte of x is below 0x20, a quote, a backslash or 0x80 and up: bit 7
+ * of a byte of ctl | eq | x is set exactly for such a byte. */
+static inline int clean8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t ctl = ~(((x & low7) + (ones * (0x80 - 0x20))) | x);
+    uint64_t eq = ~(((q & low7) + low7) | q) | ~(((b & low7) + low7) | b);
+    return !((ctl | eq | x) & (ones << 7));
+}
+
 static inline int clean_ascii(const char *s, size_t n)
 {
-    size_t i = 0;
-    /* Eight bytes at a time: bit 7 of a byte of ctl | eq | x is set for a
-     * byte that stops the fast copy, exact for each byte. */
-    for (; i + 8 <= n; i += 8) {
-        const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
-        uint64_t x, q, b;
-        memcpy(&x, s + i, 8);
-        q = x ^ (ones * '"');
-        b = x ^ (ones * '\\');
-        uint64_t ctl = ~(((x & low7) + (ones * (0x80 - 0x20))) | x);
-        uint64_t eq = ~(((q & low7) + low7) | q) | ~(((b & low7) + low7) | b);
-        if ((ctl | eq | x) & (ones << 7))
-            return 0;
+    /* Eight bytes at a time, the last eight overlapping the ones before;
+     * four and four overlapping for 4..7 bytes (interface names). */
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (!clean8(load8(s + i)))
+                return 0;
+        return clean8(load8(s + n - 8));
     }
-    for (; i < n; i++) {
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return clean8((uint64_t)a | (uint64_t)b << 32);
+    }
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
             return 0;
@@ -440,9 +458,8 @@ static void put_flags(v6p_json_builder *w, v6p_field f, uint32_t bits)
     static const char *const ip[] = {"CE", "DF", "MF"};
     int first = 1;
     put_c(w, '[');
-    for (unsigned b = 0; b < 32; b++) {
-        if (!(bits >> b & 1))
-            continue;
+    for (; bits; bits &= bits - 1) {
+        unsigned b = (unsigned)__builtin_ctz(bits);
         const char *name = NULL;
         if (f == V6P_F_TCP_FLAG)
             name = b < 9 ? tcp[b] : NULL;
@@ -570,6 +587,23 @@ static inline char *put_pair(char *o, unsigned v)
     memcpy(o, digit_pairs + 2 * v, 2);
     return o + 2;
 }
+
+/* The decimal digits of 0..255, first digit first, in slots of four. */
+static const char u8_text[256][4] = {
+#define D1(n) {(char)('0' + (n)), 0, 0, 0}
+#define D2(n) {(char)('0' + (n) / 10), (char)('0' + (n) % 10), 0, 0}
+#define D3(n) {(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), 0}
+#define R10(m, n) m(n), m(n + 1), m(n + 2), m(n + 3), m(n + 4), m(n + 5), m(n + 6), m(n + 7), m(n + 8), m(n + 9)
+    R10(D1, 0), R10(D2, 10), R10(D2, 20), R10(D2, 30), R10(D2, 40), R10(D2, 50), R10(D2, 60),
+    R10(D2, 70), R10(D2, 80), R10(D2, 90), R10(D3, 100), R10(D3, 110), R10(D3, 120),
+    R10(D3, 130), R10(D3, 140), R10(D3, 150), R10(D3, 160), R10(D3, 170), R10(D3, 180),
+    R10(D3, 190), R10(D3, 200), R10(D3, 210), R10(D3, 220), R10(D3, 230), R10(D3, 240),
+    D3(250), D3(251), D3(252), D3(253), D3(254), D3(255),
+#undef D1
+#undef D2
+#undef D3
+#undef R10
+};
 
 /* Hex pairs of the bytes 0..255, for MAC addresses. */
 static const char hex_pairs[] =
@@ -726,9 +760,13 @@ int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **
             o = w->buf + w->len;
         }
         switch (st->op) {
-        case OP_U8:
-            o += fmt_u64(o, *(const uint8_t *)m);
+        case OP_U8: {
+            /* Three digits from the table, the count from two compares. */
+            unsigned v = *(const uint8_t *)m;
+            memcpy(o, u8_text[v], 4);
+            o += 1 + (v >= 10) + (v >= 100);
             continue;
+        }
         case OP_U16:
             o += fmt_u64(o, *(const uint16_t *)m);
             continue;
