@@ -47,6 +47,7 @@
 #include "error.h"
 #include "classify.h"
 #include "trie.h"
+#include "yamlblock.h"
 
 typedef struct centry {
     v6p_classify_entry pub;
@@ -113,6 +114,20 @@ size_t v6p_classify_count(const v6p_classify *c)
 size_t v6p_classify_asn_count(const v6p_classify *c)
 {
     return c ? c->nas : 0;
+}
+
+const v6p_classify_entry *v6pi_classify_entry_at(const v6p_classify *c, size_t i,
+                                                  uint8_t addr[16])
+{
+    if (!c || i >= c->n)
+        return NULL;
+    memcpy(addr, c->e[i].addr, 16);
+    return &c->e[i].pub;
+}
+
+const v6p_classify_asn_entry *v6pi_classify_asn_at(const v6p_classify *c, size_t i)
+{
+    return c && i < c->nas ? &c->as[i] : NULL;
 }
 
 /* Index of the first AS entry >= asn. */
@@ -383,6 +398,7 @@ typedef struct pending_asn {
 
 typedef struct yctx {
     yaml_parser_t p;
+    v6pi_yblock *blk; /* set: events come from the plain-subset scanner */
     yaml_event_t ev;
     int have;
     const char *file;
@@ -407,6 +423,14 @@ static int yerr(yctx *y, yaml_mark_t m, const char *fmt, ...)
 
 static int ynext(yctx *y)
 {
+    if (y->blk) {
+        int r = v6pi_yblock_next(y->blk, &y->ev);
+        if (r == 1)
+            return 0;
+        v6pi_error_set(y->err, r < 0 ? ENOMEM : EINVAL, "%s: beyond the plain block subset",
+                       y->file);
+        return -1;
+    }
     if (y->have)
         yaml_event_delete(&y->ev);
     y->have = 0;
@@ -493,8 +517,11 @@ static int read_fields(yctx *y, const char *first, char *val[K_COUNT], yaml_mark
         yaml_mark_t kmark = y->ev.start_mark;
         if (k >= 0 && val[k])
             return yerr(y, kmark, "duplicate key '%s'", field_name(k, first));
+        /* Only for messages: the key's event is gone once the value is read. */
         char keyname[32];
-        snprintf(keyname, sizeof(keyname), "%s", sval(y));
+        size_t kn = strnlen(sval(y), sizeof(keyname) - 1);
+        memcpy(keyname, sval(y), kn);
+        keyname[kn] = '\0';
         if (ynext(y) != 0)
             return -1;
         if (k < 0) { /* a key this version does not use */
@@ -767,33 +794,116 @@ static int check_asn_duplicates(yctx *y)
     return 0;
 }
 
-int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
+static void yctx_clear(yctx *y)
+{
+    for (size_t i = 0; i < y->n; i++)
+        entry_free(&y->items[i].e);
+    for (size_t i = 0; i < y->nas; i++)
+        asn_entry_free(&y->asns[i].e);
+    free(y->items);
+    free(y->asns);
+    y->items = NULL;
+    y->asns = NULL;
+    y->n = y->cap = y->nas = y->ascap = 0;
+}
+
+/* One pass over the text, by the plain-subset scanner (fast) or libyaml. */
+static int parse_text(yctx *y, const char *text, size_t len, int fast)
+{
+    int rc;
+    if (fast) {
+        if (!(y->blk = v6pi_yblock_new(text, len))) {
+            v6pi_error_set(y->err, ENOMEM, "out of memory");
+            return -1;
+        }
+        rc = parse_doc(y);
+        v6pi_yblock_free(y->blk);
+        y->blk = NULL;
+    } else {
+        if (!yaml_parser_initialize(&y->p)) {
+            v6pi_error_set(y->err, ENOMEM, "out of memory");
+            return -1;
+        }
+        yaml_parser_set_input_string(&y->p, (const unsigned char *)text, len);
+        rc = parse_doc(y);
+        if (y->have)
+            yaml_event_delete(&y->ev);
+        y->have = 0;
+        yaml_parser_delete(&y->p);
+    }
+    if (rc == 0)
+        rc = check_duplicates(y);
+    if (rc == 0)
+        rc = check_asn_duplicates(y);
+    return rc;
+}
+
+static char *read_whole(const char *path, size_t *len, v6p_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        v6pi_error_set(err, e, "%s:0:0: %s", path, strerror(e));
-        return -1;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (!f)
+        goto fail;
+    for (;;) {
+        if (cap - n < 65536) {
+            size_t ncap = cap ? cap * 2 : 1 << 20;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                errno = ENOMEM;
+                goto fail;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                goto fail;
+            break;
+        }
     }
+    fclose(f);
+    *len = n;
+    return buf;
+fail:;
+    int e = errno ? errno : EIO;
+    if (f)
+        fclose(f);
+    free(buf);
+    v6pi_error_set(err, e, "%s:0:0: %s", path, strerror(e));
+    return NULL;
+}
+
+int v6pi_classify_add_yaml_how(v6p_classify *c, const char *path, int how, int *scanned_plain,
+                               v6p_error *err)
+{
+    size_t len;
+    char *text = read_whole(path, &len, err);
+    if (!text)
+        return -1;
     yctx y;
     memset(&y, 0, sizeof(y));
     y.file = path;
-    y.err = err;
-    if (!yaml_parser_initialize(&y.p)) {
-        fclose(f);
-        v6pi_error_set(err, ENOMEM, "out of memory");
-        return -1;
+    int rc = -1, plain = 0;
+    if (how != V6PI_YAML_LIBYAML) {
+        /* The scanner's own refusals are not the file's errors: libyaml
+         * reads it again and words what is wrong. */
+        v6p_error scratch;
+        y.err = how == V6PI_YAML_PLAIN ? err : &scratch;
+        rc = parse_text(&y, text, len, 1);
+        plain = rc == 0;
+        if (rc != 0)
+            yctx_clear(&y);
     }
-    yaml_parser_set_input_file(&y.p, f);
-    int rc = parse_doc(&y);
-    if (rc == 0)
-        rc = check_duplicates(&y);
-    if (rc == 0)
-        rc = check_asn_duplicates(&y);
-    if (y.have)
-        yaml_event_delete(&y.ev);
-    yaml_parser_delete(&y.p);
-    fclose(f);
+    if (rc != 0 && how != V6PI_YAML_PLAIN) {
+        y.err = err;
+        rc = parse_text(&y, text, len, 0);
+    }
+    free(text);
+    if (scanned_plain)
+        *scanned_plain = plain;
     size_t i = 0;
     if (rc == 0) {
         for (; i < y.n; i++) {
@@ -820,4 +930,9 @@ int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
     }
     free(y.asns);
     return rc;
+}
+
+int v6p_classify_add_yaml(v6p_classify *c, const char *path, v6p_error *err)
+{
+    return v6pi_classify_add_yaml_how(c, path, V6PI_YAML_AUTO, NULL, err);
 }

@@ -13,6 +13,21 @@ v6p_classify *v6pi_classify_clone(const v6p_classify *c);
  * with a reason in *why. */
 int v6pi_prefix_parse(const char *s, size_t n, uint8_t addr[16], unsigned *len, const char **why);
 
+/* v6p_classify_add_yaml, with the reader chosen: AUTO scans the plain block
+ * subset (yamlblock.h) and falls back to libyaml for anything else or any
+ * error; LIBYAML never scans; PLAIN never falls back (tests compare the
+ * two).  *scanned_plain (may be NULL) says whether the scanner's result was
+ * used. */
+enum { V6PI_YAML_AUTO, V6PI_YAML_LIBYAML, V6PI_YAML_PLAIN };
+int v6pi_classify_add_yaml_how(v6p_classify *c, const char *path, int how, int *scanned_plain,
+                               v6p_error *err);
+
+/* Entry i in load order with its prefix's 16 bytes, and AS entry i by
+ * number; NULL past the end. */
+const v6p_classify_entry *v6pi_classify_entry_at(const v6p_classify *c, size_t i,
+                                                  uint8_t addr[16]);
+const v6p_classify_asn_entry *v6pi_classify_asn_at(const v6p_classify *c, size_t i);
+
 /* Start loading what a lookup of a reads first (see v6pi_trie_prefetch). */
 void v6pi_classify_prefetch(const v6p_classify *c, const struct in6_addr *a);
 /* The next step of that, some time later: the first node below the slot. */

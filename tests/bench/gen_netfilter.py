@@ -14,16 +14,30 @@ addresses are written in full, zero-padded, as the kernel prints them.
 Sources come from address blocks that do probe the Internet (clouds, CDNs,
 research scanners, tunnel brokers), destinations from the site's own /48.
 
+--mix picks the addresses of the IPv6 lines; everything else stays the same:
+  realistic  (default) the pools above: a few thousand sources, 600 destinations;
+  flood      every source new, random in 2000::/3 (a spoofed flood), the
+             destinations of the realistic mix;
+  sweep      every destination new, random in the site's /48 (an address
+             sweep), the sources of the realistic mix;
+  random     source and destination random in 2000::/3 (the worst case for
+             every tracker and for the classification trie).
+
 The same seed gives the same file, byte for byte.
 
-    gen_netfilter.py [-n LINES] [--seed N] [--format rfc3164|...] [-o FILE]
+    gen_netfilter.py [-n LINES] [--seed N] [--format rfc3164|...] [--mix MIX]
+                     [-o FILE]
+    gen_netfilter.py --check     # each mix gives what it says; exit 1 if not
 
 --format picks the framing of every line; other framings may be added to
 FORMATS below (a function from (stamp, host, uptime, body) to a line).
 """
 
 import argparse
+import hashlib
+import ipaddress
 import random
+import re
 import sys
 import time
 
@@ -85,14 +99,27 @@ def full6(prefix, iid):
     )
 
 
+def full128(a):
+    """A 128-bit integer as the kernel prints an address: eight groups of four."""
+    return ":".join("%04x" % (a >> s & 0xFFFF) for s in range(112, -1, -16))
+
+
 def mac_text(m):
     return ":".join("%02x" % b for b in m)
 
 
+MIXES = ("realistic", "flood", "sweep", "random")
+
+
 class Gen:
-    def __init__(self, seed):
+    def __init__(self, seed, mix="realistic"):
         self.r = random.Random(seed)
         r = self.r
+        # New addresses are drawn only by the other mixes, after everything
+        # below: the realistic file stays what it always was.
+        self.new_src = mix in ("flood", "random")
+        self.new_dst = {"sweep": "site", "random": "any"}.get(mix)
+        self.site48 = int(ipaddress.IPv6Address(SITE + "::"))
         weights = [w for _, w in SOURCE_PREFIXES]
         # A pool of sources: most traffic comes from a few thousand hosts.
         self.sources = []
@@ -153,8 +180,15 @@ class Gen:
             src = r.choice(self.v4_sources)
             dst = "203.0.113.%d" % r.randrange(1, 30)
         else:
-            src = r.choice(self.sources)
-            dst = r.choice(self.dests)
+            # 2000::/3 is 001 and 125 free bits; the /48 leaves 80.
+            src = full128(1 << 125 | r.getrandbits(125)) if self.new_src \
+                else r.choice(self.sources)
+            if self.new_dst == "any":
+                dst = full128(1 << 125 | r.getrandbits(125))
+            elif self.new_dst == "site":
+                dst = full128(self.site48 | r.getrandbits(80))
+            else:
+                dst = r.choice(self.dests)
         if proto == "TCP":
             length = r.choice([60, 64, 72, 80, 84]) if not v4 else r.choice([40, 44, 60])
         elif proto == "UDP":
@@ -223,26 +257,89 @@ FORMATS = {
 }
 
 
+def generate(n, seed=6, fmt="rfc3164", mix="realistic", nft_share=0.5, ipv4_share=0.005):
+    """The lines of a file, without their newlines."""
+    g = Gen(seed, mix)
+    fmt = FORMATS[fmt]
+    r = g.r
+    for _ in range(n):
+        t, up = g.next_stamp()
+        body = g.body(r.random() < nft_share, r.random() < ipv4_share)
+        yield fmt(t, g.host, up, body)
+
+
+# SHA-256 of the first 2,000 default lines (seed 6, rfc3164, realistic): the
+# realistic file must not change, as figures measured on it are compared
+# across versions.
+REALISTIC_2000 = "c988a59ef30b6e2a38cbf4d5441962b4073924c83e1c72c551c4d9ce573389a6"
+
+
+def check():
+    """Each mix gives what it says; returns a list of failures."""
+    bad = []
+    text = "".join(ln + "\n" for ln in generate(2000))
+    if hashlib.sha256(text.encode()).hexdigest() != REALISTIC_2000:
+        bad.append("realistic: the default output changed")
+    site = ipaddress.IPv6Network(SITE + "::/48")
+    g3 = ipaddress.IPv6Network("2000::/3")
+    pool = Gen(11)
+    pool_src, pool_dst = set(pool.sources), set(pool.dests)
+    for mix in MIXES:
+        srcs, dsts, v6 = [], [], 0
+        for ln in generate(5000, seed=11, mix=mix):
+            m = re.search(r" SRC=(\S+) DST=(\S+) ", ln)
+            if not m or "." in m.group(1):
+                continue
+            v6 += 1
+            srcs.append(m.group(1))
+            dsts.append(m.group(2))
+        for name, addrs in (("source", srcs), ("destination", dsts)):
+            if any(len(a) != 39 for a in addrs):
+                bad.append("%s: a %s is not written in full" % (mix, name))
+        s_new = len(set(srcs)) == v6
+        d_new = len(set(dsts)) == v6
+        s_g3 = all(ipaddress.IPv6Address(a) in g3 for a in srcs)
+        d_g3 = all(ipaddress.IPv6Address(a) in g3 for a in dsts)
+        d_site = all(ipaddress.IPv6Address(a) in site for a in dsts)
+        s_pool = set(srcs) <= pool_src
+        d_pool = set(dsts) <= pool_dst
+        want = {
+            "realistic": s_pool and d_pool,
+            "flood": s_new and s_g3 and d_pool,
+            "sweep": s_pool and d_new and d_site,
+            "random": s_new and s_g3 and d_new and d_g3,
+        }[mix]
+        if v6 < 4900 or not want:
+            bad.append("%s: %d IPv6 lines; sources new %s, in 2000::/3 %s, from the pool %s; "
+                       "destinations new %s, in 2000::/3 %s, in the site /48 %s, from the pool %s"
+                       % (mix, v6, s_new, s_g3, s_pool, d_new, d_g3, d_site, d_pool))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", "--lines", type=int, default=1000000)
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--format", choices=sorted(FORMATS), default="rfc3164")
+    ap.add_argument("--mix", choices=MIXES, default="realistic",
+                    help="addresses of the IPv6 lines (see the top of this file)")
     ap.add_argument("--nft-share", type=float, default=0.5,
                     help="share of nftables (MACSRC=) lines")
     ap.add_argument("--ipv4-share", type=float, default=0.005,
                     help="share of IPv4 lines")
+    ap.add_argument("--check", action="store_true",
+                    help="check that each mix gives what it says, write nothing")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
-    g = Gen(a.seed)
-    fmt = FORMATS[a.format]
+    if a.check:
+        bad = check()
+        for b in bad:
+            print("gen_netfilter --check: " + b, file=sys.stderr)
+        sys.exit(1 if bad else 0)
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="ascii")
     buf = []
-    r = g.r
-    for i in range(a.lines):
-        t, up = g.next_stamp()
-        body = g.body(r.random() < a.nft_share, r.random() < a.ipv4_share)
-        buf.append(fmt(t, g.host, up, body))
+    for ln in generate(a.lines, a.seed, a.format, a.mix, a.nft_share, a.ipv4_share):
+        buf.append(ln)
         if len(buf) == 10000:
             out.write("\n".join(buf) + "\n")
             buf = []

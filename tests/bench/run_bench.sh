@@ -9,10 +9,8 @@
 # $V6P_BENCH_CACHE (default ${TMPDIR:-/tmp}/ipv6probe-bench), keyed by the
 # generator's text, so a second run measures straight away.  Everything runs
 # pinned to one core (--cpu, default 1) with the file in the page cache.
-# syslog-ng runs in the foreground with its own config, persist file, pid
-# file and control socket in a scratch directory, so a system syslog-ng (or
-# rsyslog) is not touched; its CPU time is read from /proc when its output
-# holds every line, then it is stopped.
+# syslog-ng runs through sng_rate.sh (its configs and how it is measured are
+# described there).
 #
 # Build DIR as a release with link-time optimization, which lets the field
 # writer's and the framing's small functions be inlined into the parser
@@ -80,72 +78,27 @@ rate_of() { echo "$out" | sed -n "s/^$1: \([0-9,]*\) lines.*/\1/p" | tr -d ,; }
 parse_rate=$(rate_of parse-only)
 json_rate=$(rate_of parse+json)
 
-# run_sng NAME SOURCE_OPTIONS TEMPLATE: one pass of the file through
-# syslog-ng; sets sng_rate (lines per CPU-second).
+# run_sng NAME: one pass of the file through syslog-ng (sng_rate.sh); sets
+# sng_rate (lines per CPU-second).
 run_sng() {
-    d="$work/$1"
-    mkdir -p "$d"
-    cat >"$d/sng.conf" <<EOF
-@version: 3.38
-options {
-    stats-level(0); stats-freq(0);
-    use-dns(no); use-fqdn(no); dns-cache(no);
-    keep-hostname(yes); chain-hostnames(no);
-    log-fifo-size(100000);
-};
-source s_in { file("$data" flags(no-parse) $2); };
-parser p_kv {
-    syslog-parser();
-    kv-parser(prefix(".kv."));
-};
-destination d_out { file("$d/out.json" template("$3\n") flush-lines(1000)); };
-log { source(s_in); parser(p_kv); destination(d_out); flags(flow-control); };
-EOF
-    t0=$(date +%s.%N)
-    $pin syslog-ng -F --no-caps -f "$d/sng.conf" --persist-file="$d/sng.persist" \
-        --pidfile="$d/sng.pid" --control="$d/sng.ctl" >"$d/sng.log" 2>&1 &
-    sng_pid=$!
-    got=0
-    while :; do
-        sleep 1
-        if ! kill -0 "$sng_pid" 2>/dev/null; then
-            echo "syslog-ng stopped early:" >&2
-            cat "$d/sng.log" >&2
-            exit 1
-        fi
-        [ -f "$d/out.json" ] && got=$(wc -l <"$d/out.json")
-        [ "$got" -ge "$want" ] && break
-    done
-    t1=$(date +%s.%N)
-    # utime and stime (fields 14 and 15, clock ticks) cover every thread.
-    ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$sng_pid/stat")
-    kill "$sng_pid"
-    wait "$sng_pid" 2>/dev/null || true
-    sng_pid=
-    cpu_s=$(echo "$ticks $hz" | awk '{ printf "%.2f", $1 / $2 }')
-    sng_rate=$(echo "$want $ticks $hz" | awk '{ printf "%.0f", $1 / ($2 / $3) }')
-    wall=$(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }')
-    echo "syslog-ng ($1): $want lines in $wall s wall (polled each second), $cpu_s CPU s, $sng_rate lines per CPU-second"
-    echo "syslog-ng ($1) first event: $(head -n 1 "$d/out.json" | cut -c1-300)"
-    rm -f "$d/out.json"
+    sng_out=$("$here/sng_rate.sh" $cpu_opt "$1" "$data")
+    echo "$sng_out"
+    sng_rate=$(echo "$sng_out" | sed -n 's/.* \([0-9]*\) lines per CPU-second.*/\1/p')
 }
 
 sng_rate=
 sng_plain=
 if [ "$with_sng" = 1 ] && command -v syslog-ng >/dev/null 2>&1; then
     echo "== syslog-ng $(syslog-ng --version | sed -n 's/^Installer-Version: //p') (syslog-parser + kv-parser -> format-json, pinned to CPU $cpu)"
-    work=$(mktemp -d "${TMPDIR:-/tmp}/v6p-sng.XXXXXX")
-    trap 'if [ -n "${sng_pid:-}" ]; then kill "$sng_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT INT TERM
-    want=$(wc -l <"$data")
-    hz=$(getconf CLK_TCK)
+    cpu_opt=
+    [ -n "$pin" ] && cpu_opt="--cpu $cpu"
     # plain: the file source's defaults and the whole rfc5424 scope, MESSAGE
     # included.
-    run_sng plain "" '$(format-json --scope rfc5424 --key .kv.*)'
+    run_sng plain
     sng_plain=$sng_rate
     # tuned: large fetches and windows, and no MESSAGE (ours carries no raw
     # line either).  The target is checked against this, the faster one.
-    run_sng tuned "follow-freq(1) log-fetch-limit(1000) log-iw-size(100000)" \
-        '$(format-json --scope rfc5424 --exclude MESSAGE --key .kv.*)'
+    run_sng tuned
 fi
 
 echo "== summary"
