@@ -115,6 +115,7 @@ static int builder_init(v6p_json_builder *b)
 }
 
 static const char *enum_name(const v6p_event *ev, v6p_field f);
+static size_t fmt_u64(char *buf, uint64_t v);
 
 /* The enum fields and their row in enum_text. */
 static const uint8_t enum_fields[ENUM_FIELDS] = {
@@ -127,13 +128,13 @@ static const uint8_t enum_fields[ENUM_FIELDS] = {
  * writer takes value 0 of an IPv4 event the slow way. */
 static void enum_text_init(v6p_json_writer *w)
 {
+    v6p_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.protocol_version = 6;
     for (int e = 0; e < ENUM_FIELDS; e++) {
         v6p_field f = (v6p_field)enum_fields[e];
         w->enum_field[e] = (uint8_t)f;
         for (int v = 0; v < 256; v++) {
-            v6p_event ev;
-            memset(&ev, 0, sizeof(ev));
-            ev.protocol_version = 6;
             ev.format = (v6p_format)v;
             ev.action = (v6p_action)v;
             ev.direction = (v6p_direction)v;
@@ -142,9 +143,16 @@ static void enum_text_init(v6p_json_writer *w)
             ev.src_block = ev.dest_block = ev.src_iid = ev.dest_iid = (uint8_t)v;
             const char *name = enum_name(&ev, f);
             char *slot = w->enum_text[e][v];
-            int n = name ? snprintf(slot, ENUM_SLOT, "\"%s\"", name)
-                         : snprintf(slot, ENUM_SLOT, "\"%d\"", v);
-            slot[ENUM_SLOT - 1] = (char)(n > 0 && n < ENUM_SLOT - 1 ? n : 0);
+            size_t n = name ? strlen(name) : 3;
+            if (n + 2 > ENUM_SLOT - 1)
+                continue; /* length 0: the slow way */
+            slot[0] = '"';
+            if (name)
+                memcpy(slot + 1, name, n);
+            else
+                n = fmt_u64(slot + 1, (uint64_t)v);
+            slot[n + 1] = '"';
+            slot[ENUM_SLOT - 1] = (char)(n + 2);
         }
     }
 }
