@@ -102,6 +102,8 @@ struct v6p_json_writer {
      * no name fits, the value goes through enum_name. */
     char enum_text[ENUM_FIELDS][256][ENUM_SLOT];
     uint8_t enum_field[ENUM_FIELDS];
+    /* The decimal digits of 0..255, in slots of four. */
+    char u8_text[256][4];
     /* Shapes seen, by a hash of the presence bits. */
     shape shapes[SHAPES];
 };
@@ -119,7 +121,7 @@ static size_t fmt_u64(char *buf, uint64_t v);
 
 /* The enum fields and their row in enum_text. */
 static const uint8_t enum_fields[ENUM_FIELDS] = {
-    V6P_F_VENDOR_PRODUCT, V6P_F_ACTION,    V6P_F_DIRECTION, V6P_F_HOOK,    V6P_F_TRANSPORT,
+    V6P_F_VENDOR_PRODUCT,  V6P_F_ACTION,    V6P_F_DIRECTION,  V6P_F_HOOK,    V6P_F_TRANSPORT,
     V6P_F_INNER_TRANSPORT, V6P_F_SRC_BLOCK, V6P_F_DEST_BLOCK, V6P_F_SRC_IID, V6P_F_DEST_IID};
 
 /* enum_text[e][v]: the name enum_name gives field enum_fields[e] of value
@@ -176,6 +178,8 @@ v6p_json_writer *v6p_json_writer_new(void)
     for (int i = 0; i < V6P_F_COUNT_; i++)
         w->in_id_order &= v6pi_json_order[i] == i;
     enum_text_init(w);
+    for (int v = 0; v < 256; v++)
+        fmt_u64(w->u8_text[v], (uint64_t)v);
     return w;
 }
 
@@ -596,33 +600,15 @@ static inline char *put_pair(char *o, unsigned v)
     return o + 2;
 }
 
-/* The decimal digits of 0..255, first digit first, in slots of four. */
-static const char u8_text[256][4] = {
-#define D1(n) {(char)('0' + (n)), 0, 0, 0}
-#define D2(n) {(char)('0' + (n) / 10), (char)('0' + (n) % 10), 0, 0}
-#define D3(n) {(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), 0}
-#define R10(m, n) m(n), m(n + 1), m(n + 2), m(n + 3), m(n + 4), m(n + 5), m(n + 6), m(n + 7), m(n + 8), m(n + 9)
-    R10(D1, 0), R10(D2, 10), R10(D2, 20), R10(D2, 30), R10(D2, 40), R10(D2, 50), R10(D2, 60),
-    R10(D2, 70), R10(D2, 80), R10(D2, 90), R10(D3, 100), R10(D3, 110), R10(D3, 120),
-    R10(D3, 130), R10(D3, 140), R10(D3, 150), R10(D3, 160), R10(D3, 170), R10(D3, 180),
-    R10(D3, 190), R10(D3, 200), R10(D3, 210), R10(D3, 220), R10(D3, 230), R10(D3, 240),
-    D3(250), D3(251), D3(252), D3(253), D3(254), D3(255),
-#undef D1
-#undef D2
-#undef D3
-#undef R10
-};
-
 /* Hex pairs of the bytes 0..255, for MAC addresses. */
-static const char hex_pairs[] =
-    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w)
 {
@@ -771,7 +757,7 @@ int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **
         case OP_U8: {
             /* Three digits from the table, the count from two compares. */
             unsigned v = *(const uint8_t *)m;
-            memcpy(o, u8_text[v], 4);
+            memcpy(o, jw->u8_text[v], 4);
             o += 1 + (v >= 10) + (v >= 100);
             continue;
         }
@@ -795,8 +781,8 @@ int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **
             const char *slot = jw->enum_text[st->enum_index][v & 255];
             unsigned n = (unsigned char)slot[ENUM_SLOT - 1];
             /* Transport 0 names hopopt in IPv6 alone. */
-            if (v < 256 && n && (v || st->enum_index < 4 || st->enum_index > 5 ||
-                                 ev->protocol_version == 6)) {
+            if (v < 256 && n &&
+                (v || st->enum_index < 4 || st->enum_index > 5 || ev->protocol_version == 6)) {
                 memcpy(o, slot, ENUM_SLOT);
                 o += n;
                 continue;

@@ -297,7 +297,8 @@ void v6pi_json_writer_reorder(struct v6p_json_writer *w);
  * values from seed: strings and C strings non-empty, the rest as drawn. */
 static void random_event(v6p_event *ev, const uint64_t bits[2], uint32_t seed)
 {
-    static const char *const spans[] = {"eth0", "x", "", "IPT6-IN-DROP: ", "a\"b", "wan-vlan-1234567"};
+    static const char *const spans[] = {"eth0",           "x",    "",
+                                        "IPT6-IN-DROP: ", "a\"b", "wan-vlan-1234567"};
     v6p_event_reset(ev);
     unsigned char *raw = (unsigned char *)ev;
     /* Numbers, addresses, MACs and enums: bytes from the seed over the
@@ -317,11 +318,11 @@ static void random_event(v6p_event *ev, const uint64_t bits[2], uint32_t seed)
     ev->direction = (v6p_direction)(seed % 6);
     ev->hook = (v6p_hook)(seed % 8);
     ev->time_usec %= 1000000;
-    v6p_span *sp[] = {&ev->dvc,           &ev->rule,          &ev->src_zone,
-                      &ev->dest_zone,     &ev->src_interface, &ev->dest_interface,
-                      &ev->src_phys_interface, &ev->dest_phys_interface, &ev->tcp_options,
-                      &ev->pf_reason,     &ev->pf_anchor,     &ev->pf_label,
-                      &ev->pf_action};
+    v6p_span *sp[] = {
+        &ev->dvc,           &ev->rule,           &ev->src_zone,           &ev->dest_zone,
+        &ev->src_interface, &ev->dest_interface, &ev->src_phys_interface, &ev->dest_phys_interface,
+        &ev->tcp_options,   &ev->pf_reason,      &ev->pf_anchor,          &ev->pf_label,
+        &ev->pf_action};
     for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
         const char *t = spans[(seed >> i) % 6];
         sp[i]->ptr = t;
