@@ -520,7 +520,7 @@ static const char *enum_name(const v6p_event *ev, v6p_field f)
     }
 }
 
-/* The values put_fixed does not write: strings, flag lists and the rarer
+/* The values v6p_json_write_event does not write in place: strings, flag lists and the rarer
  * types, each reserving its own room (the caller reserved 64 bytes, which
  * covers a boolean, a 64-bit number and an IPv4 address). */
 static void put_field(v6p_json_builder *w, const v6p_event *ev, v6p_field f,
@@ -573,7 +573,7 @@ static void put_field(v6p_json_builder *w, const v6p_event *ev, v6p_field f,
     case V6PI_T_INT64:
         put_i64(w, *(const int64_t *)m);
         break;
-    default: /* the fixed-size types: put_fixed */
+    default: /* the fixed-size types: written in place by v6p_json_write_event */
         break;
     }
 }
