@@ -124,6 +124,12 @@ static const uint8_t enum_fields[ENUM_FIELDS] = {
     V6P_F_VENDOR_PRODUCT,  V6P_F_ACTION,    V6P_F_DIRECTION,  V6P_F_HOOK,    V6P_F_TRANSPORT,
     V6P_F_INNER_TRANSPORT, V6P_F_SRC_BLOCK, V6P_F_DEST_BLOCK, V6P_F_SRC_IID, V6P_F_DEST_IID};
 
+/* OP_ENUM32 reads these members as unsigned. */
+_Static_assert(sizeof(v6p_format) == sizeof(unsigned) && sizeof(v6p_action) == sizeof(unsigned) &&
+                   sizeof(v6p_direction) == sizeof(unsigned) &&
+                   sizeof(v6p_hook) == sizeof(unsigned),
+               "enum members of v6p_event are read as unsigned");
+
 /* enum_text[e][v]: the name enum_name gives field enum_fields[e] of value
  * v, quoted.  Transport names depend on the IP version for one value
  * (hopopt is 0 in IPv6 only): the table holds the IPv6 names and the
