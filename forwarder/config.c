@@ -10,12 +10,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "ipv6probe/event.h"
@@ -882,6 +884,7 @@ static const key_spec top_keys[] = {KSEC("inputs", inputs_keys),
                                     KS("group", group),
                                     KS("pid_file", pid_file),
                                     KB("progress", progress),
+                                    KU("workers", workers, 0, CFG_MAX_WORKERS),
                                     KEND};
 
 /* ---- public ------------------------------------------------------------- */
@@ -1178,8 +1181,25 @@ void config_print_summary(const fwd_config *c, FILE *f)
                     c->hec.dead_letter ? c->hec.dead_letter : c->hec.spool.dir,
                     c->hec.dead_letter ? "" : "/dead-letter.jsonl");
     }
+    fprintf(f, "  workers: %zu%s\n", config_workers(c),
+            c->workers ? "" : " (one per CPU this process may run on)");
     if (c->user)
         fprintf(f, "  runs as: %s\n", c->user);
     if (c->metrics_listen)
         fprintf(f, "  metrics: http://%s/metrics\n", c->metrics_listen);
+}
+
+size_t config_workers(const fwd_config *c)
+{
+    if (c->workers)
+        return (size_t)c->workers;
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    return n > CFG_MAX_WORKERS ? CFG_MAX_WORKERS : (size_t)n;
 }

@@ -168,6 +168,7 @@ typedef struct fwd_config {
     /* pipeline */
     uint64_t queue_batches;
     uint64_t batch_bytes;
+    uint64_t workers; /* 0 = one per CPU this process may run on */
 
     /* operations */
     uint64_t stats_interval_s; /* 0 = no periodic line */
@@ -192,5 +193,10 @@ int config_parse_listen(const char *text, cfg_listener *l, char *err, size_t err
 int config_add_file(fwd_config *c, const char *path, int follow);
 /* Print a summary without secrets (--check-config). */
 void config_print_summary(const fwd_config *c, FILE *f);
+/* The highest number of worker threads (`workers`, --workers). */
+#define CFG_MAX_WORKERS 256
+/* The worker threads to start: `workers`, or when 0 the CPUs this process
+ * may run on (sched_getaffinity), at most CFG_MAX_WORKERS. */
+size_t config_workers(const fwd_config *c);
 
 #endif

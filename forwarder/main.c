@@ -52,6 +52,7 @@ typedef struct cli {
     int have_boot_time, have_utc_offset;
     int progress; /* -1 = not given */
     const char *log_level;
+    long long workers; /* -1 = not given */
 } cli;
 
 static void usage(FILE *f)
@@ -88,6 +89,8 @@ static void usage(FILE *f)
                "                          uptime stamps (default: this host's, from /proc/stat)\n"
                "      --utc-offset=SECONDS  zone of stamps that carry none (default 0 = UTC)\n"
                "      --log-level=LEVEL   error, warning, info (default) or debug\n"
+               "      --workers=N         threads that parse, tag and encode (default 0: one\n"
+               "                          per CPU this process may run on)\n"
                "  -h, --help, -V, --version\n"
                "\n"
                "Signals: TERM/INT stop reading and flush (a second one exits at once), HUP\n"
@@ -131,7 +134,8 @@ static int parse_args(int argc, char **argv, cli *o)
         O_USER,
         O_PROGRESS,
         O_NOPROGRESS,
-        O_LOG_LEVEL
+        O_LOG_LEVEL,
+        O_WORKERS
     };
     static const struct option longopts[] = {{"stdout", no_argument, NULL, O_STDOUT},
                                              {"unparsed", required_argument, NULL, O_UNPARSED},
@@ -150,6 +154,7 @@ static int parse_args(int argc, char **argv, cli *o)
                                              {"progress", no_argument, NULL, O_PROGRESS},
                                              {"no-progress", no_argument, NULL, O_NOPROGRESS},
                                              {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                                             {"workers", required_argument, NULL, O_WORKERS},
                                              {"help", no_argument, NULL, 'h'},
                                              {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
@@ -157,6 +162,7 @@ static int parse_args(int argc, char **argv, cli *o)
     o->out_stdout = -1;
     o->stats_interval = -1;
     o->progress = -1;
+    o->workers = -1;
     o->listen = calloc((size_t)argc + 1, sizeof(char *));
     if (!o->listen)
         return 2;
@@ -226,6 +232,10 @@ static int parse_args(int argc, char **argv, cli *o)
             log_set_level(lv);
             break;
         }
+        case O_WORKERS:
+            if (parse_number("workers", optarg, 0, CFG_MAX_WORKERS, &o->workers))
+                return 2;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -300,6 +310,8 @@ static int build_config(const cli *o, fwd_config *c, char *err, size_t errlen)
         c->utc_offset = o->utc_offset;
     if (o->progress >= 0)
         c->progress = o->progress;
+    if (o->workers >= 0)
+        c->workers = (uint64_t)o->workers;
     return config_finish(c, err, errlen);
 }
 
@@ -604,7 +616,7 @@ static int app_start(app *a)
     if (!(rt->pl = pipeline_new(rt, err, sizeof(err))))
         goto fail;
     if (pipeline_start(rt->pl) != 0) {
-        snprintf(err, sizeof(err), "the worker thread cannot be started");
+        snprintf(err, sizeof(err), "the worker threads cannot be started");
         goto fail;
     }
     a->running = 1;

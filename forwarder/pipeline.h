@@ -1,6 +1,9 @@
-/* The worker: takes batches of lines off the queue, parses, tags, encodes
- * and hands the records to the outputs.  One worker thread, so events leave
- * in the order they were read and the trackers see them in that order. */
+/* The workers: take batches of lines off the queue, parse, tag, encode and
+ * hand the records to the outputs.  Parsing and encoding run on every
+ * worker thread at once; tagging and writing take the batches one at a
+ * time in the order they were queued, so events leave in the order they
+ * were read and the trackers see them in that order, whatever the number
+ * of workers (pipeline.c). */
 #ifndef FWD_PIPELINE_H
 #define FWD_PIPELINE_H
 
@@ -21,13 +24,13 @@ pipeline *pipeline_new(runtime *rt, char *err, size_t errlen);
 int pipeline_start(pipeline *pl);
 /* SIGHUP, from the main thread: build the new config's parser and taggers;
  * -1 with err when they cannot be built (the old ones stay).  On success the
- * worker swaps them in between two batches, so no line is lost, and reopens
- * its files. */
+ * workers swap them in between two batches, once none is in flight, so no
+ * line is lost, and reopen the files. */
 int pipeline_reload(pipeline *pl, const fwd_config *next, char *err, size_t errlen);
-/* 1 once the worker has drained the closed queue and flushed. */
+/* 1 once the workers have drained the closed queue and flushed. */
 int pipeline_done(pipeline *pl);
 void pipeline_join(pipeline *pl);
-/* The outputs' own counters as last seen by the worker. */
+/* The outputs' own counters as last seen by the workers. */
 void pipeline_output_stats(pipeline *pl,
                            void (*emit)(void *arg, const char *output, const char *name,
                                         unsigned long long v),

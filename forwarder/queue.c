@@ -174,15 +174,18 @@ int queue_try_push(queue *q, batch *b)
     return ok ? 0 : -1;
 }
 
-batch *queue_pop(queue *q, unsigned timeout_ms, int *done)
+void queue_lock(queue *q)
 {
-    struct timespec until = clock_deadline(timeout_ms);
-    *done = 0;
     pthread_mutex_lock(&q->lock);
-    while (!q->head && !q->closed) {
-        if (pthread_cond_timedwait(&q->not_empty, &q->lock, &until) == ETIMEDOUT)
-            break;
-    }
+}
+
+void queue_unlock(queue *q)
+{
+    pthread_mutex_unlock(&q->lock);
+}
+
+batch *queue_take_locked(queue *q)
+{
     batch *b = q->head;
     if (b) {
         q->head = b->next;
@@ -190,9 +193,37 @@ batch *queue_pop(queue *q, unsigned timeout_ms, int *done)
             q->tail = NULL;
         q->count--;
         pthread_cond_signal(&q->not_full);
-    } else if (q->closed) {
-        *done = 1;
     }
+    return b;
+}
+
+int queue_drained_locked(const queue *q)
+{
+    return q->closed && !q->head;
+}
+
+int queue_wait_locked(queue *q, const struct timespec *until)
+{
+    return pthread_cond_timedwait(&q->not_empty, &q->lock, until) == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+void queue_wake_locked(queue *q)
+{
+    pthread_cond_broadcast(&q->not_empty);
+}
+
+batch *queue_pop(queue *q, unsigned timeout_ms, int *done)
+{
+    struct timespec until = clock_deadline(timeout_ms);
+    *done = 0;
+    pthread_mutex_lock(&q->lock);
+    while (!q->head && !q->closed) {
+        if (queue_wait_locked(q, &until) == ETIMEDOUT)
+            break;
+    }
+    batch *b = queue_take_locked(q);
+    if (!b && q->closed)
+        *done = 1;
     pthread_mutex_unlock(&q->lock);
     return b;
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct input;
 
@@ -76,6 +77,19 @@ int queue_try_push(queue *q, batch *b);
 /* Worker side: next batch, waiting at most timeout_ms; NULL on timeout or
  * when the queue is closed and empty (then *done is set). */
 batch *queue_pop(queue *q, unsigned timeout_ms, int *done);
+/* For workers that keep their own state under the queue's lock, so that
+ * one wait covers both a pushed batch and work another worker made ready
+ * (queue_wake_locked).  Every *_locked call is made with the lock held. */
+void queue_lock(queue *q);
+void queue_unlock(queue *q);
+/* The next batch or NULL, without waiting. */
+batch *queue_take_locked(queue *q);
+/* 1 when the queue is closed and empty: no batch will come. */
+int queue_drained_locked(const queue *q);
+/* Wait until a push, a close or queue_wake_locked, or until the deadline
+ * (clock_deadline()); returns ETIMEDOUT then, else 0. */
+int queue_wait_locked(queue *q, const struct timespec *until);
+void queue_wake_locked(queue *q);
 void queue_producer_add(queue *q);
 /* A producer finished; when none is left the queue closes. */
 void queue_producer_done(queue *q);

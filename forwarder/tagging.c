@@ -221,11 +221,15 @@ void tagging_adopt(tagging *t, tagging_tables *tb)
         log_msg(LOG_LV_WARNING, "reload: %s", err);
 }
 
-void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
-                   void *arg)
+void tagging_snapshot(const tagging *t, tagging_snap *s)
 {
-    v6p_chain_stats s;
-    v6p_chain_get_stats(t->chain, &s, sizeof(s));
+    v6p_chain_get_stats(t->chain, s, sizeof(*s));
+}
+
+void tagging_stats(const tagging_snap *st,
+                   void (*emit)(void *arg, const char *name, unsigned long long v), void *arg)
+{
+    const v6p_chain_stats s = *st;
     emit(arg, "pe_addresses", s.pe_addresses);
     emit(arg, "pe_prefixes", s.pe_prefixes);
     emit(arg, "pe_address_evictions", s.pe_address_evictions);

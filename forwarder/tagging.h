@@ -1,6 +1,7 @@
 /* The forwarder's side of the library's tagging chain (v6p_chain): builds
  * it from the config, tags each parsed event, hands over the tables a
- * reload replaces.  The chain (trackers) is owned by the worker thread. */
+ * reload replaces.  The chain (trackers) serves one thread at a time: the
+ * pipeline's tagging stage. */
 #ifndef FWD_TAGGING_H
 #define FWD_TAGGING_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ipv6probe/chain.h"
 #include "ipv6probe/event.h"
 
 typedef struct tagging tagging;
@@ -36,9 +38,12 @@ tagging_tables *tagging_load_tables(const fwd_config *cfg, char *err, size_t err
 void tagging_adopt(tagging *t, tagging_tables *tables);
 void tagging_tables_free(tagging_tables *tables);
 
-/* The taggers' counters (tracker sizes, evictions). */
-void tagging_stats(tagging *t, void (*emit)(void *arg, const char *name, unsigned long long v),
-                   void *arg);
+/* The taggers' counters (tracker sizes, evictions): taken by the thread that
+ * tags (tagging_snapshot), reported from the copy by another. */
+typedef v6p_chain_stats tagging_snap;
+void tagging_snapshot(const tagging *t, tagging_snap *s);
+void tagging_stats(const tagging_snap *s,
+                   void (*emit)(void *arg, const char *name, unsigned long long v), void *arg);
 /* Path of the classification table shipped with ipv6probe, NULL when it is
  * not installed (an error unless classification: builtin: false). */
 const char *tagging_builtin_table(void);

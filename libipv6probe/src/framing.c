@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "textscan.h"
+
 int64_t v6pi_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     /* Howard Hinnant's algorithm: exact for the proleptic Gregorian calendar. */
@@ -65,12 +67,37 @@ static void fraction(const char *p, size_t len, size_t *i, uint32_t *usec)
     *i = k;
 }
 
+/* The month by its three letters as one integer: a switch, not twelve
+ * compares in a row. */
+#define MON(a, b, c) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16)
 static int month_from(const char *p)
 {
-    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    for (int m = 0; m < 12; m++)
-        if (memcmp(p, names + 3 * m, 3) == 0)
-            return m + 1;
+    switch (MON((unsigned char)p[0], (unsigned char)p[1], (unsigned char)p[2])) {
+    case MON('J', 'a', 'n'):
+        return 1;
+    case MON('F', 'e', 'b'):
+        return 2;
+    case MON('M', 'a', 'r'):
+        return 3;
+    case MON('A', 'p', 'r'):
+        return 4;
+    case MON('M', 'a', 'y'):
+        return 5;
+    case MON('J', 'u', 'n'):
+        return 6;
+    case MON('J', 'u', 'l'):
+        return 7;
+    case MON('A', 'u', 'g'):
+        return 8;
+    case MON('S', 'e', 'p'):
+        return 9;
+    case MON('O', 'c', 't'):
+        return 10;
+    case MON('N', 'o', 'v'):
+        return 11;
+    case MON('D', 'e', 'c'):
+        return 12;
+    }
     return 0;
 }
 
@@ -79,12 +106,12 @@ static int valid_clock(unsigned mo, unsigned d, unsigned h, unsigned mi, unsigne
     return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s <= 60;
 }
 
-/* HH:MM:SS at p[*i]. */
+/* HH:MM:SS at p[*i]: the eight bytes checked and read as one word. */
 static int clock_time(const char *p, size_t len, size_t *i, unsigned *h, unsigned *mi, unsigned *s)
 {
-    if (digits(p, len, i, 2, h) || *i >= len || p[(*i)++] != ':' || digits(p, len, i, 2, mi) ||
-        *i >= len || p[(*i)++] != ':' || digits(p, len, i, 2, s))
+    if (*i + 8 > len || v6pi_swar_clock(v6pi_load_le64(p + *i), h, mi, s) != 0)
         return -1;
+    *i += 8;
     return 0;
 }
 
@@ -339,6 +366,10 @@ static int uptime_stamp(const char *p, size_t len, size_t *i, uint64_t *usec)
     size_t k = *i;
     if (k >= len || p[k] != '[')
         return -1;
+    if (len - k >= 14 && v6pi_swar_uptime(p + k, usec) == 0) {
+        *i = k + 14;
+        return 0;
+    }
     k = skip_spaces(p, len, k + 1);
     uint64_t s = 0;
     size_t start = k;

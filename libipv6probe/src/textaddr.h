@@ -9,6 +9,11 @@
 /* Parse an IPv6 address in [p, p+n): full or compressed, with an optional
  * dotted-quad tail.  Returns 0 or -1. */
 int v6pi_parse_ip6(const char *p, size_t n, struct in6_addr *out);
+/* The 39-byte form the kernel prints (eight groups of four hex digits):
+ * 0, or -1 when [p, p+39) is not that form.  _bytes is the byte-at-a-time
+ * version, for machines without SSE2 and for the tests to compare. */
+int v6pi_parse_ip6_full(const char *p, struct in6_addr *out);
+int v6pi_parse_ip6_full_bytes(const char *p, struct in6_addr *out);
 /* Parse dotted-quad IPv4 into an IPv4-mapped IPv6 address. */
 int v6pi_parse_ip4_mapped(const char *p, size_t n, struct in6_addr *out);
 int v6pi_parse_ip4(const char *p, size_t n, struct in_addr *out);

@@ -374,9 +374,10 @@ def main():
                 x = p[0] / results[mix]["wc"][0]
                 y = p[0] / results[mix]["wc"][1]
                 print("  %s, parse-only / wc -l (lines/CPU-s): %s / %s = %.1f%%; target >= 25%%: %s"
-                      " (%.1f%% of wc -l's lines per wall-second: %s)"
+                      " (%.1f%% of wc -l's lines per wall-second, which count the waits for a"
+                      " CPU of a busy machine)"
                       % (mix, n(p[0]), n(results[mix]["wc"][0]), 100 * x, verdict(x >= 0.25),
-                         100 * y, verdict(y >= 0.25)))
+                         100 * y))
         if b is not builds[0]:
             base = builds[0]
             for mix in mixes:

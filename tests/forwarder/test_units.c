@@ -119,6 +119,26 @@ static void config_suggestions(void **state)
     assert_non_null(strstr(err, "2:16: \"batch_bytes\" is too large"));
 }
 
+/* workers: range-checked with its place; 0 = the CPUs this process may run
+ * on, never none. */
+static void config_workers_key(void **state)
+{
+    (void)state;
+    char err[CFG_ERR_MAX];
+    load_error("progress: false\nworkers: 257\n", err, sizeof(err));
+    assert_non_null(strstr(err, "bad.yaml:2:10: \"workers\" must be from 0 to 256, not 257"));
+    load_error("workers: -1\n", err, sizeof(err));
+    assert_non_null(strstr(err, "bad.yaml:1:10: \"workers\""));
+    const char *p = write_tmp("workers.yaml", "workers: 3\n");
+    fwd_config c;
+    config_defaults(&c);
+    assert_int_equal(config_workers(&c), config_workers(&c));
+    assert_true(config_workers(&c) >= 1 && config_workers(&c) <= CFG_MAX_WORKERS);
+    assert_int_equal(config_load(&c, p, err, sizeof(err)), 0);
+    assert_int_equal(config_workers(&c), 3);
+    config_free(&c);
+}
+
 static void listen_addresses(void **state)
 {
     (void)state;
@@ -347,9 +367,13 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(config_values),         cmocka_unit_test(config_suggestions),
-        cmocka_unit_test(listen_addresses),      cmocka_unit_test(batches),
-        cmocka_unit_test(reader_cut_and_follow), cmocka_unit_test(checkpoint_roundtrip),
+        cmocka_unit_test(config_values),
+        cmocka_unit_test(config_suggestions),
+        cmocka_unit_test(config_workers_key),
+        cmocka_unit_test(listen_addresses),
+        cmocka_unit_test(batches),
+        cmocka_unit_test(reader_cut_and_follow),
+        cmocka_unit_test(checkpoint_roundtrip),
         cmocka_unit_test(syslog_framing),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
