@@ -2,9 +2,6 @@
 #include "textaddr.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "ipv6probe/json.h"
 
@@ -289,7 +286,7 @@ void v6pi_hex32_swar(const uint8_t b[16], char out[32])
 
 static inline void hex32(const uint8_t b[16], char out[32])
 {
-#ifdef __SSE2__
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
     /* All 32 digits at once: high and low nibbles interleaved in byte
      * order, then the same '0' / 'a' - 10 offset chosen by a compare. */
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
@@ -309,7 +306,7 @@ static inline void hex32(const uint8_t b[16], char out[32])
 /* Bit k set when word k of the address is zero. */
 static inline unsigned zero_word_mask(const uint8_t b[16])
 {
-#ifdef __SSE2__
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
     __m128i z = _mm_cmpeq_epi16(x, _mm_setzero_si128());
     return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, _mm_setzero_si128()));
@@ -349,7 +346,7 @@ static const uint8_t zero_run[256] = {
 /* Bit i set when hex digit i is '0'. */
 static inline uint32_t zero_digit_mask(const char hex[32])
 {
-#ifdef __SSE2__
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
     __m128i zero = _mm_set1_epi8('0');
     __m128i d0 = _mm_loadu_si128((const __m128i *)(const void *)hex);
     __m128i d1 = _mm_loadu_si128((const __m128i *)(const void *)(hex + 16));
