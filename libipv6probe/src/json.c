@@ -46,22 +46,66 @@ struct v6p_json_builder {
     int top_done; /* the top value is written */
 };
 
+/* How a field's value is written in an event (see write_shape). */
+enum {
+    OP_U8,
+    OP_U16,
+    OP_U32,
+    OP_U64,
+    OP_ADDR,
+    OP_ENUM8,  /* uint8_t member, name from the writer's table */
+    OP_ENUM32, /* an enum member, the same */
+    OP_MAC,
+    OP_TIME,
+    OP_SPAN,
+    OP_CSTR, /* nothing at all when the pointer is NULL */
+    OP_OTHER /* put_field */
+};
+
+#define ENUM_SLOT 24 /* quoted name, copied whole; its length in the last byte */
+#define ENUM_FIELDS 10
+#define SHAPES 64
+
+/* One present field of an event shape, in JSON order. */
+typedef struct shape_step {
+    uint8_t op;
+    uint8_t field;
+    uint8_t enum_index; /* OP_ENUM*: row of enum_text */
+    uint8_t key_len;    /* of `,"key":` in keys[field] */
+    uint16_t offset;    /* of the member in v6p_event */
+} shape_step;
+
+/* The fields an event has, as a program: the presence bits moved to the
+ * JSON order and each field's way of writing looked up once per set of
+ * fields rather than once per field of every event (a firewall's lines
+ * come in a handful of shapes). */
+typedef struct shape {
+    uint64_t present[V6P_FIELD_WORDS];
+    uint16_t steps_n; /* 0: an empty slot */
+    shape_step steps[V6P_F_COUNT_];
+} shape;
+
 struct v6p_json_writer {
     v6p_json_builder b; /* the buffer */
-    /* `"key":` of every field, built once from the field table, in slots of
-     * a fixed size so that copying one is a few vector moves (a copy of
+    /* `,"key":` of every field, built once from the field table, in slots
+     * of a fixed size so that copying one is a few vector moves (a copy of
      * variable length became `rep movs`, which alone took a third of the
      * time).  key_len 0: too long for a slot, written the slow way. */
     char keys[V6P_F_COUNT_][KEY_SLOT];
     uint8_t key_len[V6P_F_COUNT_];
-    /* Presence bits of the C string fields, which alone may be present
-     * with nothing to write: one test per word instead of a look at the
-     * table for every field. */
-    uint64_t cstr[V6P_FIELD_WORDS];
     /* The place of each field id in the JSON order (v6pi_json_order), and
      * whether that order is the numbering itself. */
     uint8_t rank[V6P_F_COUNT_];
     int in_id_order;
+    /* Quoted names of the values of enum fields, by value: a copy of fixed
+     * size instead of a name function and strlen.  Length 0 (last byte):
+     * no name fits, the value goes through enum_name. */
+    char enum_text[ENUM_FIELDS][256][ENUM_SLOT];
+    uint8_t enum_field[ENUM_FIELDS];
+    /* The decimal digits of 0..255, in slots of four. */
+    char u8_text[256][4];
+    /* Shapes seen, by a hash of the presence bits. */
+    shape shapes[SHAPES];
 };
 
 static int builder_init(v6p_json_builder *b)
@@ -70,6 +114,55 @@ static int builder_init(v6p_json_builder *b)
     b->cap = 4096;
     b->buf = malloc(b->cap);
     return b->buf ? 0 : -1;
+}
+
+static const char *enum_name(const v6p_event *ev, v6p_field f);
+static size_t fmt_u64(char *buf, uint64_t v);
+
+/* The enum fields and their row in enum_text. */
+static const uint8_t enum_fields[ENUM_FIELDS] = {
+    V6P_F_VENDOR_PRODUCT,  V6P_F_ACTION,    V6P_F_DIRECTION,  V6P_F_HOOK,    V6P_F_TRANSPORT,
+    V6P_F_INNER_TRANSPORT, V6P_F_SRC_BLOCK, V6P_F_DEST_BLOCK, V6P_F_SRC_IID, V6P_F_DEST_IID};
+
+/* OP_ENUM32 reads these members as unsigned. */
+_Static_assert(sizeof(v6p_format) == sizeof(unsigned) && sizeof(v6p_action) == sizeof(unsigned) &&
+                   sizeof(v6p_direction) == sizeof(unsigned) &&
+                   sizeof(v6p_hook) == sizeof(unsigned),
+               "enum members of v6p_event are read as unsigned");
+
+/* enum_text[e][v]: the name enum_name gives field enum_fields[e] of value
+ * v, quoted.  Transport names depend on the IP version for one value
+ * (hopopt is 0 in IPv6 only): the table holds the IPv6 names and the
+ * writer takes value 0 of an IPv4 event the slow way. */
+static void enum_text_init(v6p_json_writer *w)
+{
+    v6p_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.protocol_version = 6;
+    for (int e = 0; e < ENUM_FIELDS; e++) {
+        v6p_field f = (v6p_field)enum_fields[e];
+        w->enum_field[e] = (uint8_t)f;
+        for (int v = 0; v < 256; v++) {
+            ev.format = (v6p_format)v;
+            ev.action = (v6p_action)v;
+            ev.direction = (v6p_direction)v;
+            ev.hook = (v6p_hook)v;
+            ev.protocol_number = ev.inner_protocol_number = (uint8_t)v;
+            ev.src_block = ev.dest_block = ev.src_iid = ev.dest_iid = (uint8_t)v;
+            const char *name = enum_name(&ev, f);
+            char *slot = w->enum_text[e][v];
+            size_t n = name ? strlen(name) : 3;
+            if (n + 2 > ENUM_SLOT - 1)
+                continue; /* length 0: the slow way */
+            slot[0] = '"';
+            if (name)
+                memcpy(slot + 1, name, n);
+            else
+                n = fmt_u64(slot + 1, (uint64_t)v);
+            slot[n + 1] = '"';
+            slot[ENUM_SLOT - 1] = (char)(n + 2);
+        }
+    }
 }
 
 v6p_json_writer *v6p_json_writer_new(void)
@@ -83,21 +176,24 @@ v6p_json_writer *v6p_json_writer_new(void)
     }
     const v6pi_field_info *table = v6pi_field_table();
     for (int f = 0; f < V6P_F_COUNT_; f++) {
-        int n = snprintf(w->keys[f], sizeof(w->keys[f]), "\"%s\":", table[f].name);
+        int n = snprintf(w->keys[f], sizeof(w->keys[f]), ",\"%s\":", table[f].name);
         w->key_len[f] = (uint8_t)(n > 0 && (size_t)n < sizeof(w->keys[f]) ? n : 0);
-        if (table[f].type == V6PI_T_CSTR)
-            w->cstr[f / 64] |= (uint64_t)1 << (f % 64);
         w->rank[v6pi_json_order[f]] = (uint8_t)f;
     }
     w->in_id_order = 1;
     for (int i = 0; i < V6P_F_COUNT_; i++)
         w->in_id_order &= v6pi_json_order[i] == i;
+    enum_text_init(w);
+    for (int v = 0; v < 256; v++)
+        fmt_u64(w->u8_text[v], (uint64_t)v);
     return w;
 }
 
 void v6pi_json_writer_reorder(v6p_json_writer *w)
 {
     w->in_id_order = 0;
+    for (int i = 0; i < SHAPES; i++)
+        w->shapes[i].steps_n = 0;
 }
 
 void v6p_json_writer_free(v6p_json_writer *w)
@@ -311,30 +407,53 @@ size_t v6p_json_quote(char *dst, const char *src, size_t n, unsigned long long *
  * escape and no byte of 0x80 or above; anything else goes through
  * v6p_json_quote, which escapes and replaces invalid UTF-8, so that every
  * event is valid JSON whatever bytes the line held. */
-static void put_str(v6p_json_builder *w, const char *s, size_t n)
+/* Whether s[0..n) is copied into a JSON string as it is: no byte below
+ * 0x20, no quote, no backslash, no byte of 0x80 and up. */
+static inline uint64_t load8(const char *s)
 {
-    size_t i = 0;
-    /* Eight bytes at a time: a byte below 0x20, a quote, a backslash or a
-     * byte with bit 7 set stops the fast copy (bit 7 set in `bad` for such
-     * a byte, exact for each byte). */
-    for (; i + 8 <= n; i += 8) {
-        const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
-        uint64_t x, q, b;
-        memcpy(&x, s + i, 8);
-        q = x ^ (ones * '"');
-        b = x ^ (ones * '\\');
-        uint64_t ctl = ~(((x & low7) + (ones * (0x80 - 0x20))) | x);
-        uint64_t eq = ~(((q & low7) + low7) | q) | ~(((b & low7) + low7) | b);
-        if ((ctl | eq | x) & (ones << 7))
-            break;
+    uint64_t x;
+    memcpy(&x, s, 8);
+    return x;
+}
+
+/* No byte of x is below 0x20, a quote, a backslash or 0x80 and up: bit 7
+ * of a byte of ctl | eq | x is set exactly for such a byte. */
+static inline int clean8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t ctl = ~(((x & low7) + (ones * (0x80 - 0x20))) | x);
+    uint64_t eq = ~(((q & low7) + low7) | q) | ~(((b & low7) + low7) | b);
+    return !((ctl | eq | x) & (ones << 7));
+}
+
+static inline int clean_ascii(const char *s, size_t n)
+{
+    /* Eight bytes at a time, the last eight overlapping the ones before;
+     * four and four overlapping for 4..7 bytes (interface names). */
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (!clean8(load8(s + i)))
+                return 0;
+        return clean8(load8(s + n - 8));
     }
-    while (i < n) {
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return clean8((uint64_t)a | (uint64_t)b << 32);
+    }
+    for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
-            break;
-        i++;
+            return 0;
     }
-    if (i == n) {
+    return 1;
+}
+
+static void put_str(v6p_json_builder *w, const char *s, size_t n)
+{
+    if (clean_ascii(s, n)) {
         if (!reserve(w, n + 2))
             return;
         put_c(w, '"');
@@ -357,9 +476,8 @@ static void put_flags(v6p_json_builder *w, v6p_field f, uint32_t bits)
     static const char *const ip[] = {"CE", "DF", "MF"};
     int first = 1;
     put_c(w, '[');
-    for (unsigned b = 0; b < 32; b++) {
-        if (!(bits >> b & 1))
-            continue;
+    for (; bits; bits &= bits - 1) {
+        unsigned b = (unsigned)__builtin_ctz(bits);
         const char *name = NULL;
         if (f == V6P_F_TCP_FLAG)
             name = b < 9 ? tcp[b] : NULL;
@@ -408,7 +526,7 @@ static const char *enum_name(const v6p_event *ev, v6p_field f)
     }
 }
 
-/* The values put_fixed does not write: strings, flag lists and the rarer
+/* The values v6p_json_write_event does not write in place: strings, flag lists and the rarer
  * types, each reserving its own room (the caller reserved 64 bytes, which
  * covers a boolean, a 64-bit number and an IPv4 address). */
 static void put_field(v6p_json_builder *w, const v6p_event *ev, v6p_field f,
@@ -461,7 +579,7 @@ static void put_field(v6p_json_builder *w, const v6p_event *ev, v6p_field f,
     case V6PI_T_INT64:
         put_i64(w, *(const int64_t *)m);
         break;
-    default: /* the fixed-size types: put_fixed */
+    default: /* the fixed-size types: written in place by v6p_json_write_event */
         break;
     }
 }
@@ -481,73 +599,128 @@ static inline char *copy_short(char *o, const char *s, size_t n)
     return o + n;
 }
 
-/* The values of a known greatest size (numbers, addresses, MACs, stamps,
- * names of enum values), written at o, within the room the caller
- * reserved; returns the end, or NULL for a type that is not one of these.
- * A local cursor rather than w->len: every byte stored through a char
- * pointer may alias the writer, so each put_c reloads and stores w->len,
- * a chain of memory round trips on the path every field takes. */
-static char *put_fixed(char *o, const v6p_event *ev, v6p_field f, const v6pi_field_info *fi)
+/* "0".."99" of 0..99 with the tens first, as two bytes. */
+static inline char *put_pair(char *o, unsigned v)
 {
-    const void *m = (const char *)ev + fi->offset;
-    switch ((v6pi_field_type)fi->type) {
-    case V6PI_T_NUM: {
-        uint64_t v = fi->size == 1   ? *(const uint8_t *)m
-                     : fi->size == 2 ? *(const uint16_t *)m
-                     : fi->size == 4 ? *(const uint32_t *)m
-                                     : *(const uint64_t *)m;
-        return o + fmt_u64(o, v);
-    }
-    case V6PI_T_ADDR:
-        *o++ = '"';
-        o += v6p_addr_format(m, ev->protocol_version == 4, o);
-        *o++ = '"';
-        return o;
-    case V6PI_T_ENUM: {
-        const char *name = enum_name(ev, f);
-        *o++ = '"';
-        if (name)
-            o = copy_short(o, name, strlen(name));
-        else
-            o += fmt_u64(o, *(const uint8_t *)m);
-        *o++ = '"';
-        return o;
-    }
-    case V6PI_T_MAC: {
-        static const char hex[] = "0123456789abcdef";
-        const uint8_t *b = m;
-        *o++ = '"';
-        for (int i = 0; i < 6; i++) {
-            o[0] = hex[b[i] >> 4];
-            o[1] = hex[b[i] & 15];
-            o[2] = ':';
-            o += 3;
-        }
-        o[-1] = '"';
-        return o;
-    }
-    case V6PI_T_TIME: {
-        int64_t sec = ev->time_sec;
-        uint32_t usec = ev->time_usec;
-        if (sec < 0) {
-            *o++ = '-';
-            o += fmt_u64(o, (uint64_t)0 - (uint64_t)sec);
-        } else {
-            o += fmt_u64(o, (uint64_t)sec);
-        }
-        *o++ = '.';
-        for (int d = 100000; d >= 1; d /= 10)
-            *o++ = (char)('0' + usec / (unsigned)d % 10);
-        return o;
-    }
-    default:
-        return NULL;
-    }
+    memcpy(o, digit_pairs + 2 * v, 2);
+    return o + 2;
 }
+
+/* Hex pairs of the bytes 0..255, for MAC addresses. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 unsigned long long v6p_json_writer_replaced(const v6p_json_writer *w)
 {
     return w->b.replaced;
+}
+
+/* Room each step may take at its cursor before the next is placed: the
+ * key slot, copied whole, and the largest fixed-size value (an IPv6
+ * address with its IPv4 tail, 45 bytes, quoted; a short clean string
+ * written in place, 60).  Strings beyond that and the rarer types reserve
+ * their own room. */
+#define STEP_ROOM (KEY_SLOT + 64)
+#define SPAN_INLINE 60
+
+/* The program of the shape of ev (its presence bits), from the cache or
+ * made now. */
+static const shape *shape_of(v6p_json_writer *jw, const v6p_event *ev)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < V6P_FIELD_WORDS; i++)
+        h = (h ^ ev->present[i]) * 0x9e3779b97f4a7c15ull;
+    shape *sh = &jw->shapes[h >> 58];
+    if (sh->steps_n && memcmp(sh->present, ev->present, sizeof(sh->present)) == 0)
+        return sh;
+    memcpy(sh->present, ev->present, sizeof(sh->present));
+    /* The present fields in JSON order: their bits moved to their ranks. */
+    uint64_t ordered[V6P_FIELD_WORDS] = {0};
+    for (int word = 0; word < V6P_FIELD_WORDS; word++)
+        for (uint64_t bits = ev->present[word]; bits; bits &= bits - 1) {
+            int f = word * 64 + __builtin_ctzll(bits);
+            if (f >= V6P_F_COUNT_)
+                break;
+            unsigned r = jw->in_id_order ? (unsigned)f : jw->rank[f];
+            ordered[r / 64] |= (uint64_t)1 << (r % 64);
+        }
+    const v6pi_field_info *table = v6pi_field_table();
+    int n = 0;
+    for (int word = 0; word < V6P_FIELD_WORDS; word++)
+        for (uint64_t bits = ordered[word]; bits; bits &= bits - 1) {
+            int pos = word * 64 + __builtin_ctzll(bits);
+            if (pos >= V6P_F_COUNT_)
+                break;
+            int f = jw->in_id_order ? pos : v6pi_json_order[pos];
+            const v6pi_field_info *fi = &table[f];
+            shape_step *st = &sh->steps[n++];
+            st->field = (uint8_t)f;
+            st->offset = fi->offset;
+            st->key_len = jw->key_len[f];
+            st->enum_index = 0;
+            switch ((v6pi_field_type)fi->type) {
+            case V6PI_T_NUM:
+                st->op = fi->size == 1   ? OP_U8
+                         : fi->size == 2 ? OP_U16
+                         : fi->size == 4 ? OP_U32
+                                         : OP_U64;
+                break;
+            case V6PI_T_ADDR:
+                st->op = OP_ADDR;
+                break;
+            case V6PI_T_ENUM:
+                st->op = OP_OTHER;
+                for (int e = 0; e < ENUM_FIELDS; e++)
+                    if (jw->enum_field[e] == f) {
+                        st->enum_index = (uint8_t)e;
+                        st->op = e < 4 ? OP_ENUM32 : OP_ENUM8;
+                    }
+                break;
+            case V6PI_T_MAC:
+                st->op = OP_MAC;
+                break;
+            case V6PI_T_TIME:
+                st->op = OP_TIME;
+                break;
+            case V6PI_T_SPAN:
+                st->op = OP_SPAN;
+                break;
+            case V6PI_T_CSTR:
+                st->op = OP_CSTR;
+                break;
+            default:
+                st->op = OP_OTHER;
+                break;
+            }
+        }
+    sh->steps_n = (uint16_t)n;
+    return sh;
+}
+
+/* A span that needs no escaping and fits the step's room, quoted at o;
+ * NULL for any other (put_str takes it). */
+static inline char *put_span_inline(char *o, const v6p_span *sp)
+{
+    size_t n = sp->len;
+    if (n > SPAN_INLINE || !clean_ascii(sp->ptr, n))
+        return NULL;
+    *o++ = '"';
+    if (n > 16)
+        memcpy(o, sp->ptr, n);
+    else if (n >= 4)
+        copy_short(o, sp->ptr, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            o[i] = sp->ptr[i];
+    o += n;
+    *o++ = '"';
+    return o;
 }
 
 int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **out,
@@ -555,63 +728,131 @@ int v6p_json_write_event(v6p_json_writer *jw, const v6p_event *ev, const char **
 {
     const v6pi_field_info *table = v6pi_field_table();
     v6p_json_builder *w = &jw->b;
+    const shape *sh = shape_of(jw, ev);
+    int steps = sh->steps_n;
     w->len = 0;
     w->failed = 0;
-    put(w, "{\"schema\":1", 11);
-    /* Only the set bits of the presence map are visited: an event has a
-     * score of fields out of the eighty or so the table knows.  While the
-     * JSON order is the numbering (new fields placed last), they are walked
-     * as they are; otherwise they are first moved to their places in the
-     * order, which costs a pass over them. */
-    uint64_t ordered[V6P_FIELD_WORDS] = {0};
-    const uint64_t *walk = ev->present;
-    if (!jw->in_id_order) {
-        for (int word = 0; word < V6P_FIELD_WORDS; word++)
-            for (uint64_t bits = ev->present[word]; bits; bits &= bits - 1) {
-                int f = word * 64 + __builtin_ctzll(bits);
-                if (f >= V6P_F_COUNT_)
-                    break;
-                unsigned r = jw->rank[f];
-                ordered[r / 64] |= (uint64_t)1 << (r % 64);
-            }
-        walk = ordered;
-    }
-    for (int word = 0; word < V6P_FIELD_WORDS; word++)
-        for (uint64_t bits = walk[word]; bits; bits &= bits - 1) {
-            int pos = word * 64 + __builtin_ctzll(bits);
-            if (pos >= V6P_F_COUNT_)
-                break;
-            int f = jw->in_id_order ? pos : v6pi_json_order[pos];
-            /* A C string field with no string behind it has nothing to say. */
-            if (((jw->cstr[f / 64] >> (f % 64)) & 1) &&
-                !*(const char *const *)((const char *)ev + table[f].offset))
-                continue;
-            /* The key, a comma and room for any fixed-size value (the longest is
-             * an IPv6 address with its IPv4 tail, 45 bytes, quoted); strings and
-             * flag lists reserve their own room. */
-            if (!reserve(w, 1 + KEY_SLOT + 64))
-                break;
-            unsigned kl = jw->key_len[f];
-            char *o;
-            if (kl) {
-                o = w->buf + w->len;
-                *o++ = ',';
-                memcpy(o, jw->keys[f], KEY_SLOT);
-                o += kl;
-            } else {
-                put_c(w, ',');
-                put_cstr(w, table[f].name);
-                if (!reserve(w, 1 + 64))
-                    break;
-                put_c(w, ':');
-                o = w->buf + w->len;
-            }
-            char *e = put_fixed(o, ev, (v6p_field)f, &table[f]);
-            w->len = (size_t)((e ? e : o) - w->buf);
-            if (!e)
-                put_field(w, ev, (v6p_field)f, &table[f]);
+    /* Room for every step at once; a step that writes more than its room
+     * (a long or escaped string, a flag list) asks for the rest again. */
+    if (!reserve(w, 11 + (size_t)steps * STEP_ROOM + 2))
+        return -1;
+    char *o = w->buf;
+    memcpy(o, "{\"schema\":1", 11);
+    o += 11;
+    const char *base = (const char *)ev;
+    for (int i = 0; i < steps; i++) {
+        const shape_step *st = &sh->steps[i];
+        const void *m = base + st->offset;
+        /* A C string field with no string behind it has nothing to say. */
+        if (st->op == OP_CSTR && !*(const char *const *)m)
+            continue;
+        if (st->key_len) {
+            memcpy(o, jw->keys[st->field], KEY_SLOT);
+            o += st->key_len;
+        } else {
+            /* A name too long for a key slot (none is today). */
+            w->len = (size_t)(o - w->buf);
+            put_c(w, ',');
+            put_cstr(w, table[st->field].name);
+            if (!reserve(w, 1 + STEP_ROOM))
+                return -1;
+            put_c(w, ':');
+            o = w->buf + w->len;
         }
-    if (!reserve(w, 2) || w->failed)
+        switch (st->op) {
+        case OP_U8: {
+            /* Three digits from the table, the count from two compares. */
+            unsigned v = *(const uint8_t *)m;
+            memcpy(o, jw->u8_text[v], 4);
+            o += 1 + (v >= 10) + (v >= 100);
+            continue;
+        }
+        case OP_U16:
+            o += fmt_u64(o, *(const uint16_t *)m);
+            continue;
+        case OP_U32:
+            o += fmt_u64(o, *(const uint32_t *)m);
+            continue;
+        case OP_U64:
+            o += fmt_u64(o, *(const uint64_t *)m);
+            continue;
+        case OP_ADDR:
+            *o++ = '"';
+            o += v6p_addr_format(m, ev->protocol_version == 4, o);
+            *o++ = '"';
+            continue;
+        case OP_ENUM8:
+        case OP_ENUM32: {
+            unsigned v = st->op == OP_ENUM8 ? *(const uint8_t *)m : *(const unsigned *)m;
+            const char *slot = jw->enum_text[st->enum_index][v & 255];
+            unsigned n = (unsigned char)slot[ENUM_SLOT - 1];
+            /* Transport 0 names hopopt in IPv6 alone. */
+            if (v < 256 && n &&
+                (v || st->enum_index < 4 || st->enum_index > 5 || ev->protocol_version == 6)) {
+                memcpy(o, slot, ENUM_SLOT);
+                o += n;
+                continue;
+            }
+            const char *name = enum_name(ev, (v6p_field)st->field);
+            *o++ = '"';
+            if (name)
+                o = copy_short(o, name, strlen(name));
+            else
+                o += fmt_u64(o, *(const uint8_t *)m);
+            *o++ = '"';
+            continue;
+        }
+        case OP_MAC: {
+            const uint8_t *b = m;
+            *o = '"';
+            for (int k = 0; k < 6; k++) {
+                memcpy(o + 1 + 3 * k, hex_pairs + 2 * b[k], 2);
+                o[3 + 3 * k] = ':';
+            }
+            o[18] = '"';
+            o += 19;
+            continue;
+        }
+        case OP_TIME: {
+            int64_t sec = ev->time_sec;
+            uint32_t usec = ev->time_usec;
+            if (sec < 0) {
+                *o++ = '-';
+                o += fmt_u64(o, (uint64_t)0 - (uint64_t)sec);
+            } else {
+                o += fmt_u64(o, (uint64_t)sec);
+            }
+            *o++ = '.';
+            /* Six digits, as three pairs (a microsecond count above
+             * 999999 keeps its digits modulo a million, as the loop of
+             * single digits it replaces did). */
+            usec %= 1000000;
+            o = put_pair(o, usec / 10000);
+            o = put_pair(o, usec / 100 % 100);
+            o = put_pair(o, usec % 100);
+            continue;
+        }
+        case OP_SPAN: {
+            char *e = put_span_inline(o, m);
+            if (e) {
+                o = e;
+                continue;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        /* The rest through the builder: its length synchronised, and the
+         * room of the steps after this one asked for again. */
+        w->len = (size_t)(o - w->buf);
+        put_field(w, ev, (v6p_field)st->field, &table[st->field]);
+        if (!reserve(w, (size_t)(steps - i) * STEP_ROOM + 2))
+            return -1;
+        o = w->buf + w->len;
+    }
+    w->len = (size_t)(o - w->buf);
+    if (w->failed)
         return -1;
     put_c(w, '}');
     w->buf[w->len] = '\0';

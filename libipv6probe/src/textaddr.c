@@ -258,8 +258,6 @@ int v6pi_parse_mac(const char *p, size_t n, uint8_t mac[6])
     return 0;
 }
 
-static const char hexchars[] = "0123456789abcdef";
-
 static char *put_u8dec(char *o, unsigned v)
 {
     if (v >= 100)
@@ -268,6 +266,56 @@ static char *put_u8dec(char *o, unsigned v)
         *o++ = (char)('0' + v / 10 % 10);
     *o++ = (char)('0' + v % 10);
     return o;
+}
+
+/* The 32 hex digits of 16 bytes, in order, lowercase.  Without SSE2, four
+ * digits per step in a 32-bit word: each nibble spread to its byte, then
+ * '0' added and, for a nibble above 9, the 39 that reaches 'a' (x + 6 has
+ * bit 4 set exactly then), with no table and no branch. */
+void v6pi_hex32_swar(const uint8_t b[16], char out[32])
+{
+    for (int k = 0; k < 8; k++) {
+        uint32_t v = (uint32_t)b[2 * k] << 8 | b[2 * k + 1];
+        uint32_t x = (v >> 12) | (v >> 8 & 0xf) << 8 | (v >> 4 & 0xf) << 16 | (v & 0xf) << 24;
+        uint32_t above9 = (x + 0x06060606u) >> 4 & 0x01010101u;
+        x += 0x30303030u + above9 * 39;
+        for (int i = 0; i < 4; i++)
+            out[4 * k + i] = (char)(x >> 8 * i);
+    }
+}
+
+static inline void hex32(const uint8_t b[16], char out[32])
+{
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
+    /* All 32 digits at once: high and low nibbles interleaved in byte
+     * order, then the same '0' / 'a' - 10 offset chosen by a compare. */
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i mask = _mm_set1_epi8(0x0f);
+    __m128i lo = _mm_and_si128(x, mask), hi = _mm_and_si128(_mm_srli_epi16(x, 4), mask);
+    __m128i d0 = _mm_unpacklo_epi8(hi, lo), d1 = _mm_unpackhi_epi8(hi, lo);
+    __m128i nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'), gap = _mm_set1_epi8(39);
+    d0 = _mm_add_epi8(_mm_add_epi8(d0, zero), _mm_and_si128(_mm_cmpgt_epi8(d0, nine), gap));
+    d1 = _mm_add_epi8(_mm_add_epi8(d1, zero), _mm_and_si128(_mm_cmpgt_epi8(d1, nine), gap));
+    _mm_storeu_si128((__m128i *)(void *)out, d0);
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), d1);
+#else
+    v6pi_hex32_swar(b, out);
+#endif
+}
+
+/* Bit k set when word k of the address is zero. */
+static inline unsigned zero_word_mask(const uint8_t b[16])
+{
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i z = _mm_cmpeq_epi16(x, _mm_setzero_si128());
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, _mm_setzero_si128()));
+#else
+    unsigned m = 0;
+    for (int k = 0; k < 8; k++)
+        m |= (unsigned)((b[2 * k] | b[2 * k + 1]) == 0) << k;
+    return m;
+#endif
 }
 
 /* RFC 5952: lowercase, no leading zeros, the longest run of two or more zero
@@ -295,6 +343,41 @@ static const uint8_t zero_run[256] = {
     0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x35, 0x35, 0x35, 0x35, 0x26, 0x26, 0x17, 0x08,
 };
 
+/* Bit i set when hex digit i is '0'. */
+static inline uint32_t zero_digit_mask(const char hex[32])
+{
+#if defined(__SSE2__) && !defined(V6PI_NO_SIMD)
+    __m128i zero = _mm_set1_epi8('0');
+    __m128i d0 = _mm_loadu_si128((const __m128i *)(const void *)hex);
+    __m128i d1 = _mm_loadu_si128((const __m128i *)(const void *)(hex + 16));
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d0, zero)) |
+           (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d1, zero)) << 16;
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < 32; i++)
+        m |= (uint32_t)(hex[i] == '0') << i;
+    return m;
+#endif
+}
+
+/* Leading zeros to leave out of a group, by its four bits of the zero
+ * digit mask (first digit lowest); a zero group keeps one digit. */
+static const uint8_t group_skip[16] = {0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0, 3};
+
+/* Group k without its leading zeros, then a colon: four bytes copied from
+ * past the leading zeros and the colon stored after the digits, with no
+ * loop over a digit count that varies line to line (it mispredicts).  The
+ * bytes stored beyond the colon are overwritten next or lie past the end,
+ * within the INET6_ADDRSTRLEN bytes of the buffer (the last group starts
+ * at most 35 bytes in); hex has 4 bytes of room after its 32 digits. */
+static inline char *put_group(char *o, const char *hex, uint32_t zeros, int k)
+{
+    unsigned skip = group_skip[zeros >> 4 * k & 15];
+    memcpy(o, hex + 4 * k + skip, 4);
+    o[4 - skip] = ':';
+    return o + 5 - skip;
+}
+
 size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
 {
     const uint8_t *b = ip->s6_addr;
@@ -310,58 +393,48 @@ size_t v6p_addr_format(const struct in6_addr *ip, int v4, char *buf)
         *o = '\0';
         return (size_t)(o - buf);
     }
-    uint16_t w[8];
-    unsigned zero_words = 0;
-    for (int k = 0; k < 8; k++) {
-        w[k] = (uint16_t)(b[2 * k] << 8 | b[2 * k + 1]);
-        zero_words |= (unsigned)(w[k] == 0) << k;
-    }
     /* The run that becomes "::" (RFC 5952 4.2: the longest run of two or
      * more zero words, the first if tied), looked up by the mask of zero
      * words instead of found by a branchy walk. */
-    unsigned run = zero_run[zero_words];
-    int best = run == 0xff ? -1 : (int)(run >> 4), best_len = (int)(run & 0xf);
+    unsigned run = zero_run[zero_word_mask(b)];
     int words = is_mapped ? 6 : 8;
+    int head = run == 0xff ? words : (int)(run >> 4);
+    int tail = run == 0xff ? words : head + (int)(run & 0xf);
+    char hex[36];
+    hex32(b, hex);
+    memset(hex + 32, 0, 4); /* read, never kept, by the last group */
+    uint32_t zeros = zero_digit_mask(hex);
+    /* Every group is written as its digits and a colon; the colon after
+     * the last is taken back at the end.  Groups before the run, "::" in
+     * its place (the colon of the group before it is the first of the
+     * two), then the groups after it. */
+    if (head == 8) {
+        /* No run and no dotted quad, the shape of nearly every address a
+         * scan or a flood brings: eight groups, straight. */
+        for (int k = 0; k < 8; k++)
+            o = put_group(o, hex, zeros, k);
+        o[-1] = '\0';
+        return (size_t)(o - 1 - buf);
+    }
     for (int k = 0; k < words; k++) {
-        if (k == best) {
-            *o++ = ':';
+        if (k == head) {
             if (k == 0)
                 *o++ = ':';
-            k += best_len - 1;
+            *o++ = ':';
+            k = tail - 1;
             continue;
         }
-        /* The digits without leading zeros: their count from the highest
-         * set bit, then each digit without a test. */
-        unsigned v = w[k];
-        int nd = (32 - __builtin_clz(v | 1) + 3) / 4;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* All four digits in one word, shifted past the leading zeros and
-         * stored at once (the group count varies line to line, and a loop
-         * over it mispredicts): the bytes stored beyond the digits are
-         * overwritten next or lie past the end, within the 40 bytes the
-         * longest address needs. */
-        uint32_t four = (uint32_t)(unsigned char)hexchars[v >> 12] |
-                        (uint32_t)(unsigned char)hexchars[v >> 8 & 0xf] << 8 |
-                        (uint32_t)(unsigned char)hexchars[v >> 4 & 0xf] << 16 |
-                        (uint32_t)(unsigned char)hexchars[v & 0xf] << 24;
-        four >>= 8 * (4 - nd);
-        memcpy(o, &four, 4);
-        o += nd;
-#else
-        for (int s = 4 * (nd - 1); s >= 0; s -= 4)
-            *o++ = hexchars[v >> s & 0xf];
-#endif
-        if (k < words - 1)
-            *o++ = ':';
+        o = put_group(o, hex, zeros, k);
     }
     if (is_mapped) {
-        if (o[-1] != ':')
-            *o++ = ':';
+        /* "ffff:" ends the groups: the dotted quad follows the colon. */
         for (int k = 12; k < 16; k++) {
             o = put_u8dec(o, b[k]);
             if (k < 15)
                 *o++ = '.';
         }
+    } else if (tail < words || head == words) {
+        o--; /* the colon after the last group */
     }
     *o = '\0';
     return (size_t)(o - buf);

@@ -23,4 +23,9 @@ extern const int8_t v6pi_hex_value[256];
 /* Parse `aa:bb:cc:dd:ee:ff` (exactly 17 chars). */
 int v6pi_parse_mac(const char *p, size_t n, uint8_t mac[6]);
 
+/* The 32 hex digits of 16 bytes, lowercase, by the portable SWAR path that
+ * v6p_addr_format takes without SSE2 (exposed so that tests compare it
+ * with the SSE2 path on machines that have one). */
+void v6pi_hex32_swar(const uint8_t b[16], char out[32]);
+
 #endif

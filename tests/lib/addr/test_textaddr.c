@@ -88,11 +88,114 @@ static void parse_agrees_with_inet_pton(void **state)
     }
 }
 
+/* RFC 5952 the plain way, word by word, as the reference for the SIMD
+ * formatter: the first longest run of two or more zero words becomes
+ * "::"; an IPv4-mapped address keeps its dotted quad (alone when v4). */
+static void plain_format(const uint8_t *b, int v4, char *out)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    int is_mapped = memcmp(b, mapped, 12) == 0;
+    if (v4 && is_mapped) {
+        sprintf(out, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        return;
+    }
+    unsigned w[8];
+    for (int k = 0; k < 8; k++)
+        w[k] = (unsigned)b[2 * k] << 8 | b[2 * k + 1];
+    int best = -1, best_len = 0;
+    for (int k = 0; k < 8;) {
+        int e = k;
+        while (e < 8 && w[e] == 0)
+            e++;
+        if (e - k >= 2 && e - k > best_len)
+            best = k, best_len = e - k;
+        k = e > k ? e : k + 1;
+    }
+    int words = is_mapped ? 6 : 8;
+    char *o = out;
+    for (int k = 0; k < words; k++) {
+        if (k == best) {
+            o += sprintf(o, k == 0 ? "::" : ":");
+            k += best_len - 1;
+            continue;
+        }
+        o += sprintf(o, "%x%s", w[k], k < words - 1 ? ":" : "");
+    }
+    if (is_mapped)
+        sprintf(o, "%s%u.%u.%u.%u", o[-1] == ':' ? "" : ":", b[12], b[13], b[14], b[15]);
+    else
+        *o = '\0';
+}
+
+static uint32_t lcg(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* Every mask of zero words (each shape of "::"), each with words of every
+ * digit count, IPv4-mapped ones among them, against the plain formatter. */
+static void matches_plain_formatter_every_zero_shape(void **state)
+{
+    (void)state;
+    uint32_t seed = 99;
+    for (unsigned mask = 0; mask < 256; mask++)
+        for (int n = 0; n < 400; n++) {
+            uint8_t b[16];
+            for (int k = 0; k < 8; k++) {
+                unsigned digits = lcg(&seed) % 4 + 1;
+                unsigned v = lcg(&seed) & ((1u << 4 * digits) - 1);
+                if (!v)
+                    v = 1u << (4 * digits - 1 - lcg(&seed) % 4);
+                if (mask >> k & 1)
+                    v = 0;
+                b[2 * k] = (uint8_t)(v >> 8);
+                b[2 * k + 1] = (uint8_t)v;
+            }
+            if (n % 50 == 0) { /* IPv4-mapped */
+                memset(b, 0, 10);
+                b[10] = b[11] = 0xff;
+            }
+            struct in6_addr a;
+            memcpy(a.s6_addr, b, 16);
+            for (int v4 = 0; v4 < 2; v4++) {
+                char want[64], got[INET6_ADDRSTRLEN];
+                plain_format(b, v4, want);
+                size_t len = v6p_addr_format(&a, v4, got);
+                assert_string_equal(got, want);
+                assert_int_equal(len, strlen(want));
+            }
+        }
+}
+
+void v6pi_hex32_swar(const uint8_t b[16], char out[32]);
+
+/* The portable hex digits (the path without SSE2) against printf. */
+static void swar_hex_digits(void **state)
+{
+    (void)state;
+    uint32_t seed = 7;
+    for (int n = 0; n < 100000; n++) {
+        uint8_t b[16];
+        for (int i = 0; i < 16; i++)
+            b[i] = (uint8_t)lcg(&seed);
+        if (n < 256)
+            memset(b, n, 16);
+        char got[32], want[33];
+        v6pi_hex32_swar(b, got);
+        for (int i = 0; i < 16; i++)
+            sprintf(want + 2 * i, "%02x", b[i]);
+        assert_memory_equal(got, want, 32);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc5952_examples),
         cmocka_unit_test(matches_inet_ntop_on_random_addresses),
+        cmocka_unit_test(matches_plain_formatter_every_zero_shape),
+        cmocka_unit_test(swar_hex_digits),
         cmocka_unit_test(parse_agrees_with_inet_pton),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
+#include "ipv6probe/addr.h"
 #include "ipv6probe/json.h"
 
 static const char *finish(v6p_json_builder *b, size_t *len)
@@ -286,6 +287,167 @@ static void event_still_written(void **state)
     v6p_json_writer_free(w);
 }
 
+/* The JSON key order (libipv6probe/src/field.c) and the writer's switch to
+ * it, internal to the library. */
+extern const uint8_t v6pi_json_order[V6P_F_COUNT_];
+struct v6p_json_writer;
+void v6pi_json_writer_reorder(struct v6p_json_writer *w);
+
+/* An event with the fields of `bits` (two words of field ids) present and
+ * values from seed: strings and C strings non-empty, the rest as drawn. */
+static void random_event(v6p_event *ev, const uint64_t bits[2], uint32_t seed)
+{
+    static const char *const spans[] = {"eth0",           "x",    "",
+                                        "IPT6-IN-DROP: ", "a\"b", "wan-vlan-1234567"};
+    v6p_event_reset(ev);
+    unsigned char *raw = (unsigned char *)ev;
+    /* Numbers, addresses, MACs and enums: bytes from the seed over the
+     * members (pointers and spans set below). */
+    for (size_t i = offsetof(v6p_event, time_sec); i < offsetof(v6p_event, reserved_); i++) {
+        seed = seed * 1103515245u + 12345u;
+        raw[i] = (unsigned char)(seed >> 16);
+    }
+    for (int f = 0; f < V6P_F_COUNT_; f++) {
+        if (!(bits[f / 64] >> (f % 64) & 1))
+            continue;
+        v6p_event_mark(ev, (v6p_field)f);
+    }
+    ev->protocol_version = seed & 1 ? 6 : 4;
+    ev->format = (v6p_format)(seed % 6);
+    ev->action = (v6p_action)(seed % 4);
+    ev->direction = (v6p_direction)(seed % 6);
+    ev->hook = (v6p_hook)(seed % 8);
+    ev->time_usec %= 1000000;
+    v6p_span *sp[] = {
+        &ev->dvc,           &ev->rule,           &ev->src_zone,           &ev->dest_zone,
+        &ev->src_interface, &ev->dest_interface, &ev->src_phys_interface, &ev->dest_phys_interface,
+        &ev->tcp_options,   &ev->pf_reason,      &ev->pf_anchor,          &ev->pf_label,
+        &ev->pf_action};
+    for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
+        const char *t = spans[(seed >> i) % 6];
+        sp[i]->ptr = t;
+        sp[i]->len = (uint32_t)strlen(t);
+    }
+    ev->src_org = seed & 2 ? "Example Org" : NULL;
+    ev->src_category = "cloud";
+    ev->src_as_org = seed & 4 ? NULL : "AS \"x\"";
+    ev->dest_pe_confidence = (seed % 1000) / 1000.0;
+}
+
+static const char *write_event(v6p_json_writer *w, const v6p_event *ev)
+{
+    const char *out;
+    size_t len;
+    assert_int_equal(v6p_json_write_event(w, ev, &out, &len), 0);
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+/* The keys come from the field table, each with its comma: an event with
+ * one field has `,"name":` after the schema, for every field. */
+static void every_field_key(void **state)
+{
+    (void)state;
+    v6p_json_writer *w = v6p_json_writer_new();
+    for (int f = 0; f < V6P_F_COUNT_; f++) {
+        uint64_t bits[2] = {0, 0};
+        bits[f / 64] |= (uint64_t)1 << (f % 64);
+        v6p_event ev;
+        random_event(&ev, bits, (uint32_t)f);
+        ev.src_org = ev.src_category = ev.src_as_org = "x";
+        char want[64];
+        snprintf(want, sizeof(want), "{\"schema\":1,\"%s\":", v6p_field_name((v6p_field)f));
+        const char *out = write_event(w, &ev);
+        if (strncmp(out, want, strlen(want)) != 0)
+            fail_msg("field %d: %s", f, out);
+        yajl_tree_free(parse(out));
+    }
+    v6p_json_writer_free(w);
+}
+
+/* Events of many shapes (more than the writer keeps, so that shapes are
+ * made again and replaced) through one writer give what a new writer
+ * gives for each, keys in the JSON order, and valid JSON. */
+static void shapes_cached_and_ordered(void **state)
+{
+    (void)state;
+    v6p_json_writer *w = v6p_json_writer_new(), *reordered = v6p_json_writer_new();
+    v6pi_json_writer_reorder(reordered);
+    uint32_t seed = 1;
+    for (int n = 0; n < 3000; n++) {
+        uint64_t bits[2];
+        seed = seed * 1103515245u + 12345u;
+        /* A few hundred shapes, each seen several times. */
+        uint32_t shape = seed % 300;
+        bits[0] = 0x9e3779b97f4a7c15ull * (shape + 1);
+        bits[1] = 0xc2b2ae3d27d4eb4full * (shape + 1);
+        if (V6P_F_COUNT_ < 128)
+            bits[1] &= ((uint64_t)1 << (V6P_F_COUNT_ - 64)) - 1;
+        v6p_event ev;
+        random_event(&ev, bits, seed);
+        char cached[8192];
+        snprintf(cached, sizeof(cached), "%s", write_event(w, &ev));
+        assert_string_equal(write_event(reordered, &ev), cached);
+        v6p_json_writer *fresh = v6p_json_writer_new();
+        assert_string_equal(write_event(fresh, &ev), cached);
+        v6p_json_writer_free(fresh);
+        /* Keys in the order of the table, each present field once. */
+        const char *p = cached;
+        for (int i = 0; i < V6P_F_COUNT_; i++) {
+            int f = v6pi_json_order[i];
+            if (!v6p_event_has(&ev, (v6p_field)f))
+                continue;
+            if ((f == V6P_F_SRC_ORG && !ev.src_org) || (f == V6P_F_SRC_AS_ORG && !ev.src_as_org))
+                continue;
+            char key[64];
+            snprintf(key, sizeof(key), ",\"%s\":", v6p_field_name((v6p_field)f));
+            const char *at = strstr(p, key);
+            if (!at)
+                fail_msg("%s missing or out of order in %s", key, cached);
+            p = at + strlen(key);
+        }
+        yajl_val v = parse(cached);
+        yajl_tree_free(v);
+    }
+    v6p_json_writer_free(w);
+    v6p_json_writer_free(reordered);
+}
+
+/* Enum names come from a table made at start: every value of the one-byte
+ * enums (transport in both IP versions, where 0 is hopopt in IPv6 only)
+ * against the name functions. */
+static void enum_names_every_value(void **state)
+{
+    (void)state;
+    v6p_json_writer *w = v6p_json_writer_new();
+    for (int version = 4; version <= 6; version += 2)
+        for (int v = 0; v < 256; v++) {
+            v6p_event ev;
+            v6p_event_reset(&ev);
+            ev.protocol_version = (uint8_t)version;
+            ev.protocol_number = (uint8_t)v;
+            ev.src_block = ev.dest_iid = (uint8_t)v;
+            ev.action = (v6p_action)v;
+            v6p_event_mark(&ev, V6P_F_TRANSPORT);
+            v6p_event_mark(&ev, V6P_F_SRC_BLOCK);
+            v6p_event_mark(&ev, V6P_F_DEST_IID);
+            v6p_event_mark(&ev, V6P_F_ACTION);
+            const char *tn = v6p_transport_name((uint8_t)v, (uint8_t)version);
+            const char *bn = v6p_block_name((v6p_block)v);
+            const char *in = v6p_iid_kind_name((v6p_iid_kind)v);
+            char want[512], tb[8], bb[8], ib[8];
+            snprintf(tb, sizeof(tb), "%d", v);
+            snprintf(bb, sizeof(bb), "%d", v);
+            snprintf(ib, sizeof(ib), "%d", v);
+            snprintf(want, sizeof(want),
+                     "{\"schema\":1,\"action\":\"%s\",\"transport\":\"%s\",\"src_block\":\"%s\","
+                     "\"dest_iid\":\"%s\"}",
+                     v6p_action_name((v6p_action)v), tn ? tn : tb, bn ? bn : bb, in ? in : ib);
+            assert_string_equal(write_event(w, &ev), want);
+        }
+    v6p_json_writer_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +458,9 @@ int main(void)
         cmocka_unit_test(numbers),
         cmocka_unit_test(nesting),
         cmocka_unit_test(event_still_written),
+        cmocka_unit_test(every_field_key),
+        cmocka_unit_test(shapes_cached_and_ordered),
+        cmocka_unit_test(enum_names_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
