@@ -318,6 +318,10 @@ static void random_event(v6p_event *ev, const uint64_t bits[2], uint32_t seed)
     ev->direction = (v6p_direction)(seed % 6);
     ev->hook = (v6p_hook)(seed % 8);
     ev->time_usec %= 1000000;
+    /* A bool holds 0 or 1 only. */
+    ev->frag_more = seed & 2;
+    ev->src_pe = seed & 4;
+    ev->dest_pe = seed & 8;
     v6p_span *sp[] = {
         &ev->dvc,           &ev->rule,           &ev->src_zone,           &ev->dest_zone,
         &ev->src_interface, &ev->dest_interface, &ev->src_phys_interface, &ev->dest_phys_interface,
