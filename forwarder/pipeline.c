@@ -668,6 +668,15 @@ static job *next_to_encode(pipeline *pl)
     return NULL;
 }
 
+/* A flush that does not wait, by the worker holding the writer's part,
+ * without the queue's lock (the outputs may take their time). */
+static void flush_unlocked(pipeline *pl, queue *q)
+{
+    queue_unlock(q);
+    flush_all(pl, 0, 0);
+    queue_lock(q);
+}
+
 /* Everything below runs with the queue's lock held, and lets go of it while
  * a stage works.  Returns 0 when the worker is to stop. */
 static int work_once(pipeline *pl, worker *w)
@@ -691,11 +700,8 @@ static int work_once(pipeline *pl, worker *w)
         /* Flush when the queue runs dry (a live stream: show lines now) or
          * at least every FLUSH_EVERY_MS under load (bounded latency). */
         int dry = q->count == 0 && pl->write_seq == pl->next_seq;
-        if (pl->unflushed && (dry || now_ms() - pl->last_flush >= FLUSH_EVERY_MS)) {
-            queue_unlock(q);
-            flush_all(pl, 0, 0);
-            queue_lock(q);
-        }
+        if (pl->unflushed && (dry || now_ms() - pl->last_flush >= FLUSH_EVERY_MS))
+            flush_unlocked(pl, q);
         pl->writing = 0;
         queue_wake_locked(q);
         return 1;
@@ -761,9 +767,7 @@ static int work_once(pipeline *pl, worker *w)
         now_ms() - pl->last_flush >= FLUSH_EVERY_MS) {
         /* Idle: what was written goes out, and the checkpoints follow. */
         pl->writing = 1;
-        queue_unlock(q);
-        flush_all(pl, 0, 0);
-        queue_lock(q);
+        flush_unlocked(pl, q);
         pl->writing = 0;
         queue_wake_locked(q);
     }
