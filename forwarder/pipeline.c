@@ -367,6 +367,9 @@ static void parse_job(worker *w, job *j)
         v6p_status st =
             v6p_parse(w->parser, line, len, b->fallback_sec, 0, &j->evs[j->n_evs], &r->res);
         if (st == V6P_OK) {
+            /* Address analysis needs no state: done here, in parallel, it
+             * leaves the serial tagging stage (v6p_pe_tag skips it). */
+            v6p_addr_tag(&j->evs[j->n_evs]);
             r->ev = (int32_t)j->n_evs++;
             continue;
         }

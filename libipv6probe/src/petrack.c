@@ -436,11 +436,13 @@ int v6p_pe_tag(v6p_pe_tracker *t, v6p_event *ev)
 {
     if (!t || !ev)
         return -1;
-    v6p_addr_tag(ev);
+    const bool has_src = v6p_event_has(ev, V6P_F_SRC), has_dest = v6p_event_has(ev, V6P_F_DEST);
+    if ((has_src && !v6p_event_has(ev, V6P_F_SRC_BLOCK)) ||
+        (has_dest && !v6p_event_has(ev, V6P_F_DEST_BLOCK)))
+        v6p_addr_tag(ev);
     if (ev->protocol_version == 4 || !v6p_event_has(ev, V6P_F_TIME))
         return 0;
     const int64_t now = ev->time_sec;
-    const bool has_src = v6p_event_has(ev, V6P_F_SRC), has_dest = v6p_event_has(ev, V6P_F_DEST);
     const bool src_ok = has_src && trackable((v6p_block)ev->src_block);
     const bool dest_ok = has_dest && trackable((v6p_block)ev->dest_block);
     const uint8_t *s = ev->src.s6_addr, *d = ev->dest.s6_addr;

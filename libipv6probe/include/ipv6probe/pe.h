@@ -122,7 +122,9 @@ V6P_API int v6p_pe_observe_active(v6p_pe_tracker *t, const struct in6_addr *addr
 V6P_API int v6p_pe_classify(const v6p_pe_tracker *t, const struct in6_addr *addr, int64_t now,
                             v6p_pe_verdict *out);
 
-/* Tag an event: src/dest block and IID (as v6p_addr_tag), then, with the
+/* Tag an event: src/dest block and IID (as v6p_addr_tag, unless that has
+ * run on the event already: a caller may analyse events on other threads
+ * first, the analysis needing no state), then, with the
  * event's time, record internal sources as active and internal destinations
  * as probed, and set for internal addresses
  *   src_pe, dest_pe, dest_pe_confidence, dest_age,
