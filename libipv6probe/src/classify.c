@@ -116,18 +116,39 @@ size_t v6p_classify_asn_count(const v6p_classify *c)
     return c ? c->nas : 0;
 }
 
-const v6p_classify_entry *v6pi_classify_entry_at(const v6p_classify *c, size_t i,
-                                                  uint8_t addr[16])
+static int same_str(const char *a, const char *b)
 {
-    if (!c || i >= c->n)
-        return NULL;
-    memcpy(addr, c->e[i].addr, 16);
-    return &c->e[i].pub;
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-const v6p_classify_asn_entry *v6pi_classify_asn_at(const v6p_classify *c, size_t i)
+static int same_names(const char *const x[4], const char *const y[4])
 {
-    return c && i < c->nas ? &c->as[i] : NULL;
+    for (int i = 0; i < 4; i++)
+        if (!same_str(x[i], y[i]))
+            return 0;
+    return 1;
+}
+
+int v6pi_classify_same(const v6p_classify *x, const v6p_classify *y)
+{
+    if (x->n != y->n || x->nas != y->nas)
+        return 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const centry *a = &x->e[i], *b = &y->e[i];
+        const char *na[4] = {a->pub.org, a->pub.category, a->pub.source, a->pub.note};
+        const char *nb[4] = {b->pub.org, b->pub.category, b->pub.source, b->pub.note};
+        if (memcmp(a->addr, b->addr, 16) != 0 || a->pub.prefix_len != b->pub.prefix_len ||
+            !same_names(na, nb))
+            return 0;
+    }
+    for (size_t i = 0; i < x->nas; i++) {
+        const v6p_classify_asn_entry *a = &x->as[i], *b = &y->as[i];
+        const char *na[4] = {a->org, a->category, a->source, a->note};
+        const char *nb[4] = {b->org, b->category, b->source, b->note};
+        if (a->asn != b->asn || !same_names(na, nb))
+            return 0;
+    }
+    return 1;
 }
 
 /* Index of the first AS entry >= asn. */

@@ -22,11 +22,9 @@ enum { V6PI_YAML_AUTO, V6PI_YAML_LIBYAML, V6PI_YAML_PLAIN };
 int v6pi_classify_add_yaml_how(v6p_classify *c, const char *path, int how, int *scanned_plain,
                                v6p_error *err);
 
-/* Entry i in load order with its prefix's 16 bytes, and AS entry i by
- * number; NULL past the end. */
-const v6p_classify_entry *v6pi_classify_entry_at(const v6p_classify *c, size_t i,
-                                                  uint8_t addr[16]);
-const v6p_classify_asn_entry *v6pi_classify_asn_at(const v6p_classify *c, size_t i);
+/* 1 when x and y hold the same entries and AS entries in the same order,
+ * field by field (the tests compare the two YAML readers with it). */
+int v6pi_classify_same(const v6p_classify *x, const v6p_classify *y);
 
 /* Start loading what a lookup of a reads first (see v6pi_trie_prefetch). */
 void v6pi_classify_prefetch(const v6p_classify *c, const struct in6_addr *a);

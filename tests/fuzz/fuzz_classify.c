@@ -13,36 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_str(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static int same_sets(const v6p_classify *x, const v6p_classify *y)
-{
-    if (v6p_classify_count(x) != v6p_classify_count(y) ||
-        v6p_classify_asn_count(x) != v6p_classify_asn_count(y))
-        return 0;
-    for (size_t i = 0; i < v6p_classify_count(x); i++) {
-        uint8_t ax[16], ay[16];
-        const v6p_classify_entry *ex = v6pi_classify_entry_at(x, i, ax);
-        const v6p_classify_entry *ey = v6pi_classify_entry_at(y, i, ay);
-        if (memcmp(ax, ay, 16) || ex->prefix_len != ey->prefix_len || !same_str(ex->org, ey->org) ||
-            !same_str(ex->category, ey->category) || !same_str(ex->source, ey->source) ||
-            !same_str(ex->note, ey->note))
-            return 0;
-    }
-    for (size_t i = 0; i < v6p_classify_asn_count(x); i++) {
-        const v6p_classify_asn_entry *ex = v6pi_classify_asn_at(x, i);
-        const v6p_classify_asn_entry *ey = v6pi_classify_asn_at(y, i);
-        if (ex->asn != ey->asn || !same_str(ex->org, ey->org) ||
-            !same_str(ex->category, ey->category) || !same_str(ex->source, ey->source) ||
-            !same_str(ex->note, ey->note))
-            return 0;
-    }
-    return 1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
@@ -59,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* refused without a reason */
     int lib_rc = v6pi_classify_add_yaml_how(lib, path, V6PI_YAML_LIBYAML, NULL, NULL);
     int plain_rc = v6pi_classify_add_yaml_how(plain, path, V6PI_YAML_PLAIN, NULL, NULL);
-    if (plain_rc == 0 && (lib_rc != 0 || !same_sets(plain, lib)))
+    if (plain_rc == 0 && (lib_rc != 0 || !v6pi_classify_same(plain, lib)))
         abort(); /* the scanner read something libyaml reads otherwise */
     v6p_classify_free(c);
     v6p_classify_free(lib);
