@@ -5,16 +5,6 @@
 
 #include "ipv6probe/json.h"
 
-static inline int hexdigit(unsigned char c)
-{
-    if ((unsigned)(c - (unsigned char)'0') < 10u)
-        return c - '0';
-    c |= 0x20;
-    if ((unsigned)(c - (unsigned char)'a') < 6u)
-        return c - 'a' + 10;
-    return -1;
-}
-
 int v6pi_parse_ip4(const char *p, size_t n, struct in_addr *out)
 {
     uint32_t v = 0;
